@@ -1,0 +1,10 @@
+//! Parse, run, map the outcome to an exit code. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = mlops::cli::Cli::parse();
+    ExitCode::from(mlops::commands::run(cli))
+}
