@@ -36,7 +36,13 @@ Examples:
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The checkout to work in [default: found from the current directory upward]
-    #[arg(short = 'C', long = "repo", value_name = "DIR", env = "MLOPS_REPO", global = true)]
+    #[arg(
+        short = 'C',
+        long = "repo",
+        value_name = "DIR",
+        env = "MLOPS_REPO",
+        global = true
+    )]
     pub repo: Option<PathBuf>,
 
     /// Work in a fresh temporary clone of URL instead of a checkout (for CI); nothing is left on disk

@@ -1,1 +1,63 @@
-//! git
+//! The git layer: plain functions and one [`Workspace`] type, in git terms.
+//!
+//! A workspace is a repository opened for one edit: either the user's
+//! checkout or a temporary bare clone (`--clone`). Edits are composed in the
+//! object database on top of [`Workspace::base`] (the commit the change
+//! builds on), never from whatever happens to be in the work tree, and the
+//! work tree is only brought along afterwards, file by file.
+
+pub mod clone;
+pub mod identity;
+pub mod local;
+pub mod remote;
+pub mod worktree;
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+
+pub use local::TreeSnapshot;
+
+/// One file's content before and after the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Repository-relative path with `/`.
+    pub path: String,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// The git-related options of a command (see CONTRACT.md, "Options").
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub remote: Option<String>,
+    pub branch: Option<String>,
+    pub base: Option<String>,
+    pub retries: u32,
+}
+
+/// A repository opened for one edit.
+pub struct Workspace {
+    pub repo: Repository,
+    /// The work tree, or `None` for a temporary bare clone.
+    pub workdir: Option<PathBuf>,
+    /// The local branch that HEAD is on (checkout) or the branch to update
+    /// on the remote (clone), without `refs/heads/`.
+    pub branch: String,
+    /// The commit the edit is composed on: HEAD, or the remote tip after
+    /// [`Workspace::sync`].
+    pub base: Oid,
+    /// HEAD when the workspace was opened (checkout only): what the work
+    /// tree and index currently reflect.
+    pub head: Option<Oid>,
+    pub options: Options,
+    /// Keeps the temporary clone alive; removed on drop.
+    pub(crate) temp: Option<tempfile::TempDir>,
+}
+
+impl Workspace {
+    /// The folder people think of as the repository root.
+    pub fn root(&self) -> &Path {
+        self.workdir.as_deref().unwrap_or_else(|| self.repo.path())
+    }
+}

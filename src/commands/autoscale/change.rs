@@ -1,0 +1,296 @@
+//! The flow shared by `enable` and `disable`: locate, edit, diff, confirm,
+//! commit, push.
+//!
+//! The edit is computed from the base commit's blobs (the remote tip when
+//! pushing, HEAD with `--no-push`), not from the work tree, so the commit
+//! holds exactly the named files and nothing the user happened to have
+//! lying around. The work tree follows once the commit is final.
+
+use serde::Serialize;
+
+use super::pick;
+use crate::cli::EditArgs;
+use crate::commands::Context;
+use crate::edit::{self, Outcome};
+use crate::error::{self, Error, Kind, Result};
+use crate::git::{FileChange, Workspace};
+use crate::layout::{self, FsSnapshot, Target};
+use crate::ui::{diff, prompt};
+
+/// Which way the switch goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn value(self) -> bool {
+        self == Switch::On
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Switch::On => "Enable",
+            Switch::Off => "Disable",
+        }
+    }
+}
+
+/// One model in one environment, as the JSON report lists it.
+#[derive(Debug, Clone, Serialize)]
+struct Entry {
+    env: String,
+    model: String,
+    path: String,
+}
+
+impl From<&Target> for Entry {
+    fn from(t: &Target) -> Self {
+        Entry {
+            env: t.env.clone(),
+            model: t.model.clone(),
+            path: t.path(),
+        }
+    }
+}
+
+/// The `enable`/`disable --output json` document (CONTRACT.md).
+#[derive(Debug, Default, Serialize)]
+struct Report {
+    changed: Vec<Entry>,
+    unchanged: Vec<Entry>,
+    commit: Option<String>,
+    pushed: bool,
+}
+
+/// The edits for one base commit.
+struct Plan {
+    changes: Vec<(Target, FileChange)>,
+    unchanged: Vec<Target>,
+}
+
+pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
+    let (envs, models) = pick::targets(ctx, args, switch)?;
+    let mut ws = open(ctx)?;
+    let pushing = !ctx.global.dry_run && !ctx.global.no_push;
+    if pushing && ws.workdir.is_some() {
+        ws.sync()?;
+    }
+    let targets = resolve(&ws, &envs, &models)?;
+    if ws.workdir.is_some() {
+        let paths: Vec<String> = targets.iter().map(Target::path).collect();
+        ws.check_clean(&paths)?;
+    }
+    let plan = plan(&ws, &targets, switch)?;
+    let mut report = Report {
+        unchanged: plan.unchanged.iter().map(Entry::from).collect(),
+        ..Report::default()
+    };
+    for target in &plan.unchanged {
+        ctx.ui.info(format!(
+            "{}: autoscaling is already {} (unchanged)",
+            target.path(),
+            switch.value()
+        ));
+    }
+    if plan.changes.is_empty() {
+        ctx.ui.info("Nothing to change.");
+        return finish(ctx, &report);
+    }
+    for (_, change) in &plan.changes {
+        ctx.ui.show(diff::render(
+            &ctx.ui,
+            &change.path,
+            &change.old,
+            &change.new,
+        ))?;
+    }
+    report.changed = plan.changes.iter().map(|(t, _)| Entry::from(t)).collect();
+    if ctx.global.dry_run {
+        ctx.ui
+            .info("Dry run: nothing was written, committed or pushed.");
+        return finish(ctx, &report);
+    }
+    confirm(ctx, pushing)?;
+    let message = message(ctx, switch, &plan);
+    let mut warn = |w: &str| ctx.ui.warn(w);
+    let commit = ws.compose(&changes(&plan), &message, &mut warn)?;
+    if !pushing {
+        ws.advance_checkout(commit, &format!("mlops: {message}"))?;
+        report.commit = Some(commit.to_string());
+        ctx.ui.info(format!(
+            "Committed {} on {}: {} (not pushed: --no-push)",
+            short(&commit.to_string()),
+            ws.branch,
+            first_line(&message)
+        ));
+        return finish(ctx, &report);
+    }
+    let mut rebuild = |ws: &Workspace| -> Result<Option<git2::Oid>> {
+        let plan = self::plan(ws, &targets, switch)?;
+        if plan.changes.is_empty() {
+            return Ok(None);
+        }
+        let message = self::message(ctx, switch, &plan);
+        let mut warn = |_: &str| {};
+        ws.compose(&changes(&plan), &message, &mut warn).map(Some)
+    };
+    match ws.publish(commit, &mut rebuild)? {
+        Some(pushed) => {
+            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))?;
+            report.commit = Some(pushed.commit.to_string());
+            report.pushed = true;
+        }
+        None => {
+            ctx.ui
+                .info("Someone else already made this change: nothing to push.");
+            report.changed.clear();
+            report.unchanged = targets.iter().map(Entry::from).collect();
+        }
+    }
+    finish(ctx, &report)
+}
+
+/// The checkout (`-C`, `MLOPS_REPO`, the current directory) or a
+/// temporary clone (`--clone`).
+pub fn open(ctx: &Context) -> Result<Workspace> {
+    match &ctx.global.clone {
+        Some(url) => Workspace::clone_temp(url, ctx.git_options()),
+        None => Workspace::open(&ctx.start_dir(), ctx.git_options()),
+    }
+}
+
+/// Checks that every env and model exists: in the work tree for a
+/// checkout (what the user sees), in the fetched tree for a clone.
+fn resolve(ws: &Workspace, envs: &[String], models: &[String]) -> Result<Vec<Target>> {
+    match &ws.workdir {
+        Some(dir) => layout::resolve(&FsSnapshot::new(dir)?, envs, models),
+        None => layout::resolve(&ws.tree_snapshot()?, envs, models),
+    }
+}
+
+/// Runs the edit engine on each target's content at the base commit.
+fn plan(ws: &Workspace, targets: &[Target], switch: Switch) -> Result<Plan> {
+    let mut plan = Plan {
+        changes: Vec::new(),
+        unchanged: Vec::new(),
+    };
+    for target in targets {
+        let path = target.path();
+        let Some(old) = ws.read_base(&path)? else {
+            return Err(error::config(format!(
+                "{path} is not in the commit mlops would build on ({})",
+                short(&ws.base.to_string())
+            ))
+            .hinted(
+                "commit the new model's config.yaml (and push it) first, then run mlops again",
+            ));
+        };
+        match edit::set_autoscaling(&old, switch.value()) {
+            Ok(Outcome::Unchanged) => plan.unchanged.push(target.clone()),
+            Ok(Outcome::Changed { bytes, .. }) => plan.changes.push((
+                target.clone(),
+                FileChange {
+                    path,
+                    old,
+                    new: bytes,
+                },
+            )),
+            Err(refusal) => return Err(refused(&path, refusal)),
+        }
+    }
+    Ok(plan)
+}
+
+/// "path:line: reason" with the engine's hint, exit 3.
+fn refused(path: &str, refusal: edit::Refusal) -> Error {
+    let at = refusal
+        .line
+        .map_or(path.to_string(), |line| format!("{path}:{line}"));
+    let mut err = Error::new(Kind::Config, format!("{at}: {}", refusal.reason));
+    if !refusal.hint.is_empty() {
+        err = err.hinted(refusal.hint);
+    }
+    err.hinted("nothing was written")
+}
+
+fn changes(plan: &Plan) -> Vec<FileChange> {
+    plan.changes.iter().map(|(_, c)| c.clone()).collect()
+}
+
+/// Asks on a terminal unless `--yes`; without a terminal, never asks.
+fn confirm(ctx: &Context, pushing: bool) -> Result<()> {
+    if ctx.global.yes || !ctx.ui.interactive() {
+        return Ok(());
+    }
+    let question = if pushing {
+        "Commit and push these changes?"
+    } else {
+        "Commit these changes?"
+    };
+    if prompt::confirm(question)? {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::Declined, "Declined: nothing was written."))
+    }
+}
+
+/// `-m`, else e.g. "Enable autoscaling for jukebox in test", naming each
+/// environment's changed models, with the files in the body.
+fn message(ctx: &Context, switch: Switch, plan: &Plan) -> String {
+    if let Some(message) = &ctx.global.message {
+        return message.clone();
+    }
+    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    let mut envs: Vec<&str> = plan.changes.iter().map(|(t, _)| t.env.as_str()).collect();
+    envs.dedup();
+    for env in envs {
+        let models: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|(t, _)| t.env == env)
+            .map(|(t, _)| t.model.clone())
+            .collect();
+        match groups.iter_mut().find(|(m, _)| *m == models) {
+            Some((_, envs)) => envs.push(env.to_string()),
+            None => groups.push((models, vec![env.to_string()])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(models, envs)| format!("{} in {}", join(models), join(envs)))
+        .collect();
+    let mut message = format!("{} autoscaling for {}", switch.verb(), parts.join("; "));
+    if plan.changes.len() > 1 {
+        message.push_str("\n\n");
+        for (_, change) in &plan.changes {
+            message.push_str(&format!("- {}\n", change.path));
+        }
+    }
+    message
+}
+
+/// "a", "a and b", "a, b and c".
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn finish(ctx: &Context, report: &Report) -> Result<u8> {
+    if ctx.ui.json() {
+        ctx.ui.emit_json(report)?;
+    }
+    Ok(0)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or("")
+}

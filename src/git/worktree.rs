@@ -1,0 +1,123 @@
+//! Bringing the checkout along after a commit: the branch moves to the new
+//! commit and only the files that differ between the old HEAD and the new
+//! commit are rewritten (atomically) in the work tree and the index.
+//! Unrelated uncommitted or untracked files are never touched.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use git2::{Delta, DiffOptions, Oid};
+
+use super::local::gerr;
+use super::Workspace;
+use crate::error::{self, Kind, Result};
+
+impl Workspace {
+    /// The paths that differ between the commits `from` and `to`.
+    pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<(String, bool)>> {
+        let tree = |oid: Oid| {
+            self.repo
+                .find_commit(oid)
+                .and_then(|c| c.tree())
+                .map_err(gerr("could not read a commit's tree"))
+        };
+        let (old, new) = (tree(from)?, tree(to)?);
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut DiffOptions::new()))
+            .map_err(gerr("could not compare commits"))?;
+        let mut paths = Vec::new();
+        for delta in diff.deltas() {
+            let deleted = delta.status() == Delta::Deleted;
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path().and_then(Path::to_str) {
+                    if !paths.iter().any(|(p, _)| p == path) {
+                        paths.push((path.to_string(), deleted));
+                    }
+                }
+            }
+        }
+        Ok(paths)
+    }
+
+    /// Moves the checkout from its HEAD to `commit`, which must descend from
+    /// it: every path that differs is checked to be clean first (nothing is
+    /// written otherwise), then written atomically, then the index is
+    /// updated, and the branch ref moves last. A crash in between leaves
+    /// the new content as an uncommitted change, never a lost one.
+    pub fn advance_checkout(&self, commit: Oid, reflog: &str) -> Result<()> {
+        let (Some(workdir), Some(head)) = (&self.workdir, self.head) else {
+            return Ok(());
+        };
+        let paths = self.changed_paths(head, commit)?;
+        let names: Vec<String> = paths.iter().map(|(p, _)| p.clone()).collect();
+        self.check_clean(&names)?;
+        let new_tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(gerr("could not read the new commit"))?;
+        let mut index = self
+            .repo
+            .index()
+            .map_err(gerr("could not open the index"))?;
+        for (path, _) in &paths {
+            let file = workdir.join(path);
+            match new_tree.get_path(Path::new(path)) {
+                Ok(entry) => {
+                    let blob = self
+                        .repo
+                        .find_blob(entry.id())
+                        .map_err(gerr(format!("could not read {path}")))?;
+                    if let Some(dir) = file.parent() {
+                        fs::create_dir_all(dir)
+                            .map_err(|e| error::io(Kind::Failure, "create", dir, e))?;
+                    }
+                    write_atomic(&file, blob.content())?;
+                    index
+                        .add_path(Path::new(path))
+                        .map_err(gerr(format!("could not stage {path}")))?;
+                }
+                Err(_) => {
+                    match fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(error::io(Kind::Failure, "remove", &file, e)),
+                    }
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
+        index.write().map_err(gerr("could not write the index"))?;
+        let refname = format!("refs/heads/{}", self.branch);
+        self.repo
+            .reference(&refname, commit, true, reflog)
+            .map_err(gerr(format!("could not move {refname}")))?;
+        Ok(())
+    }
+}
+
+/// Replaces `path` with `bytes` so that a reader (or a crash) sees either
+/// the old file or the new one, never a mix: a temporary file in the same
+/// folder, the old file's permissions, fsync, rename, fsync the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let io = |what: &str, e: std::io::Error| error::io(Kind::Failure, what, path, e);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".mlops-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io("write a temporary file next to", e))?;
+    temp.write_all(bytes).map_err(|e| io("write", e))?;
+    if let Ok(meta) = fs::metadata(path) {
+        fs::set_permissions(temp.path(), meta.permissions())
+            .map_err(|e| io("keep the permissions of", e))?;
+    }
+    temp.as_file().sync_all().map_err(|e| io("flush", e))?;
+    temp.persist(path).map_err(|e| io("replace", e.error))?;
+    if let Ok(folder) = fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! `mlops autoscale enable|disable` on real checkouts.
