@@ -7,7 +7,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
 
 /// Switch KServe autoscaling for models in an mlops-gitops repository, commit
 /// and push it so Argo CD redeploys them.
@@ -40,13 +41,14 @@ pub struct GlobalArgs {
         short = 'C',
         long = "repo",
         value_name = "DIR",
+        value_hint = ValueHint::DirPath,
         env = "MLOPS_REPO",
         global = true
     )]
     pub repo: Option<PathBuf>,
 
     /// Work in a fresh temporary clone of URL instead of a checkout (for CI); nothing is left on disk
-    #[arg(long, value_name = "URL", global = true, conflicts_with = "repo")]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, global = true, conflicts_with = "repo")]
     pub clone: Option<String>,
 
     /// Branch to update [default: the checkout's current branch, or the remote's default branch with --clone]
@@ -177,11 +179,11 @@ Examples:
 #[derive(Debug, Clone, Args)]
 pub struct EditArgs {
     /// Environment (folder under model-deployments/); repeat for several
-    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    #[arg(short = 'e', long = "env", value_name = "ENV", add = ArgValueCompleter::new(crate::complete::envs))]
     pub envs: Vec<String>,
 
     /// Model names (folders under model-deployments/<ENV>/)
-    #[arg(value_name = "MODEL")]
+    #[arg(value_name = "MODEL", add = ArgValueCompleter::new(crate::complete::models))]
     pub models: Vec<String>,
 }
 
@@ -189,7 +191,7 @@ pub struct EditArgs {
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// Only this environment; repeat for several
-    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    #[arg(short = 'e', long = "env", value_name = "ENV", add = ArgValueCompleter::new(crate::complete::envs))]
     pub envs: Vec<String>,
 }
 

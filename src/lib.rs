@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod edit;
 pub mod error;
 pub mod git;
