@@ -116,14 +116,22 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Turn request-based autoscaling on or off, or show where it is on
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AUTOSCALE_EXAMPLES)]
     Autoscale(AutoscaleCommand),
 
-    /// Print a shell completion script
+    /// Print the script that turns on Tab completion in your shell
+    ///
+    /// Tab then completes subcommands, options, environment names and model
+    /// names from the repository the command would act on (`-C`,
+    /// `MLOPS_REPO` or the current directory); `enable` offers the models
+    /// where autoscaling is off first, `disable` those where it is on. The
+    /// script calls `mlops` back on each Tab, so `mlops` must be on PATH.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff) on stdout
-    Man,
+    /// Print the man page (roff) on stdout, or write all pages to a folder
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
 
     /// Run the whole job on a throwaway demo repository with a local remote
     ///
@@ -131,6 +139,7 @@ pub enum Command {
     /// temporary folder, with a bare repository as its `origin`, runs
     /// `mlops autoscale enable --env test jukebox` in it and shows the result.
     /// Nothing outside the temporary folder is touched.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
 }
 
@@ -149,6 +158,18 @@ pub enum AutoscaleCommand {
     Status(StatusArgs),
 }
 
+const AUTOSCALE_EXAMPLES: &str = "\
+Examples:
+  mlops autoscale enable --env test jukebox
+  mlops autoscale enable            # on a terminal: pick the environment and models
+  mlops autoscale status --env test
+  mlops autoscale disable --env test jukebox --clone https://git.example.com/team/mlops-gitops.git --yes";
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  mlops demo
+  mlops demo --keep";
+
 const ENABLE_EXAMPLES: &str = "\
 Examples:
   # The workshop step: autoscale the jukebox model in test
@@ -160,6 +181,9 @@ Examples:
   # Look first
   mlops autoscale enable --env test jukebox --dry-run
 
+  # On a terminal, pick the environment and the models from a list
+  mlops autoscale enable
+
   # In CI (Tekton, GitHub Actions): a temporary clone, token from the environment
   MLOPS_GIT_USERNAME=bot MLOPS_GIT_TOKEN=*** \\
     mlops autoscale enable --env test jukebox --clone https://git.example.com/team/mlops-gitops.git";
@@ -170,10 +194,25 @@ Examples:
   mlops autoscale disable --env prod jukebox --branch jukebox-no-autoscaling   # for a pull request
   mlops autoscale disable --env test jukebox --clone https://git.example.com/team/mlops-gitops.git --yes";
 
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  # bash, also in a code-server terminal: for this shell, then for every new one
+  source <(mlops completions bash)
+  echo 'source <(mlops completions bash)' >> ~/.bashrc
+
+  mlops completions zsh > ~/.zfunc/_mlops_register && echo 'source ~/.zfunc/_mlops_register' >> ~/.zshrc
+  mlops completions fish > ~/.config/fish/completions/mlops.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  mlops man | man -l -
+  mlops man --out-dir ~/.local/share/man/man1";
+
 const STATUS_EXAMPLES: &str = "\
 Examples:
   mlops autoscale status
-  mlops autoscale status --env test --output json";
+  mlops autoscale status --env test --output json
+  mlops autoscale status --output json | jq -r '.[] | select(.autoscaling) | .model'";
 
 /// Which models to change.
 #[derive(Debug, Clone, Args)]
@@ -200,6 +239,13 @@ pub struct CompletionsArgs {
     /// The shell to print the script for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write mlops.1 and one page per subcommand (mlops-autoscale-enable.1, …) into DIR instead
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

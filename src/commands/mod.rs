@@ -8,6 +8,10 @@ pub mod man;
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
+use clap::Parser;
+
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Kind, Result};
 use crate::ui::Ui;
@@ -44,6 +48,44 @@ impl Context {
     }
 }
 
+/// Parses `args` and runs them. A usage error clap finds (unknown option,
+/// bad value) is exit 2 as clap prints it, and, when the line asked for
+/// `--output json`, also the contract's JSON error document on stdout, so
+/// a pipeline that parses stdout always gets JSON.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => run(cli),
+        Err(err) => {
+            let code = u8::try_from(err.exit_code()).unwrap_or(2);
+            if code != 0 && wants_json(&args) {
+                let text = err.render().to_string();
+                let first = text.lines().next().unwrap_or("usage error");
+                let message = first.trim_start_matches("error: ");
+                let doc = serde_json::json!({
+                    "error": message,
+                    "hints": ["run mlops --help"],
+                    "exit_code": code,
+                });
+                // No Ui exists before parsing; a closed stdout is ignored.
+                let _ = writeln!(std::io::stdout(), "{doc:#}");
+            }
+            let _ = err.print();
+            code
+        }
+    }
+}
+
+/// Whether the raw arguments ask for `--output json` (before any `--`).
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let words: Vec<&str> = args
+        .iter()
+        .map(|a| a.to_str().unwrap_or(""))
+        .take_while(|a| *a != "--")
+        .collect();
+    words.contains(&"--output=json") || words.windows(2).any(|w| w == ["--output", "json"])
+}
+
 /// Runs the command line and returns the process exit status. Errors are
 /// printed here, in one place.
 pub fn run(cli: Cli) -> u8 {
@@ -61,7 +103,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<u8> {
     match command {
         Command::Autoscale(cmd) => autoscale::run(ctx, cmd),
         Command::Completions(args) => completions::run(ctx, &args).map(|()| 0),
-        Command::Man => man::run(ctx).map(|()| 0),
+        Command::Man(args) => man::run(ctx, &args).map(|()| 0),
         Command::Demo(args) => demo::run(ctx, &args).map(|()| 0),
     }
 }

@@ -4,4 +4,5 @@
 mod common;
 
 mod autoscale;
+mod generated;
 mod status;
