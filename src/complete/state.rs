@@ -87,7 +87,7 @@ impl State {
     }
 
     /// Combines the states of one model in several envs.
-    fn merge(self, other: State) -> State {
+    pub fn merge(self, other: State) -> State {
         match (self, other) {
             (State::Missing, s) | (s, State::Missing) => s,
             (a, b) if a == b => a,

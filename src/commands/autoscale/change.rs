@@ -71,12 +71,13 @@ struct Plan {
 }
 
 pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
-    let (envs, models) = pick::targets(ctx, args, switch)?;
+    pick::check(ctx, args)?;
     let mut ws = open(ctx)?;
     let pushing = !ctx.global.dry_run && !ctx.global.no_push;
     if pushing && ws.workdir.is_some() {
         ws.sync()?;
     }
+    let (envs, models) = pick::targets(ctx, &ws, args, switch)?;
     let targets = resolve(&ws, &envs, &models)?;
     if ws.workdir.is_some() {
         let paths: Vec<String> = targets.iter().map(Target::path).collect();
