@@ -238,3 +238,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// No input makes either call panic (a fuzz target will follow).
+    #[test]
+    fn never_panics(text in "(autoscaling|a|<<|---|\\.\\.\\.|[-:?&*!|>#'\"{}\\[\\],~ \t]|\r?\n|yes|\u{feff}){0,40}") {
+        for value in [true, false] {
+            if let Ok(Outcome::Changed { bytes, .. }) = set_autoscaling(text.as_bytes(), value) {
+                prop_assert_eq!(read_autoscaling(&bytes).map(|r| r.effective), Ok(Some(value)));
+            }
+        }
+        let _ = read_autoscaling(text.as_bytes());
+    }
+}
