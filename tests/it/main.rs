@@ -2,7 +2,9 @@
 //! drives the built `mlops` binary on real git repositories.
 
 mod common;
+mod term;
 
 mod autoscale;
+mod completion;
 mod generated;
 mod status;
