@@ -7,4 +7,5 @@ mod term;
 mod autoscale;
 mod completion;
 mod generated;
+mod interactive;
 mod status;
