@@ -196,12 +196,13 @@ Examples:
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
-  # bash, also in a code-server terminal: for this shell, then for every new one
-  source <(mlops completions bash)
-  echo 'source <(mlops completions bash)' >> ~/.bashrc
+  # bash, also in a code-server terminal: this shell and every new one
+  source <(mlops completions bash) && echo 'source <(mlops completions bash)' >> ~/.bashrc
 
-  mlops completions zsh > ~/.zfunc/_mlops_register && echo 'source ~/.zfunc/_mlops_register' >> ~/.zshrc
-  mlops completions fish > ~/.config/fish/completions/mlops.fish";
+  echo 'source <(mlops completions zsh)' >> ~/.zshrc      # after compinit
+  mlops completions fish > ~/.config/fish/completions/mlops.fish
+  mlops completions powershell >> $PROFILE
+  echo 'eval (mlops completions elvish | slurp)' >> ~/.config/elvish/rc.elv";
 
 const MAN_EXAMPLES: &str = "\
 Examples:

@@ -95,10 +95,10 @@ pub fn envs(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(root) = line.root() else {
         return Vec::new();
     };
-    folders(&root.join(DEPLOYMENTS))
+    folders_starting(&root.join(DEPLOYMENTS), prefix)
         .into_iter()
-        .filter(|env| env.starts_with(prefix) && !line.envs.contains(env))
-        .map(CompletionCandidate::new)
+        .filter(|env| !line.envs.contains(env))
+        .map(|env| CompletionCandidate::new(env).tag(Some("ENV".into())))
         .collect()
 }
 
@@ -121,7 +121,8 @@ pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
     };
     let names = candidates(&base, &envs, !line.envs.is_empty(), prefix, &line.models);
     let started = STARTED.get().copied().unwrap_or_else(Instant::now);
-    let states = state::read(&base, &envs, &names, started + state::BUDGET);
+    let deadline = (started + state::BUDGET).checked_sub(state::per_candidate(names.len()));
+    let states = state::read(&base, &envs, &names, deadline.unwrap_or(started));
     rank(names, &states, line.switch)
 }
 
@@ -136,16 +137,16 @@ fn candidates(
 ) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (i, env) in envs.iter().enumerate() {
-        let here = folders(&base.join(env));
+        let here = folders_starting(&base.join(env), prefix);
         if all && i > 0 {
             names.retain(|n| here.binary_search(n).is_ok());
         } else {
             names.extend(here);
         }
     }
-    names.sort();
+    names.sort_unstable();
     names.dedup();
-    names.retain(|n| n.starts_with(prefix) && !typed.contains(n));
+    names.retain(|n| !typed.contains(n));
     names
 }
 
@@ -164,22 +165,39 @@ fn rank(names: Vec<String>, states: &[State], switch: Option<Switch>) -> Vec<Com
         .into_iter()
         .enumerate()
         .map(|(i, (_, name, s))| {
+            // An explicit tag: without one, clap renders the argument's
+            // name anew for every candidate (a third of the time with
+            // 10,000 models).
             CompletionCandidate::new(name)
                 .help(s.label().map(Into::into))
+                .tag(Some("MODEL".into()))
                 .display_order(Some(i))
         })
         .collect()
 }
 
-/// Sub-folders of `dir` that are valid names, sorted. Reads only the folder
-/// listing (the file type comes with it), never a file; any error is an
-/// empty list.
+/// Sub-folders of `dir` that are valid names, sorted.
 pub fn folders(dir: &Path) -> Vec<String> {
+    folders_starting(dir, "")
+}
+
+/// Sub-folders of `dir` whose names start with `prefix` and are valid
+/// names, sorted. Reads only the folder listing (the file type comes with
+/// it), never a file; any error is an empty list. Names are compared as
+/// bytes before anything is allocated, so after `model-01<Tab>` among
+/// 10,000 models only the hundred that match cost more than the kernel's
+/// listing.
+fn folders_starting(dir: &Path, prefix: &str) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .as_encoded_bytes()
+                .starts_with(prefix.as_bytes())
+        })
         .filter(|e| {
             e.file_type()
                 .is_ok_and(|t| t.is_dir() || (t.is_symlink() && e.path().is_dir()))
@@ -187,7 +205,7 @@ pub fn folders(dir: &Path) -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| check_name("", n).is_ok())
         .collect();
-    names.sort();
+    names.sort_unstable();
     names
 }
 
