@@ -96,3 +96,29 @@ fn man_pages_are_fresh() {
         "mlops man prints mlops.1"
     );
 }
+
+#[test]
+fn generators_speak_json_when_asked() {
+    let env = Env::new();
+    let plain = env
+        .mlops(env.path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let json = env
+        .mlops(env.path())
+        .args(["completions", "bash", "--output", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["shell"], "bash");
+    assert_eq!(doc["script"].as_str().unwrap().as_bytes(), plain.stdout);
+    let man = env
+        .mlops(env.path())
+        .args(["man", "--output=json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&man.stdout).unwrap();
+    assert_eq!(doc["name"], "mlops.1");
+    assert!(doc["page"].as_str().unwrap().contains(".TH mlops 1"));
+}

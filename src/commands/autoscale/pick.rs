@@ -56,10 +56,18 @@ pub fn targets(
     let disk;
     let snap: &dyn Snapshot = match &ws.workdir {
         Some(dir) => {
+            ctx.ui.verbose(format!(
+                "listing environments and models in {}",
+                dir.display()
+            ));
             disk = FsSnapshot::new(dir)?;
             &disk
         }
         None => {
+            ctx.ui.verbose(format!(
+                "listing environments and models in commit {}",
+                ws.base
+            ));
             tree = ws.tree_snapshot()?;
             &tree
         }
