@@ -138,9 +138,17 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     };
     match ws.publish(commit, &mut rebuild)? {
         Some(pushed) => {
-            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))?;
+            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))
+                .map_err(|e| {
+                    e.hinted(format!(
+                        "the change was pushed as {} to {}; bring the checkout along with git pull --ff-only",
+                        short(&pushed.commit.to_string()),
+                        pushed.remote_branch
+                    ))
+                })?;
             report.commit = Some(pushed.commit.to_string());
             report.pushed = true;
+            super::announce::pushed(ctx, &ws, &pushed);
         }
         None => {
             ctx.ui
