@@ -80,10 +80,10 @@ impl Env {
 
     /// The `mlops` binary, in `dir`.
     pub fn mlops(&self, dir: &Path) -> Cmd {
-        let mut cmd = Cmd::cargo_bin("mlops").unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlops"));
         cmd.current_dir(dir);
-        self.apply(cmd.as_std_mut_ref());
-        cmd
+        self.apply(&mut cmd);
+        Cmd::from_std(cmd)
     }
 
     /// `git ARGS` in `dir`; panics on failure; returns stdout.
