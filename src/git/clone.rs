@@ -28,6 +28,13 @@ impl Workspace {
     /// does not exist on the remote yet, `--base` (else the default branch)
     /// to create it from.
     pub fn clone_temp(url: &str, options: Options) -> Result<Workspace> {
+        if super::remote::is_local(url) {
+            let path = url.strip_prefix("file://").unwrap_or(url);
+            if !std::path::Path::new(path).exists() {
+                return Err(error::git(format!("there is no repository at {path}"))
+                    .hinted("check the --clone URL; nothing was changed"));
+            }
+        }
         let temp = tempfile::Builder::new()
             .prefix("mlops-clone-")
             .tempdir()

@@ -87,7 +87,10 @@ impl Feedback {
             }
             let text = String::from_utf8_lossy(&line);
             let text = text.trim_end();
-            if !text.trim().is_empty() && !self.quiet {
+            // The server's own transfer counters ("Counting objects: 100%
+            // (3/3), done.", "Total 3 (delta 1)") are noise in a log.
+            let counter = text.contains("% (") || text.trim_start().starts_with("Total ");
+            if !text.trim().is_empty() && !counter && !self.quiet {
                 let shown = format!("remote: {}", scrub(text));
                 match &self.bar {
                     Some(bar) => bar.println(shown),

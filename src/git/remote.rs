@@ -126,12 +126,21 @@ impl Workspace {
             .unwrap_or_else(|| remote.to_string())
     }
 
+    /// "Nothing changed" in this workspace's terms.
+    pub(crate) fn unchanged(&self) -> &'static str {
+        if self.workdir.is_some() {
+            UNCHANGED_CHECKOUT
+        } else {
+            "nothing was changed (the temporary clone is removed)"
+        }
+    }
+
     /// Lists the remote's branches (one connection, no objects).
     pub(crate) fn list_remote(&self, session: &Session, remote: &str) -> Result<Listing> {
         let fail = |e: &git2::Error, url: &str| {
             session.failure(url, e).into_error(
                 &format!("could not reach {}", redact(url)),
-                UNCHANGED_CHECKOUT,
+                self.unchanged(),
             )
         };
         let mut handle = self.repo.find_remote(remote).map_err(|e| {
@@ -178,7 +187,9 @@ impl Workspace {
         opts.remote_callbacks(session.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        if depth > 0 {
+        // libgit2's local transport (a path or file:// remote) cannot do
+        // shallow fetches; a local copy is cheap anyway.
+        if depth > 0 && !is_local(&url) {
             opts.depth(depth);
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
@@ -187,7 +198,7 @@ impl Workspace {
         fetched.map_err(|e| {
             session.failure(&url, &e).into_error(
                 &format!("could not fetch {branch} from {}", redact(&url)),
-                UNCHANGED_CHECKOUT,
+                self.unchanged(),
             )
         })?;
         self.repo.refname_to_id(&tracking).map_err(|e| {
@@ -416,6 +427,11 @@ impl Workspace {
         };
         format!("nothing of this change was pushed: {remote}; {local}")
     }
+}
+
+/// A path or `file://` URL, which libgit2 serves with its local transport.
+pub(crate) fn is_local(url: &str) -> bool {
+    url.starts_with("file://") || url.starts_with('/') || url.starts_with('.') || !url.contains(':')
 }
 
 /// A rejection that a fetch and rebuild can fix: the remote's branch moved
