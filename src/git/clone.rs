@@ -76,11 +76,13 @@ impl Workspace {
         } else {
             match ws.options.base.clone().or(default) {
                 Some(base) if listing.tip(&base).is_some() => base,
-                Some(base) => return Err(error::git(format!(
+                Some(base) => {
+                    return Err(error::git(format!(
                     "{} has neither branch {branch} nor the base branch {base} to create it from",
                     redact(url)
                 ))
-                .hinted("check --branch and --base; nothing was changed")),
+                    .hinted("check --branch and --base; nothing was changed"))
+                }
                 None => return Err(error::git("the remote has no default branch")),
             }
         };

@@ -35,6 +35,9 @@ pub struct Credentials {
     exhausted: bool,
     /// The SSH host key seen: (host, port, "ssh-ed25519 SHA256:…").
     host_key: Option<(String, Option<u16>, String)>,
+    /// A username and password from a helper or the prompt, offered first
+    /// on the next connection so nobody is asked twice in one run.
+    remembered: Option<(String, String)>,
 }
 
 impl Credentials {
@@ -46,7 +49,17 @@ impl Credentials {
             tried: Vec::new(),
             exhausted: false,
             host_key: None,
+            remembered: None,
         }
+    }
+
+    /// Starts a new connection: every source may be tried once more.
+    /// (libgit2 repeats the callback only within one connection.)
+    pub fn reset(&mut self) {
+        self.http_step = 0;
+        self.ssh_step = 0;
+        self.exhausted = false;
+        self.tried.clear();
     }
 
     /// The libgit2 credential callback.
@@ -56,15 +69,14 @@ impl Credentials {
         username: Option<&str>,
         allowed: CredentialType,
     ) -> Result<Cred, git2::Error> {
-        if allowed.contains(CredentialType::USERNAME) && !allowed.contains(CredentialType::SSH_KEY)
-        {
-            return Cred::username(username.unwrap_or("git"));
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            return self.https(url, username);
         }
         if allowed.contains(CredentialType::SSH_KEY) {
             return self.ssh(username.unwrap_or("git"));
         }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            return self.https(url, username);
+        if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(username.unwrap_or("git"));
         }
         self.give_up()
     }
@@ -79,6 +91,13 @@ impl Credentials {
     }
 
     fn https(&mut self, url: &str, username: Option<&str>) -> Result<Cred, git2::Error> {
+        if self.http_step == 0 {
+            if let Some((user, pass)) = self.remembered.take() {
+                self.tried.push("the credentials given before".into());
+                self.http_step = 3;
+                return Cred::userpass_plaintext(&user, &pass);
+            }
+        }
         loop {
             let step = self.http_step;
             self.http_step += 1;
@@ -99,12 +118,14 @@ impl Credentials {
                 1 => {
                     if let Some((user, pass)) = self.helper(url, username) {
                         self.tried.push("the git credential helper".into());
+                        self.remembered = Some((user.clone(), pass.clone()));
                         return Cred::userpass_plaintext(&user, &pass);
                     }
                 }
                 2 => {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
+                        self.remembered = Some((user.clone(), pass.clone()));
                         return Cred::userpass_plaintext(&user, &pass);
                     }
                 }

@@ -89,7 +89,9 @@ impl Feedback {
             let text = text.trim_end();
             // The server's own transfer counters ("Counting objects: 100%
             // (3/3), done.", "Total 3 (delta 1)") are noise in a log.
-            let counter = text.contains("% (") || text.trim_start().starts_with("Total ");
+            let counter = text.contains("% (")
+                || text.contains(" objects: ")
+                || text.trim_start().starts_with("Total ");
             if !text.trim().is_empty() && !counter && !self.quiet {
                 let shown = format!("remote: {}", scrub(text));
                 match &self.bar {

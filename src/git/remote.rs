@@ -52,7 +52,9 @@ impl Session {
         }
     }
 
+    /// Callbacks for one connection.
     pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
+        self.creds.borrow_mut().reset();
         let mut cb = RemoteCallbacks::new();
         cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
         cb.certificate_check(|cert, host| self.creds.borrow_mut().check_cert(cert, host));

@@ -59,7 +59,7 @@ impl Env {
     /// Environment variables every child process gets: HOME points at the
     /// sandbox, nothing from the developer's git config leaks in, and no
     /// identity or token from the outer environment either.
-    fn apply(&self, cmd: &mut Command) {
+    pub fn apply(&self, cmd: &mut Command) {
         cmd.env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -4,4 +4,9 @@
 mod common;
 
 mod autoscale;
+mod servers;
 mod status;
+
+mod auth;
+mod clone;
+mod push;
