@@ -13,7 +13,7 @@
 //! into owned Rust values and freed before the next one is read.
 
 use std::mem::MaybeUninit;
-use unsafe_libyaml as sys;
+use unsafe_libyaml as unsafe_yaml;
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,13 +82,13 @@ pub(crate) fn parse(input: &[u8]) -> Result<Vec<Event>, SyntaxError> {
 }
 
 struct Parser<'input> {
-    sys: Box<MaybeUninit<sys::yaml_parser_t>>,
+    sys: Box<MaybeUninit<unsafe_yaml::yaml_parser_t>>,
     _input: &'input [u8],
 }
 
 impl<'input> Parser<'input> {
     fn new(input: &'input [u8]) -> Self {
-        let mut sys = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut sys = Box::new(MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit());
         // SAFETY: `yaml_parser_initialize` fully initialises the struct (it
         // memsets it first); the input pointer stays valid for 'input, which
         // outlives the parser.
@@ -97,27 +97,27 @@ impl<'input> Parser<'input> {
             // Initialisation only fails on allocation failure, which aborts
             // in Rust anyway; a failed init leaves `error` set and the first
             // `next` reports it.
-            let _ = sys::yaml_parser_initialize(p).ok;
-            sys::yaml_parser_set_encoding(p, sys::YAML_UTF8_ENCODING);
-            sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
+            let _ = unsafe_yaml::yaml_parser_initialize(p).ok;
+            unsafe_yaml::yaml_parser_set_encoding(p, unsafe_yaml::YAML_UTF8_ENCODING);
+            unsafe_yaml::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
         }
         Parser { sys, _input: input }
     }
 
     fn next(&mut self) -> Result<Event, SyntaxError> {
-        let mut raw = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut raw = MaybeUninit::<unsafe_yaml::yaml_event_t>::uninit();
         // SAFETY: the parser was initialised in `new`; a successful
         // `yaml_parser_parse` initialises the event, which we copy out of
         // and then free exactly once.
         unsafe {
             let p = self.sys.as_mut_ptr();
-            let failed_before = (&*p).error != sys::YAML_NO_ERROR;
-            if failed_before || sys::yaml_parser_parse(p, raw.as_mut_ptr()).fail {
+            let failed_before = (&*p).error != unsafe_yaml::YAML_NO_ERROR;
+            if failed_before || unsafe_yaml::yaml_parser_parse(p, raw.as_mut_ptr()).fail {
                 return Err(syntax_error(p));
             }
             let ev = raw.as_mut_ptr();
             let out = convert(&*ev);
-            sys::yaml_event_delete(ev);
+            unsafe_yaml::yaml_event_delete(ev);
             Ok(out)
         }
     }
@@ -126,11 +126,11 @@ impl<'input> Parser<'input> {
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`, deleted once here.
-        unsafe { sys::yaml_parser_delete(self.sys.as_mut_ptr()) }
+        unsafe { unsafe_yaml::yaml_parser_delete(self.sys.as_mut_ptr()) }
     }
 }
 
-unsafe fn syntax_error(p: *const sys::yaml_parser_t) -> SyntaxError {
+unsafe fn syntax_error(p: *const unsafe_yaml::yaml_parser_t) -> SyntaxError {
     // SAFETY: `p` points at the live parser; no other reference exists now.
     let parser = unsafe { &*p };
     let problem = unsafe { c_text(parser.problem as *const u8) }.unwrap_or_default();
@@ -156,7 +156,7 @@ unsafe fn c_text(ptr: *const u8) -> Option<String> {
     Some(String::from_utf8_lossy(s.to_bytes()).into_owned())
 }
 
-unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
+unsafe fn convert(ev: &unsafe_yaml::yaml_event_t) -> Event {
     let (start, end) = (ev.start_mark.index as usize, ev.end_mark.index as usize);
     let mut anchor = None;
     let mut tag = None;
@@ -164,13 +164,15 @@ unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
     // fills for that event type.
     let kind = unsafe {
         match ev.type_ {
-            sys::YAML_STREAM_START_EVENT => Kind::StreamStart,
-            sys::YAML_DOCUMENT_START_EVENT => Kind::DocumentStart,
-            sys::YAML_DOCUMENT_END_EVENT => Kind::DocumentEnd {
+            unsafe_yaml::YAML_STREAM_START_EVENT => Kind::StreamStart,
+            unsafe_yaml::YAML_DOCUMENT_START_EVENT => Kind::DocumentStart,
+            unsafe_yaml::YAML_DOCUMENT_END_EVENT => Kind::DocumentEnd {
                 explicit: !ev.data.document_end.implicit,
             },
-            sys::YAML_ALIAS_EVENT => Kind::Alias(c_text(ev.data.alias.anchor).unwrap_or_default()),
-            sys::YAML_SCALAR_EVENT => {
+            unsafe_yaml::YAML_ALIAS_EVENT => {
+                Kind::Alias(c_text(ev.data.alias.anchor).unwrap_or_default())
+            }
+            unsafe_yaml::YAML_SCALAR_EVENT => {
                 let s = &ev.data.scalar;
                 anchor = c_text(s.anchor);
                 tag = c_text(s.tag);
@@ -180,10 +182,10 @@ unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
                     std::slice::from_raw_parts(s.value, s.length as usize)
                 };
                 let style = match s.style {
-                    sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
-                    sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
-                    sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
-                    sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
+                    unsafe_yaml::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
+                    unsafe_yaml::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
+                    unsafe_yaml::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
+                    unsafe_yaml::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
                     _ => Style::Plain,
                 };
                 Kind::Scalar {
@@ -191,24 +193,24 @@ unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
                     style,
                 }
             }
-            sys::YAML_SEQUENCE_START_EVENT => {
+            unsafe_yaml::YAML_SEQUENCE_START_EVENT => {
                 let s = &ev.data.sequence_start;
                 anchor = c_text(s.anchor);
                 tag = c_text(s.tag);
                 Kind::SequenceStart {
-                    flow: s.style == sys::YAML_FLOW_SEQUENCE_STYLE,
+                    flow: s.style == unsafe_yaml::YAML_FLOW_SEQUENCE_STYLE,
                 }
             }
-            sys::YAML_SEQUENCE_END_EVENT => Kind::SequenceEnd,
-            sys::YAML_MAPPING_START_EVENT => {
+            unsafe_yaml::YAML_SEQUENCE_END_EVENT => Kind::SequenceEnd,
+            unsafe_yaml::YAML_MAPPING_START_EVENT => {
                 let m = &ev.data.mapping_start;
                 anchor = c_text(m.anchor);
                 tag = c_text(m.tag);
                 Kind::MappingStart {
-                    flow: m.style == sys::YAML_FLOW_MAPPING_STYLE,
+                    flow: m.style == unsafe_yaml::YAML_FLOW_MAPPING_STYLE,
                 }
             }
-            sys::YAML_MAPPING_END_EVENT => Kind::MappingEnd,
+            unsafe_yaml::YAML_MAPPING_END_EVENT => Kind::MappingEnd,
             _ => Kind::StreamEnd,
         }
     };

@@ -127,10 +127,7 @@ pub(crate) fn check_key_layout(input: &[u8], doc: &Doc, k: Id) -> Result<(), Ref
         .rev()
         .find(|b| !matches!(b, b' ' | b'\t'))
         .copied();
-    let starts_line = match before {
-        None | Some(b'\n' | b'\r' | b'{' | b',') => true,
-        _ => false,
-    };
+    let starts_line = matches!(before, None | Some(b'\n' | b'\r' | b'{' | b','));
     if before == Some(b'?') {
         return Err(refuse(
             input,

@@ -5,6 +5,28 @@
 //! leaves every other byte alone; [`read_autoscaling`] tells what the Helm
 //! chart will see there. No I/O happens here, so the engine can be tested,
 //! fuzzed and benchmarked on its own.
+//!
+//! How: one libyaml parse gives every node's byte span (`events`, `tree`);
+//! `locate` finds the top-level entry and refuses unclear shapes; `splice`
+//! replaces the value's bytes or inserts one line, then checks itself by
+//! parsing the result with serde_yaml and comparing it with the old data
+//! plus `autoscaling`; `helm` says what the chart sees (YAML 1.1, merges,
+//! Go template truthiness).
+//!
+//! Why not the `yamlpatch` crate (comment-preserving patches over
+//! tree-sitter): its current releases (1.31, 1.32) need rustc 1.97 and do
+//! not build here; the newest that builds (0.13, with yamlpath 0.34) was
+//! tried on this engine's cases. It kept comments, quoting and anchors on
+//! plain replacements, but: it refuses the empty `---` document (no root
+//! node); inserts LF lines into CRLF files; reformats a flow mapping
+//! (`{a: 1}` -> `{ a: 1, autoscaling: true }`); edits the first of two
+//! duplicate keys (the reader sees the second); follows an alias value and
+//! rewrites the *anchored* value elsewhere, leaving a dangling alias; drops
+//! an anchor that is still aliased (invalid YAML); replaces a whole mapping
+//! value with `true`; and edits the first of several documents. Wrapping it
+//! would mean re-checking all of that with a second parser anyway, on top
+//! of a C grammar build (tree-sitter) and a second serde YAML fork. The
+//! hand-written engine needs no crate beyond what serde_yaml already uses.
 
 /// What [`set_autoscaling`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
