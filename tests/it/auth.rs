@@ -284,3 +284,63 @@ fn an_unknown_ssh_host_key_is_refused_with_its_fingerprint() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(sha));
     assert_eq!(tip(&env, &remote), before);
 }
+
+#[test]
+fn a_kill_during_the_push_leaves_the_checkout_consistent() {
+    let env = Env::new();
+    let Some((remote, work, _http)) = http_checkout(&env) else {
+        return;
+    };
+    fs::write(work.join("scratch.txt"), "mine\n").unwrap();
+    let marker = env.path().join("push-started");
+    let hook = remote.join("hooks/pre-receive");
+    fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ncat >/dev/null\ntouch '{}'\nsleep 4\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&hook);
+    let head = env.git(&work, &["rev-parse", "HEAD"]);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mlops"));
+    env.apply(&mut cmd);
+    let mut child = cmd
+        .current_dir(&work)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the push never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(!child.wait().unwrap().success());
+    // Killed before the push finished: the checkout is exactly as before.
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), head);
+    assert_eq!(env.status(&work), "?? scratch.txt\n");
+    // Running again finishes the job, whatever the remote got.
+    fs::remove_file(&hook).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    env.mlops(&work)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .success();
+    let shown = env.git(
+        &remote,
+        &["show", "main:model-deployments/test/jukebox/config.yaml"],
+    );
+    assert!(shown.contains("autoscaling: true"));
+    env.git(&remote, &["fsck"]);
+}

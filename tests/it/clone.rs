@@ -190,3 +190,28 @@ pub fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn url_instead_of_from_git_config_is_honoured() {
+    let env = Env::new();
+    let (remote, _) = env.gitops(|_| {});
+    let base = format!("{}/", env.path().display());
+    env.git(
+        env.path(),
+        &[
+            "config",
+            "--global",
+            &format!("url.{base}.insteadOf"),
+            "gitops:",
+        ],
+    );
+    env.mlops(env.path())
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(["--clone", "gitops:remote.git"])
+        .assert()
+        .success();
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Enable autoscaling for jukebox in test"
+    );
+}
