@@ -249,6 +249,41 @@ fn an_ssh_key_works() {
         env.subjects(&remote, "main")[0],
         "Enable autoscaling for jukebox in test"
     );
+    // Without MLOPS_SSH_KEY (and no agent): the default key file.
+    fs::copy(&key, env.home().join(".ssh/id_ed25519")).unwrap();
+    env.mlops(env.path())
+        .args(["autoscale", "disable", "--env", "test", "jukebox"])
+        .args(["--clone", &sshd.url(&remote)])
+        .assert()
+        .success();
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Disable autoscaling for jukebox in test"
+    );
+}
+
+#[test]
+fn a_changed_ssh_host_key_is_refused() {
+    let env = Env::new();
+    let Some((remote, key, sshd)) = ssh_setup(&env, false) else {
+        return;
+    };
+    let impostor = keygen(&env.path().join("other_host_key"));
+    let public = fs::read_to_string(impostor).unwrap();
+    let public: Vec<&str> = public.split_whitespace().take(2).collect();
+    fs::write(
+        env.home().join(".ssh/known_hosts"),
+        format!("[127.0.0.1]:{} {}\n", sshd.port, public.join(" ")),
+    )
+    .unwrap();
+    env.mlops(env.path())
+        .env("MLOPS_SSH_KEY", &key)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(["--clone", &sshd.url(&remote)])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("does not match the key recorded"))
+        .stderr(predicate::str::contains("ssh-keygen -R"));
 }
 
 #[test]
@@ -320,8 +355,9 @@ fn a_kill_during_the_push_leaves_the_checkout_consistent() {
         assert!(start.elapsed().as_secs() < 20, "the push never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell builtin: no procps needed.
+    std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(!child.wait().unwrap().success());

@@ -162,8 +162,9 @@ fn a_kill_during_the_push_leaves_no_temporary_clone() {
         !leftovers(&tmp).is_empty(),
         "the clone exists during the push"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell builtin: no procps needed.
+    Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
