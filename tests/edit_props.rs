@@ -1,0 +1,253 @@
+//! Property test: generated values files (comments, also after values,
+//! quoting styles, blank lines, LF/CRLF, BOM, final newline or not, `---`
+//! or not, `autoscaling` absent or in many spellings). Every edit changes
+//! one line or inserts one, keeps all other data, and reads back as asked.
+
+use mlops::edit::{read_autoscaling, set_autoscaling, Outcome};
+use proptest::prelude::*;
+use serde_yaml::Value;
+
+#[derive(Debug, Clone)]
+struct Config {
+    entries: Vec<(String, String, Option<String>)>,
+    blank_after: Vec<bool>,
+    comment_lines: Vec<Option<String>>,
+    autoscaling: Option<(usize, &'static str, &'static str, Option<String>)>,
+    crlf: bool,
+    bom: bool,
+    final_newline: bool,
+    doc_start: bool,
+    doc_end: bool,
+}
+
+const SPELLINGS: &[&str] = &[
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "N",
+    "True",
+    "FALSE",
+    "\"false\"",
+    "'true'",
+    "\"no\"",
+    "~",
+    "null",
+    "",
+    "0",
+    "1",
+    "!!str true",
+    "enabled",
+];
+const KEY_STYLES: &[&str] = &["autoscaling", "\"autoscaling\"", "'autoscaling'"];
+const VALUES: &[&str] = &[
+    "jukebox",
+    "latest",
+    "\"quoted: text\"",
+    "'single'",
+    "42",
+    "{}",
+    "[]",
+    "[a, b]",
+    "{x: 1}",
+    "\n  sub: 1\n  other: two",
+    "\n  - one\n  - two",
+    "true",
+    "no",
+    "~",
+];
+const NAMES: &[&str] = &[
+    "name",
+    "version",
+    "image_repository",
+    "image_namespace",
+    "keda",
+    "canary",
+    "replicas",
+    "chart_path",
+];
+
+fn comment() -> impl Strategy<Value = Option<String>> {
+    prop::option::of(
+        prop::sample::select(vec!["# note", "#x", "# 🚀 ⚠️ can differ", "# key: value"])
+            .prop_map(String::from),
+    )
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    let entries = prop::collection::vec(
+        (
+            prop::sample::select(VALUES.to_vec()).prop_map(String::from),
+            comment(),
+        ),
+        1..NAMES.len(),
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (value, c))| (NAMES[i].to_string(), value, c))
+            .collect::<Vec<_>>()
+    });
+    (
+        entries,
+        prop::collection::vec(any::<bool>(), 8),
+        prop::collection::vec(comment(), 8),
+        prop::option::of((
+            0..8usize,
+            prop::sample::select(SPELLINGS.to_vec()),
+            prop::sample::select(KEY_STYLES.to_vec()),
+            comment(),
+        )),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                entries,
+                blank_after,
+                comment_lines,
+                autoscaling,
+                (crlf, bom, final_newline, doc_start, doc_end),
+            )| Config {
+                entries,
+                blank_after,
+                comment_lines,
+                autoscaling,
+                crlf,
+                bom,
+                final_newline,
+                doc_start,
+                doc_end,
+            },
+        )
+}
+
+fn render(c: &Config) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if c.doc_start {
+        lines.push("---".into());
+    }
+    let entry = |k: &str, v: &str, com: &Option<String>| {
+        let sep = if v.starts_with('\n') || v.is_empty() {
+            ""
+        } else {
+            " "
+        };
+        let mut line = format!("{k}:{sep}{v}");
+        if let Some(com) = com {
+            if v.starts_with('\n') {
+                line = format!("{k}: {com}{v}");
+            } else {
+                line = format!("{line} {com}");
+            }
+        }
+        line
+    };
+    for (i, (k, v, com)) in c.entries.iter().enumerate() {
+        if let Some((at, spelling, key, com)) = &c.autoscaling {
+            if *at == i {
+                lines.push(entry(key, spelling, com));
+            }
+        }
+        lines.extend(entry(k, v, com).split('\n').map(String::from));
+        if let Some(Some(com)) = c.comment_lines.get(i) {
+            lines.push(if i % 2 == 0 {
+                format!("  {com}")
+            } else {
+                com.clone()
+            });
+        }
+        if c.blank_after.get(i) == Some(&true) {
+            lines.push(String::new());
+        }
+    }
+    if let Some((at, spelling, key, com)) = &c.autoscaling {
+        if *at >= c.entries.len() {
+            lines.push(entry(key, spelling, com));
+        }
+    }
+    if c.doc_end {
+        lines.push("...".into());
+    }
+    let eol = if c.crlf { "\r\n" } else { "\n" };
+    let mut text = lines.join(eol);
+    if c.final_newline {
+        text.push_str(eol);
+    }
+    if c.bom {
+        text.insert(0, '\u{feff}');
+    }
+    text
+}
+
+fn data(bytes: &[u8]) -> Value {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    serde_yaml::from_slice(body).expect("generated YAML parses")
+}
+
+fn one_line_diff(old: &[u8], new: &[u8]) -> bool {
+    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let max_s = old.len().min(new.len()) - p;
+    let s = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(max_s)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_mid, new_mid) = (&old[p..old.len() - s], &new[p..new.len() - s]);
+    let breaks = |m: &[u8]| m.iter().filter(|b| **b == b'\n').count();
+    (breaks(old_mid) == 0 && breaks(new_mid) == 0) || (old_mid.is_empty() && breaks(new_mid) == 1)
+}
+
+proptest! {
+    #[test]
+    fn edits_touch_one_line_and_keep_the_data(c in config(), value in any::<bool>()) {
+        let text = render(&c);
+        let input = text.as_bytes();
+        let outcome = set_autoscaling(input, value);
+        // Every generated shape is one the engine accepts: no refusals.
+        prop_assert!(outcome.is_ok(), "refused {text:?}: {outcome:?}");
+        match outcome.unwrap() {
+            Outcome::Unchanged => {
+                let seen = read_autoscaling(input).unwrap().effective;
+                prop_assert!(seen == Some(value) || (!value && c.autoscaling.is_none()), "{text:?}");
+            }
+            Outcome::Changed { bytes, line } => {
+                prop_assert!(one_line_diff(input, &bytes), "{text:?} -> {:?}", String::from_utf8_lossy(&bytes));
+                let mut want = match data(input) {
+                    Value::Mapping(m) => m,
+                    _ => serde_yaml::Mapping::new(),
+                };
+                want.insert(Value::from("autoscaling"), Value::Bool(value));
+                prop_assert_eq!(data(&bytes), Value::Mapping(want));
+                let new_text = String::from_utf8(bytes.clone()).unwrap();
+                let edited = new_text.split('\n').nth(line - 1).unwrap_or("");
+                prop_assert!(edited.contains("true") || edited.contains("false"), "line {line} of {new_text:?}");
+                prop_assert_eq!(read_autoscaling(&bytes).unwrap().effective, Some(value));
+                prop_assert_eq!(set_autoscaling(&bytes, value), Ok(Outcome::Unchanged));
+            }
+        }
+    }
+}
+
+proptest! {
+    /// No input makes either call panic (a fuzz target will follow).
+    #[test]
+    fn never_panics(text in "(autoscaling|a|<<|---|\\.\\.\\.|[-:?&*!|>#'\"{}\\[\\],~ \t]|\r?\n|yes|\u{feff}){0,40}") {
+        for value in [true, false] {
+            if let Ok(Outcome::Changed { bytes, .. }) = set_autoscaling(text.as_bytes(), value) {
+                prop_assert_eq!(read_autoscaling(&bytes).map(|r| r.effective), Ok(Some(value)));
+            }
+        }
+        let _ = read_autoscaling(text.as_bytes());
+    }
+}
