@@ -14,7 +14,7 @@ use git2::Repository;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::remote::Session;
+use super::session::Session;
 use super::url::redact;
 use super::{Options, Target, Workspace};
 use crate::error::{self, Result};

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod local;
 pub mod progress;
 pub mod remote;
+pub mod session;
 pub mod sign;
 pub mod url;
 pub mod worktree;
