@@ -370,7 +370,6 @@ fn is_stale(message: &str) -> bool {
         "cannot lock ref",
         "stale info",
         "failed to lock",
-        "expected",
     ]
     .iter()
     .any(|s| m.contains(s))
