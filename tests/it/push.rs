@@ -75,8 +75,14 @@ fn a_second_identical_run_makes_no_commit() {
             .assert()
             .success()
     };
-    run();
+    let first: serde_json::Value =
+        serde_json::from_slice(&run().get_output().stdout.clone()).unwrap();
     let tip = rev(&env, &remote, "main");
+    assert_eq!(first["commit"].as_str(), Some(tip.as_str()));
+    assert_eq!(first["pushed"], true);
+    assert_eq!(first["remote_branch"], "origin/main");
+    assert_eq!(first["attempts"], 1);
+    assert_eq!(first["applications"], serde_json::json!(["jukebox-test"]));
     let out = run().get_output().stdout.clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["commit"], serde_json::Value::Null);

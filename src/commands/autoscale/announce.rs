@@ -8,7 +8,9 @@ use crate::git::argo;
 use crate::git::remote::Pushed;
 use crate::git::Workspace;
 
-pub fn pushed(ctx: &Context, ws: &Workspace, pushed: &Pushed) {
+/// Tells what happened and returns the names of the Argo CD applications
+/// that will deploy the change (for the JSON report).
+pub fn pushed(ctx: &Context, ws: &Workspace, pushed: &Pushed) -> Vec<String> {
     let attempts = match pushed.attempts {
         1 => String::new(),
         n => format!(" (after {n} attempts: the remote moved meanwhile)"),
@@ -45,9 +47,10 @@ pub fn pushed(ctx: &Context, ws: &Workspace, pushed: &Pushed) {
         Err(e) => {
             ctx.ui
                 .verbose(format!("could not read the ApplicationSets: {}", e.message));
-            return;
+            return Vec::new();
         }
     };
+    let mut names = Vec::new();
     for (path, apps) in coverage {
         if apps.is_empty() {
             ctx.ui.warn(format!(
@@ -63,6 +66,10 @@ pub fn pushed(ctx: &Context, ws: &Workspace, pushed: &Pushed) {
                 "Argo CD application {} (ApplicationSet {}) will deploy {path}{when}",
                 app.name, app.appset
             ));
+            if !names.contains(&app.name) {
+                names.push(app.name);
+            }
         }
     }
+    names
 }
