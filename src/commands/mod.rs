@@ -44,6 +44,7 @@ impl Context {
             branch: self.global.branch.clone(),
             base: self.global.base.clone(),
             retries: self.global.retries,
+            quiet: self.global.quiet,
         }
     }
 }

@@ -1,14 +1,141 @@
-//! `--clone URL`: a temporary bare repository for CI (built in a separate step).
+//! `--clone URL`: a temporary bare repository for CI.
+//!
+//! One shallow (depth 1), single-branch fetch: a CI job only needs the tip
+//! it builds on. No work tree is written; the edit is composed in the
+//! object database and pushed from there. The temporary directory is
+//! removed on every way out: on return and on errors by [`tempfile::TempDir`]'s
+//! drop, and on SIGINT/SIGTERM by a watcher thread (below), since a signal
+//! would otherwise end the process without running any destructor.
 
-use super::{Options, Workspace};
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+
+use git2::Repository;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use super::session::Session;
+use super::url::redact;
+use super::{Options, Target, Workspace};
 use crate::error::{self, Result};
 
+/// Temporary clones to remove if a signal arrives.
+static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 impl Workspace {
-    /// Clones `url` into a temporary bare repository.
+    /// Clones `url` into a temporary bare repository: the branch to update
+    /// (`--branch`, else the remote's default branch), or, when that branch
+    /// does not exist on the remote yet, `--base` (else the default branch)
+    /// to create it from.
     pub fn clone_temp(url: &str, options: Options) -> Result<Workspace> {
-        let _ = (url, options);
-        Err(error::git(
-            "--clone is not available in this version of mlops",
-        ))
+        if super::remote::is_local(url) {
+            let path = url.strip_prefix("file://").unwrap_or(url);
+            if !std::path::Path::new(path).exists() {
+                return Err(error::git(format!("there is no repository at {path}"))
+                    .hinted("check the --clone URL; nothing was changed"));
+            }
+        }
+        let temp = tempfile::Builder::new()
+            .prefix("mlops-clone-")
+            .tempdir()
+            .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
+        remove_on_signal(temp.path().to_path_buf());
+        let repo = Repository::init_bare(temp.path())
+            .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
+        let remote = options.remote.clone().unwrap_or_else(|| "origin".into());
+        // A named remote, so `url.<base>.insteadOf` from the user's git
+        // config applies as it would for `git clone`.
+        repo.remote(&remote, url)
+            .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
+        let mut ws = Workspace {
+            repo,
+            workdir: None,
+            branch: String::new(),
+            base: git2::Oid::ZERO_SHA1,
+            head: None,
+            options,
+            target: None,
+            temp: Some(temp),
+        };
+        let session = Session::new(&ws);
+        let listing = ws.list_remote(&session, &remote)?;
+        let default = listing.default.clone();
+        let branch = match ws.options.branch.clone().or(default.clone()) {
+            Some(b) => b,
+            None => {
+                return Err(error::git(format!(
+                    "{} has no default branch (an empty repository?)",
+                    redact(url)
+                ))
+                .hinted("name the branch with --branch NAME"))
+            }
+        };
+        let exists = listing.tip(&branch).is_some();
+        let from = if exists {
+            branch.clone()
+        } else {
+            match ws.options.base.clone().or(default) {
+                Some(base) if listing.tip(&base).is_some() => base,
+                Some(base) => {
+                    return Err(error::git(format!(
+                    "{} has neither branch {branch} nor the base branch {base} to create it from",
+                    redact(url)
+                ))
+                    .hinted("check --branch and --base; nothing was changed"))
+                }
+                None => return Err(error::git("the remote has no default branch")),
+            }
+        };
+        let tip = ws.fetch_branch(&session, &remote, &from, 1)?;
+        drop(session);
+        ws.base = tip;
+        ws.branch = branch.clone();
+        ws.target = Some(Target {
+            url: ws.remote_url(&remote),
+            remote,
+            branch,
+            tip: exists.then_some(tip),
+            from: (!exists).then_some(from),
+        });
+        Ok(ws)
     }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        if let Some(temp) = &self.temp {
+            if let Ok(mut dirs) = TEMP_DIRS.lock() {
+                dirs.retain(|d| d != temp.path());
+            }
+        }
+    }
+}
+
+/// Registers `dir` for removal when SIGINT or SIGTERM arrives; the first
+/// call starts the watcher thread. The thread removes every registered
+/// folder and exits with 128 + the signal number (130, 143), as a shell
+/// reports a process killed by it. Only the clone mode installs this: in a
+/// checkout the default action is right, since nothing there is half-done
+/// (the work tree moves only after a successful push, file by file).
+fn remove_on_signal(dir: PathBuf) {
+    static WATCHER: Once = Once::new();
+    if let Ok(mut dirs) = TEMP_DIRS.lock() {
+        dirs.push(dir);
+    }
+    WATCHER.call_once(|| {
+        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if let Ok(dirs) = TEMP_DIRS.lock() {
+                    for dir in dirs.iter() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+                eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
+                std::process::exit(128 + signal);
+            }
+        });
+    });
 }

@@ -78,15 +78,21 @@ impl Workspace {
             base,
             head: Some(base),
             options,
+            target: None,
             temp: None,
         })
     }
 
     /// A snapshot of the base commit's tree, for listing envs and models.
     pub fn tree_snapshot(&self) -> Result<TreeSnapshot<'_>> {
+        self.tree_snapshot_at(self.base)
+    }
+
+    /// A snapshot of any commit's tree.
+    pub fn tree_snapshot_at(&self, commit: Oid) -> Result<TreeSnapshot<'_>> {
         let commit = self
             .repo
-            .find_commit(self.base)
+            .find_commit(commit)
             .map_err(gerr("could not read the base commit"))?;
         let tree = commit
             .tree()
@@ -165,7 +171,7 @@ impl Workspace {
             .find_tree(tree_id)
             .map_err(gerr("could not read the new tree"))?;
         let (author, committer) = identity::signatures(&self.repo, warn)?;
-        super::remote::create_commit(self, &author, &committer, message, &tree, &parent)
+        super::sign::create_commit(self, &author, &committer, message, &tree, &parent)
     }
 
     /// The local branch's upstream, if it has one: (remote, branch on it).
@@ -198,6 +204,35 @@ pub struct TreeSnapshot<'r> {
 }
 
 impl TreeSnapshot<'_> {
+    /// The names of the regular files directly in `dir` (`""`: the top).
+    pub fn files(&self, dir: &str) -> Result<Vec<String>> {
+        let sub;
+        let tree = if dir.is_empty() {
+            &self.tree
+        } else {
+            match self.tree.get_path(Path::new(dir)) {
+                Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                    sub = entry
+                        .to_object(self.repo)
+                        .and_then(|o| o.peel_to_tree())
+                        .map_err(gerr(format!("could not read {dir}")))?;
+                    &sub
+                }
+                _ => return Ok(Vec::new()),
+            }
+        };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        Ok(tree
+            .iter()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .filter_map(|e| e.name().ok().map(|n| format!("{prefix}{n}")))
+            .collect())
+    }
+
     /// The blob at `path`, or `None` when there is no such file.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let entry = match self.tree.get_path(Path::new(path)) {

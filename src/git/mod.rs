@@ -6,10 +6,17 @@
 //! builds on), never from whatever happens to be in the work tree, and the
 //! work tree is only brought along afterwards, file by file.
 
+pub mod argo;
 pub mod clone;
+pub mod credentials;
+pub mod fail;
 pub mod identity;
 pub mod local;
+pub mod progress;
 pub mod remote;
+pub mod session;
+pub mod sign;
+pub mod url;
 pub mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +41,25 @@ pub struct Options {
     pub branch: Option<String>,
     pub base: Option<String>,
     pub retries: u32,
+    /// `--quiet`: no progress lines (errors and warnings still print).
+    pub quiet: bool,
+}
+
+/// The remote branch a workspace publishes to, once fetched.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Remote name (`origin`).
+    pub remote: String,
+    /// Branch on the remote, without `refs/heads/`.
+    pub branch: String,
+    /// Its tip when fetched; `None` when the branch does not exist yet
+    /// (it is then created from [`Target::from`]).
+    pub tip: Option<Oid>,
+    /// The branch the new one starts from (`--base`, else the remote's
+    /// default branch), when [`Target::tip`] is `None`.
+    pub from: Option<String>,
+    /// The remote's URL with any userinfo redacted, for messages.
+    pub url: String,
 }
 
 /// A repository opened for one edit.
@@ -51,6 +77,9 @@ pub struct Workspace {
     /// tree and index currently reflect.
     pub head: Option<Oid>,
     pub options: Options,
+    /// Where [`Workspace::publish`] pushes; set by [`Workspace::sync`] or
+    /// by the clone.
+    pub target: Option<Target>,
     /// Keeps the temporary clone alive; removed on drop.
     pub(crate) temp: Option<tempfile::TempDir>,
 }

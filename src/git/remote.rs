@@ -1,10 +1,21 @@
-//! Talking to the remote: fetch, push, retry. (Pushing is built in a
-//! separate step; until then these say plainly that nothing was pushed.)
+//! Talking to the remote: list, fetch, push, and the retry loop.
+//!
+//! The sequence (issue 3): fetch the branch's tip, compose the commit on
+//! it in the object database, push without force. A push is only trusted
+//! when the remote reported our ref as updated (`push_update_reference`),
+//! not because `push()` returned Ok. When someone else pushed first, the
+//! change is rebuilt on the new tip and pushed again, with jittered backoff,
+//! at most `--retries` times. Nothing local moves until a push succeeded, so
+//! any failure leaves the checkout as it was.
 
-use git2::{Commit, Oid, Signature, Tree};
+use std::time::Duration;
 
-use super::local::gerr;
-use super::Workspace;
+use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions};
+
+use super::fail::{Failure, UNCHANGED_CHECKOUT};
+use super::session::{Listing, Session};
+use super::url::redact;
+use super::{Target, Workspace};
 use crate::error::{self, Result};
 
 /// What a successful push did.
@@ -16,15 +27,168 @@ pub struct Pushed {
     pub remote_branch: String,
     /// How many push attempts it took (1 when nobody else pushed first).
     pub attempts: u32,
+    /// The branch did not exist on the remote and was created from this one.
+    pub created_from: Option<String>,
+    /// The remote's URL, userinfo redacted.
+    pub url: String,
+}
+
+/// How one push attempt ended, short of success.
+enum Refused {
+    /// The remote moved under us: fetch, rebuild, retry.
+    Stale(String),
+    /// Anything else: give up now.
+    Failed(Failure),
 }
 
 impl Workspace {
-    /// Fetches the branch's upstream and moves [`Workspace::base`] to its tip.
+    /// The remote's URL (after `url.<base>.insteadOf`), redacted.
+    pub(crate) fn remote_url(&self, remote: &str) -> String {
+        self.repo
+            .find_remote(remote)
+            .ok()
+            .and_then(|r| r.url().ok().map(redact))
+            .unwrap_or_else(|| remote.to_string())
+    }
+
+    /// "Nothing changed" in this workspace's terms.
+    pub(crate) fn unchanged(&self) -> &'static str {
+        if self.workdir.is_some() {
+            UNCHANGED_CHECKOUT
+        } else {
+            "nothing was changed (the temporary clone is removed)"
+        }
+    }
+
+    /// Lists the remote's branches (one connection, no objects).
+    pub(crate) fn list_remote(&self, session: &Session, remote: &str) -> Result<Listing> {
+        let fail = |e: &git2::Error, url: &str| {
+            session.failure(url, e).into_error(
+                &format!("could not reach {}", redact(url)),
+                self.unchanged(),
+            )
+        };
+        let mut handle = self.repo.find_remote(remote).map_err(|e| {
+            error::git(format!("there is no remote {remote:?} in this repository"))
+                .caused_by(e)
+                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
+        })?;
+        let url = handle.url().unwrap_or("").to_string();
+        let conn = handle
+            .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
+            .map_err(|e| fail(&e, &url))?;
+        let default = conn
+            .default_branch()
+            .ok()
+            .and_then(|b| b.as_str().ok().map(str::to_string))
+            .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
+        let heads = conn
+            .list()
+            .map_err(|e| fail(&e, &url))?
+            .iter()
+            .filter(|h| h.name().starts_with("refs/heads/"))
+            .map(|h| (h.name().to_string(), h.oid()))
+            .collect();
+        Ok(Listing { heads, default })
+    }
+
+    /// Fetches `branch` into `refs/remotes/<remote>/<branch>` and returns
+    /// its tip. `depth` 1 for the temporary clone, 0 (everything) otherwise.
+    pub(crate) fn fetch_branch(
+        &self,
+        session: &Session,
+        remote: &str,
+        branch: &str,
+        depth: i32,
+    ) -> Result<Oid> {
+        let mut handle = self
+            .repo
+            .find_remote(remote)
+            .map_err(|e| error::git(format!("no remote {remote:?}")).caused_by(e))?;
+        let url = handle.url().unwrap_or("").to_string();
+        let tracking = format!("refs/remotes/{remote}/{branch}");
+        let spec = format!("+refs/heads/{branch}:{tracking}");
+        let mut opts = FetchOptions::new();
+        opts.remote_callbacks(session.callbacks())
+            .download_tags(AutotagOption::None)
+            .update_fetchhead(false);
+        // libgit2's local transport (a path or file:// remote) cannot do
+        // shallow fetches; a local copy is cheap anyway.
+        if depth > 0 && !is_local(&url) {
+            opts.depth(depth);
+        }
+        session.phase(&format!("Fetching {branch} from {}", redact(&url)));
+        let fetched = handle.fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
+        session.done();
+        fetched.map_err(|e| {
+            session.failure(&url, &e).into_error(
+                &format!("could not fetch {branch} from {}", redact(&url)),
+                self.unchanged(),
+            )
+        })?;
+        self.repo.refname_to_id(&tracking).map_err(|e| {
+            error::git(format!("{} has no branch {branch}", redact(&url))).caused_by(e)
+        })
+    }
+
+    /// Fetches the branch's upstream and moves [`Workspace::base`] to its
+    /// tip. Refuses when the local branch has commits the remote does not,
+    /// rather than pushing someone's unrelated work along.
     pub fn sync(&mut self) -> Result<()> {
-        Err(error::git(
-            "pushing is not available in this version of mlops: nothing was committed or pushed",
-        )
-        .hinted("run again with --no-push to commit locally, then push with git push"))
+        let (remote, branch) = match (&self.options.remote, self.upstream()) {
+            (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
+            (Some(r), _) => (r.clone(), self.branch.clone()),
+            (None, Some((ur, ub))) => (ur, ub),
+            (None, None) => ("origin".to_string(), self.branch.clone()),
+        };
+        let session = Session::new(self);
+        let listing = self.list_remote(&session, &remote)?;
+        let exists = listing.tip(&branch).is_some();
+        let from = if exists {
+            branch.clone()
+        } else {
+            self.options
+                .base
+                .clone()
+                .or(listing.default.clone())
+                .unwrap_or_else(|| "main".to_string())
+        };
+        let tip = self.fetch_branch(&session, &remote, &from, 0)?;
+        if let Some(head) = self.head {
+            self.refuse_local_commits(head, tip, &format!("{remote}/{from}"))?;
+        }
+        self.base = tip;
+        self.target = Some(Target {
+            url: self.remote_url(&remote),
+            remote,
+            branch,
+            tip: exists.then_some(tip),
+            from: (!exists).then_some(from),
+        });
+        Ok(())
+    }
+
+    fn refuse_local_commits(&self, head: Oid, tip: Oid, upstream: &str) -> Result<()> {
+        let (ahead, _) = self
+            .repo
+            .graph_ahead_behind(head, tip)
+            .map_err(|e| error::git("could not compare the branch with the remote").caused_by(e))?;
+        if ahead == 0 {
+            return Ok(());
+        }
+        let subject = self
+            .repo
+            .find_commit(head)
+            .ok()
+            .and_then(|c| c.summary().ok().flatten().map(str::to_string))
+            .unwrap_or_default();
+        Err(error::git(format!(
+            "the local branch {} has {ahead} commit(s) that are not on {upstream} (newest: {:.10} {subject:?}); mlops pushes only its own change and will not push them along",
+            self.branch, head.to_string()
+        ))
+        .hinted(format!("nothing was changed: {UNCHANGED_CHECKOUT}, {upstream} is as it was"))
+        .hinted(format!("push them first (git push), or set them aside (git switch -c my-work; git switch {}; git reset --keep {upstream}), then run mlops again", self.branch))
+        .hinted("or commit locally only, with --no-push"))
     }
 
     /// Pushes `commit`; when the remote moved, `rebuild` composes the change
@@ -35,23 +199,185 @@ impl Workspace {
         commit: Oid,
         rebuild: &mut dyn FnMut(&Workspace) -> Result<Option<Oid>>,
     ) -> Result<Option<Pushed>> {
-        let _ = (commit, rebuild);
-        Err(error::git(
-            "pushing is not available in this version of mlops",
-        ))
+        let Some(mut target) = self.target.clone() else {
+            return Err(error::git("internal: publish before sync"));
+        };
+        let session = Session::new(self);
+        let max = self.options.retries.saturating_add(1);
+        let mut commit = commit;
+        let mut attempt = 1;
+        loop {
+            if let Some(head) = self.head {
+                // Everything the checkout update will rewrite must be clean
+                // now, before anything is pushed.
+                let paths: Vec<String> = self
+                    .changed_paths(head, commit)?
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+                self.check_clean(&paths)?;
+            }
+            match self.push_once(&session, &target, commit) {
+                Ok(()) => {
+                    if self.head.is_some() {
+                        self.track(&target);
+                    }
+                    let pushed = Pushed {
+                        commit,
+                        remote_branch: format!("{}/{}", target.remote, target.branch),
+                        attempts: attempt,
+                        created_from: target.from.clone(),
+                        url: target.url.clone(),
+                    };
+                    target.tip = Some(commit);
+                    target.from = None;
+                    self.target = Some(target);
+                    return Ok(Some(pushed));
+                }
+                Err(Refused::Failed(failure)) => {
+                    return Err(failure.into_error(
+                        &format!("could not push to {}/{}", target.remote, target.branch),
+                        &self.state_after_failed_push(&target),
+                    ))
+                }
+                Err(Refused::Stale(why)) if attempt >= max => {
+                    return Err(error::git(format!(
+                        "gave up after {attempt} attempt(s): {}/{} kept moving while mlops pushed ({why})",
+                        target.remote, target.branch
+                    ))
+                    .hinted(self.state_after_failed_push(&target))
+                    .hinted(format!(
+                        "run the same command again (raise --retries, now {}), when fewer pushes happen at once",
+                        self.options.retries
+                    )));
+                }
+                Err(Refused::Stale(_)) => {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                    let from = target.from.clone().unwrap_or_else(|| target.branch.clone());
+                    let listing = self.list_remote(&session, &target.remote)?;
+                    // A branch created meanwhile by someone else is now the base.
+                    let from = if listing.tip(&target.branch).is_some() {
+                        target.branch.clone()
+                    } else {
+                        from
+                    };
+                    let depth = if self.workdir.is_some() { 0 } else { 1 };
+                    let tip = self.fetch_branch(&session, &target.remote, &from, depth)?;
+                    if from == target.branch {
+                        target.tip = Some(tip);
+                        target.from = None;
+                    }
+                    self.base = tip;
+                    match rebuild(self)? {
+                        Some(next) => commit = next,
+                        None => return Ok(None),
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_once(&self, session: &Session, target: &Target, commit: Oid) -> Result<(), Refused> {
+        let mut remote = self
+            .repo
+            .find_remote(&target.remote)
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
+        let url = remote
+            .pushurl()
+            .ok()
+            .flatten()
+            .or_else(|| remote.url().ok())
+            .unwrap_or("")
+            .to_string();
+        let refname = format!("refs/heads/{}", target.branch);
+        let spec = format!("{commit}:{refname}");
+        session.updates.borrow_mut().clear();
+        let mut opts = PushOptions::new();
+        opts.remote_callbacks(session.callbacks());
+        session.phase(&format!(
+            "Pushing {:.10} to {}/{} ({})",
+            commit.to_string(),
+            target.remote,
+            target.branch,
+            redact(&url)
+        ));
+        let result = remote.push(&[&spec], Some(&mut opts));
+        session.done();
+        if let Err(e) = result {
+            return Err(match e.code() {
+                ErrorCode::NotFastForward
+                | ErrorCode::Modified
+                | ErrorCode::Locked
+                | ErrorCode::Exists => Refused::Stale(e.message().to_string()),
+                _ => Refused::Failed(session.failure(&url, &e)),
+            });
+        }
+        let updates = session.updates.borrow();
+        match updates.iter().find(|(name, _)| *name == refname) {
+            Some((_, Some(message))) if is_stale(message) => Err(Refused::Stale(message.clone())),
+            Some((_, Some(message))) => Err(Refused::Failed(Failure::Rejected {
+                refname,
+                message: message.clone(),
+            })),
+            _ => Ok(()),
+        }
+    }
+
+    /// Makes a branch created on the remote the local branch's upstream,
+    /// so `git status` and `git pull` in the checkout know about it.
+    fn track(&self, target: &Target) {
+        if let Ok(mut branch) = self.repo.find_branch(&self.branch, git2::BranchType::Local) {
+            if branch.upstream().is_err() {
+                let _ = branch.set_upstream(Some(&format!("{}/{}", target.remote, target.branch)));
+            }
+        }
+    }
+
+    /// In words: the checkout is unchanged and where the remote is.
+    fn state_after_failed_push(&self, target: &Target) -> String {
+        let remote = match target.tip {
+            Some(tip) => format!(
+                "{}/{} is at {:.10} as far as mlops saw",
+                target.remote,
+                target.branch,
+                tip.to_string()
+            ),
+            None => format!("{}/{} was not created", target.remote, target.branch),
+        };
+        let local = if self.workdir.is_some() {
+            UNCHANGED_CHECKOUT
+        } else {
+            "the temporary clone is removed"
+        };
+        format!("nothing of this change was pushed: {remote}; {local}")
     }
 }
 
-/// Creates the commit object (not moving any ref).
-pub(crate) fn create_commit(
-    ws: &Workspace,
-    author: &Signature<'_>,
-    committer: &Signature<'_>,
-    message: &str,
-    tree: &Tree<'_>,
-    parent: &Commit<'_>,
-) -> Result<Oid> {
-    ws.repo
-        .commit(None, author, committer, message, tree, &[parent])
-        .map_err(gerr("could not write the commit"))
+/// A path or `file://` URL, which libgit2 serves with its local transport.
+pub(crate) fn is_local(url: &str) -> bool {
+    url.starts_with("file://") || url.starts_with('/') || url.starts_with('.') || !url.contains(':')
+}
+
+/// A rejection that a fetch and rebuild can fix: the remote's branch moved
+/// between our fetch and our push.
+fn is_stale(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "non-fast-forward",
+        "fetch first",
+        "failed to update ref",
+        "cannot lock ref",
+        "stale info",
+        "failed to lock",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
+}
+
+/// 100 ms doubling per attempt up to 3.2 s, each with ±50 % jitter, so
+/// racing pushers spread out instead of colliding again.
+fn backoff(attempt: u32) -> Duration {
+    let base = 100u64 << attempt.saturating_sub(1).min(5);
+    Duration::from_millis(base / 2 + fastrand::u64(0..=base))
 }

@@ -8,4 +8,9 @@ mod autoscale;
 mod completion;
 mod generated;
 mod interactive;
+mod servers;
 mod status;
+
+mod auth;
+mod clone;
+mod push;

@@ -1,1 +1,141 @@
-//! `mlops autoscale status`.
+//! `mlops autoscale status`: what the chart will see, in text and JSON.
+
+use std::fs;
+
+use predicates::prelude::*;
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+use crate::common::{config, Env};
+
+fn status_json(env: &Env, repo: &std::path::Path, extra: &[&str], code: i32) -> serde_json::Value {
+    let out = env
+        .mlops(repo)
+        .args(["autoscale", "status", "--output", "json"])
+        .args(extra)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("stdout holds only the JSON document")
+}
+
+#[test]
+fn a_fresh_repository_reports_every_model_unset() {
+    let env = Env::new();
+    let repo = env.checkout();
+    let doc = status_json(&env, &repo, &[], 0);
+    let path = |e: &str, m: &str| format!("model-deployments/{e}/{m}/config.yaml");
+    assert_eq!(
+        doc,
+        json!([
+            {"env": "prod", "model": "jukebox", "path": path("prod", "jukebox"), "autoscaling": null},
+            {"env": "prod", "model": "jukebox-ui", "path": path("prod", "jukebox-ui"), "autoscaling": null},
+            {"env": "test", "model": "jukebox", "path": path("test", "jukebox"), "autoscaling": null},
+            {"env": "test", "model": "jukebox-ui", "path": path("test", "jukebox-ui"), "autoscaling": null},
+        ])
+    );
+}
+
+#[test]
+fn values_are_read_as_the_chart_reads_them() {
+    let env = Env::new();
+    let (_, repo) = env.gitops(|seed| {
+        fs::write(
+            config(seed, "test", "jukebox"),
+            "version: v2\nautoscaling: \"false\"\n",
+        )
+        .unwrap();
+        fs::write(config(seed, "test", "jukebox-ui"), "autoscaling: yes\n").unwrap();
+        fs::write(
+            config(seed, "prod", "jukebox"),
+            "base: &base\n  autoscaling: true\n<<: *base\n",
+        )
+        .unwrap();
+        fs::write(config(seed, "prod", "jukebox-ui"), "autoscaling: off\n").unwrap();
+    });
+    let doc = status_json(&env, &repo, &[], 0);
+    let by_path: Vec<(String, serde_json::Value)> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}/{}",
+                    r["env"].as_str().unwrap(),
+                    r["model"].as_str().unwrap()
+                ),
+                r["autoscaling"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_path,
+        [
+            ("prod/jukebox".to_string(), json!(true)),
+            ("prod/jukebox-ui".to_string(), json!(false)),
+            ("test/jukebox".to_string(), json!(true)),
+            ("test/jukebox-ui".to_string(), json!(true)),
+        ]
+    );
+    env.mlops(&repo)
+        .args(["autoscale", "status", "--env", "test"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("warning:"))
+        .stdout(predicate::str::contains("v2"))
+        .stdout(predicate::str::contains("prod").not());
+}
+
+#[test]
+fn a_broken_file_is_listed_with_its_error_and_the_rest_still_reported() {
+    let env = Env::new();
+    let (_, repo) = env.gitops(|seed| {
+        fs::write(config(seed, "prod", "jukebox"), "name: [jukebox\n").unwrap();
+        fs::write(config(seed, "test", "jukebox"), "autoscaling: true\n").unwrap();
+    });
+    let doc = status_json(&env, &repo, &[], 3);
+    let rows = doc.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        rows[0]["path"],
+        "model-deployments/prod/jukebox/config.yaml"
+    );
+    assert_eq!(rows[0]["autoscaling"], json!(null));
+    assert!(rows[0]["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert_eq!(rows[2]["autoscaling"], json!(true));
+}
+
+#[test]
+fn folders_without_config_hidden_folders_and_unknown_envs() {
+    let env = Env::new();
+    let (_, repo) = env.gitops(|seed| {
+        fs::create_dir_all(seed.join("model-deployments/test/not-a-model")).unwrap();
+        fs::write(
+            seed.join("model-deployments/test/not-a-model/README.md"),
+            "hi\n",
+        )
+        .unwrap();
+        fs::create_dir_all(seed.join("model-deployments/.hidden/x")).unwrap();
+        fs::write(
+            seed.join("model-deployments/.hidden/x/config.yaml"),
+            "---\n",
+        )
+        .unwrap();
+    });
+    let doc = status_json(&env, &repo, &["--env", "test"], 0);
+    let models: Vec<&str> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["jukebox", "jukebox-ui"]);
+    env.mlops(&repo)
+        .args(["autoscale", "status", "--env", "staging"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("unknown environment \"staging\""));
+}

@@ -55,13 +55,21 @@ impl From<&Target> for Entry {
     }
 }
 
-/// The `enable`/`disable --output json` document (CONTRACT.md).
+/// The `enable`/`disable --output json` document (CONTRACT.md), extended
+/// after a push with where it went, how many attempts it took and which
+/// Argo CD applications will deploy it.
 #[derive(Debug, Default, Serialize)]
 struct Report {
     changed: Vec<Entry>,
     unchanged: Vec<Entry>,
     commit: Option<String>,
     pushed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_branch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applications: Option<Vec<String>>,
 }
 
 /// The edits for one base commit.
@@ -139,9 +147,19 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     };
     match ws.publish(commit, &mut rebuild)? {
         Some(pushed) => {
-            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))?;
+            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))
+                .map_err(|e| {
+                    e.hinted(format!(
+                        "the change was pushed as {} to {}; bring the checkout along with git pull --ff-only",
+                        short(&pushed.commit.to_string()),
+                        pushed.remote_branch
+                    ))
+                })?;
             report.commit = Some(pushed.commit.to_string());
             report.pushed = true;
+            report.remote_branch = Some(pushed.remote_branch.clone());
+            report.attempts = Some(pushed.attempts);
+            report.applications = Some(super::announce::pushed(ctx, &ws, &pushed));
         }
         None => {
             ctx.ui

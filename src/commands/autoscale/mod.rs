@@ -1,5 +1,6 @@
 //! `mlops autoscale enable|disable|status`.
 
+pub mod announce;
 pub mod change;
 pub mod disable;
 pub mod enable;

@@ -1,0 +1,90 @@
+//! Failures of the remote side, in git terms, and how they read to a user.
+//!
+//! The git layer classifies what went wrong ([`Failure`]); the call site,
+//! which knows what has and has not happened yet, adds the state of the
+//! checkout and the remote ([`Failure::into_error`]). Every text that leaves
+//! here went through [`super::url::scrub`], so no URL userinfo and no token
+//! from the environment can reach the terminal or a CI log.
+
+use super::url::scrub;
+use crate::error::{self, Error};
+
+/// Something the remote (or the way to it) refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The server did not accept any credential we had.
+    #[error("authentication to {url} failed ({tried})")]
+    Auth { url: String, tried: String },
+
+    /// No credential source had anything for this URL.
+    #[error("no credentials for {url} ({tried})")]
+    NoCredentials { url: String, tried: String },
+
+    /// The SSH server's host key is not in `~/.ssh/known_hosts`, or differs
+    /// from the one recorded there.
+    #[error("the SSH host key of {host} ({fingerprint}) {state}")]
+    HostKey {
+        host: String,
+        port: Option<u16>,
+        fingerprint: String,
+        state: &'static str,
+    },
+
+    /// The remote refused the update for a reason a retry will not fix
+    /// (a protected branch, a hook).
+    #[error("the remote refused to update {refname}: {message}")]
+    Rejected { refname: String, message: String },
+
+    /// Any other libgit2 failure (network, protocol, repository).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Failure {
+    /// From a libgit2 error, scrubbed.
+    pub fn from_git(err: &git2::Error) -> Failure {
+        Failure::Other(scrub(err.message()))
+    }
+
+    /// The user-facing error (exit 4): what failed, then `state` (what the
+    /// checkout and the remote look like now) as the first hint, then what
+    /// to do about this kind of failure.
+    pub fn into_error(self, doing: &str, state: &str) -> Error {
+        let hints = self.hints();
+        let mut err = error::git(scrub(&format!("{doing}: {self}")));
+        if !state.is_empty() {
+            err = err.hinted(state.to_string());
+        }
+        for hint in hints {
+            err = err.hinted(hint);
+        }
+        err
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            Failure::Auth { .. } | Failure::NoCredentials { .. } => vec![
+                "HTTPS: set MLOPS_GIT_USERNAME and MLOPS_GIT_TOKEN, or configure a git credential helper (credential.helper=store with ~/.git-credentials)".into(),
+                "SSH: set MLOPS_SSH_KEY to a private key file, or load the key into ssh-agent".into(),
+            ],
+            Failure::HostKey { host, port, .. } => {
+                let (scan, entry) = match port {
+                    Some(port) => (format!("ssh-keyscan -p {port} {host}"), format!("[{host}]:{port}")),
+                    None => (format!("ssh-keyscan {host}"), host.clone()),
+                };
+                vec![
+                    "compare the fingerprint with the one the server's administrator publishes; never trust a key you cannot check".into(),
+                    format!("to trust it: {scan} >> ~/.ssh/known_hosts (or ssh -p PORT {host} once and answer yes)"),
+                    format!("if the server's key was changed on purpose, remove the old entry first: ssh-keygen -R '{entry}'"),
+                ]
+            }
+            Failure::Rejected { .. } => vec![
+                "if the branch is protected, push to a new branch with --branch NAME and open a pull request".into(),
+            ],
+            Failure::Other(_) => Vec::new(),
+        }
+    }
+}
+
+/// What to tell about the checkout when nothing of ours reached it.
+pub const UNCHANGED_CHECKOUT: &str = "your checkout is unchanged (no commit, no file written)";

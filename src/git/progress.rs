@@ -1,0 +1,121 @@
+//! Feedback during network transfers, on stderr: on a terminal an
+//! indicatif bar per transfer; elsewhere (CI logs) one line per phase, so
+//! logs stay readable. The git code only sends [`Event`]s; how they look is
+//! decided here. What the remote says back (`remote: …` lines, e.g. a
+//! forge's "create a pull request" link) is always printed.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::url::scrub;
+
+/// What happened during a transfer.
+pub enum Event<'a> {
+    /// A phase starts, e.g. "Fetching main from https://…".
+    Phase(&'a str),
+    /// Objects received so far (fetch).
+    Received { done: usize, total: usize },
+    /// Objects sent so far (push).
+    Sent { done: usize, total: usize },
+    /// Raw sideband bytes from the remote.
+    Remote(&'a [u8]),
+    /// The phase ended.
+    Done,
+}
+
+/// Renders [`Event`]s.
+pub struct Feedback {
+    tty: bool,
+    quiet: bool,
+    bar: Option<ProgressBar>,
+    /// Sideband text not yet ended by a newline.
+    pending: Vec<u8>,
+}
+
+impl Feedback {
+    pub fn new(quiet: bool) -> Feedback {
+        Feedback {
+            tty: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+            quiet,
+            bar: None,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Phase(what) => {
+                self.finish();
+                if self.quiet {
+                    return;
+                }
+                if self.tty {
+                    let bar = ProgressBar::new_spinner().with_message(scrub(what));
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} {msg} {bar:30} {pos}/{len} objects",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    self.bar = Some(bar);
+                } else {
+                    eprintln!("{}", scrub(what));
+                }
+            }
+            Event::Received { done, total, .. } | Event::Sent { done, total, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            }
+            Event::Remote(data) => self.remote(data),
+            Event::Done => self.finish(),
+        }
+    }
+
+    /// Prints complete `\n`-ended lines of what the remote says; lines the
+    /// remote rewrites in place with `\r` (its own progress) are dropped.
+    fn remote(&mut self, data: &[u8]) {
+        self.pending.extend_from_slice(data);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            if line.last() == Some(&b'\r') {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end();
+            // The server's own transfer counters ("Counting objects: 100%
+            // (3/3), done.", "Total 3 (delta 1)") are noise in a log.
+            let counter = text.contains("% (")
+                || text.contains(" objects: ")
+                || text.trim_start().starts_with("Total ");
+            if !text.trim().is_empty() && !counter && !self.quiet {
+                let shown = format!("remote: {}", scrub(text));
+                match &self.bar {
+                    Some(bar) => bar.println(shown),
+                    None => eprintln!("{shown}"),
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Feedback {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            self.pending.push(b'\n');
+            let rest = std::mem::take(&mut self.pending);
+            self.remote(&rest);
+        }
+        self.finish();
+    }
+}

@@ -1,0 +1,89 @@
+//! One network operation's callbacks: credentials, host key, progress,
+//! sideband text and the per-ref push report, sharing state through a
+//! [`Session`] so that after the operation we can tell *why* it failed
+//! (which credentials were tried, which host key was shown, which ref the
+//! remote refused).
+
+use std::cell::RefCell;
+
+use git2::{Oid, RemoteCallbacks};
+
+use super::credentials::Credentials;
+use super::fail::Failure;
+use super::progress::{Event, Feedback};
+use super::Workspace;
+
+/// The callbacks' shared state for one remote operation.
+pub(crate) struct Session {
+    creds: RefCell<Credentials>,
+    feedback: RefCell<Feedback>,
+    /// (refname, rejection message) as the remote reported each ref.
+    pub(crate) updates: RefCell<Vec<(String, Option<String>)>>,
+}
+
+impl Session {
+    pub(crate) fn new(ws: &Workspace) -> Session {
+        Session {
+            creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
+            feedback: RefCell::new(Feedback::new(ws.options.quiet)),
+            updates: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Callbacks for one connection.
+    pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
+        self.creds.borrow_mut().reset();
+        let mut cb = RemoteCallbacks::new();
+        cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
+        cb.certificate_check(|cert, host| self.creds.borrow_mut().check_cert(cert, host));
+        cb.transfer_progress(|p| {
+            self.feedback.borrow_mut().event(Event::Received {
+                done: p.received_objects(),
+                total: p.total_objects(),
+            });
+            true
+        });
+        cb.push_transfer_progress(|done, total, _bytes| {
+            self.feedback
+                .borrow_mut()
+                .event(Event::Sent { done, total });
+        });
+        cb.sideband_progress(|data| {
+            self.feedback.borrow_mut().event(Event::Remote(data));
+            true
+        });
+        cb.push_update_reference(|refname, status| {
+            self.updates
+                .borrow_mut()
+                .push((refname.to_string(), status.map(str::to_string)));
+            Ok(())
+        });
+        cb
+    }
+
+    pub(crate) fn phase(&self, what: &str) {
+        self.feedback.borrow_mut().event(Event::Phase(what));
+    }
+
+    pub(crate) fn done(&self) {
+        self.feedback.borrow_mut().event(Event::Done);
+    }
+
+    pub(crate) fn failure(&self, url: &str, err: &git2::Error) -> Failure {
+        self.creds.borrow().failure(url, err)
+    }
+}
+
+/// The remote's branches and default branch.
+pub(crate) struct Listing {
+    pub heads: Vec<(String, Oid)>,
+    /// e.g. `main`, from the remote's HEAD.
+    pub default: Option<String>,
+}
+
+impl Listing {
+    pub fn tip(&self, branch: &str) -> Option<Oid> {
+        let name = format!("refs/heads/{branch}");
+        self.heads.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+    }
+}

@@ -1,0 +1,232 @@
+//! Pushing from a checkout to a bare repository given by path (libgit2's
+//! local transport): the change reaches the remote, the checkout follows,
+//! and nothing else the user had moves.
+
+use std::fs;
+use std::path::Path;
+
+use predicates::prelude::*;
+use pretty_assertions::assert_eq;
+
+use crate::common::{config, Env};
+
+const JUKEBOX_TEST: &str = "model-deployments/test/jukebox/config.yaml";
+
+fn rev(env: &Env, dir: &Path, rev: &str) -> String {
+    env.git(dir, &["rev-parse", rev]).trim().to_string()
+}
+
+#[test]
+fn push_lands_on_the_remote_and_leaves_unrelated_work_alone() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    // Someone's work in progress: a modified tracked file, a staged new
+    // file and an untracked one.
+    fs::write(work.join("appset-test.yaml"), "# my local experiment\n").unwrap();
+    fs::write(work.join("notes.txt"), "staged\n").unwrap();
+    env.git(&work, &["add", "notes.txt"]);
+    fs::write(work.join("scratch.txt"), "untracked\n").unwrap();
+    let before = env.status(&work);
+
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Pushed "))
+        .stderr(predicate::str::contains("to origin/main"))
+        .stderr(predicate::str::contains(
+            "Argo CD application jukebox-test (ApplicationSet jukebox-test-appset)",
+        ));
+
+    assert_eq!(env.changed_paths(&remote, "main"), [JUKEBOX_TEST]);
+    assert_eq!(rev(&env, &remote, "main"), rev(&env, &work, "HEAD"));
+    assert_eq!(env.status(&work), before, "the user's work is untouched");
+    assert_eq!(
+        fs::read_to_string(work.join("appset-test.yaml")).unwrap(),
+        "# my local experiment\n"
+    );
+    assert!(fs::read_to_string(config(&work, "test", "jukebox"))
+        .unwrap()
+        .contains("autoscaling: true"));
+    let tree = env.git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!tree.contains("notes.txt") && !tree.contains("scratch.txt"));
+    assert_eq!(
+        rev(&env, &work, "origin/main"),
+        rev(&env, &remote, "main"),
+        "the remote-tracking branch follows"
+    );
+}
+
+#[test]
+fn a_second_identical_run_makes_no_commit() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let run = || {
+        env.mlops(&work)
+            .args([
+                "autoscale",
+                "enable",
+                "--env",
+                "test",
+                "jukebox",
+                "--output",
+                "json",
+            ])
+            .assert()
+            .success()
+    };
+    let first: serde_json::Value =
+        serde_json::from_slice(&run().get_output().stdout.clone()).unwrap();
+    let tip = rev(&env, &remote, "main");
+    assert_eq!(first["commit"].as_str(), Some(tip.as_str()));
+    assert_eq!(first["pushed"], true);
+    assert_eq!(first["remote_branch"], "origin/main");
+    assert_eq!(first["attempts"], 1);
+    assert_eq!(first["applications"], serde_json::json!(["jukebox-test"]));
+    let out = run().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["commit"], serde_json::Value::Null);
+    assert_eq!(doc["pushed"], false);
+    assert_eq!(rev(&env, &remote, "main"), tip);
+}
+
+#[test]
+fn local_commits_not_on_the_remote_are_refused() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    fs::write(work.join("toolings/minio/config.yaml"), "x: 1\n").unwrap();
+    env.git(&work, &["commit", "-qam", "my unpushed work"]);
+    let tip = rev(&env, &remote, "main");
+    let head = rev(&env, &work, "HEAD");
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "1 commit(s) that are not on origin/main",
+        ))
+        .stderr(predicate::str::contains("my unpushed work"))
+        .stderr(predicate::str::contains("git push"));
+    assert_eq!(rev(&env, &remote, "main"), tip);
+    assert_eq!(rev(&env, &work, "HEAD"), head);
+    assert_eq!(env.status(&work), "");
+}
+
+#[test]
+fn a_checkout_behind_the_remote_builds_on_the_remote_tip() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    // Another clone pushes first.
+    let other = env.path().join("other");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    fs::write(
+        config(&other, "prod", "jukebox"),
+        "---\nautoscaling: false\n",
+    )
+    .unwrap();
+    env.git(&other, &["commit", "-qam", "someone else's change"]);
+    env.git(&other, &["push", "-q", "origin", "main"]);
+
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .success();
+    assert_eq!(
+        env.subjects(&remote, "main"),
+        [
+            "Enable autoscaling for jukebox in test",
+            "someone else's change",
+            "Initial mlops-gitops layout"
+        ]
+    );
+    assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
+    assert_eq!(env.status(&work), "", "the checkout followed both changes");
+    assert!(fs::read_to_string(config(&work, "prod", "jukebox"))
+        .unwrap()
+        .contains("autoscaling: false"));
+}
+
+#[test]
+fn a_review_branch_is_created_from_the_default_branch() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    env.git(&work, &["switch", "-q", "-c", "jukebox-prod-autoscaling"]);
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "prod", "jukebox"])
+        .args(["--branch", "jukebox-prod-autoscaling"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "Created the branch jukebox-prod-autoscaling from main",
+        ))
+        .stderr(predicate::str::contains(
+            "once jukebox-prod-autoscaling is merged into main",
+        ));
+    assert_eq!(
+        env.subjects(&remote, "jukebox-prod-autoscaling")[0],
+        "Enable autoscaling for jukebox in prod"
+    );
+    assert_eq!(env.subjects(&remote, "main").len(), 1, "main is untouched");
+    assert_eq!(
+        env.git(&work, &["rev-parse", "--abbrev-ref", "@{upstream}"])
+            .trim(),
+        "origin/jukebox-prod-autoscaling"
+    );
+}
+
+#[test]
+fn a_file_no_applicationset_covers_is_warned_about() {
+    let env = Env::new();
+    let (_, work) = env.gitops(|seed| {
+        fs::remove_file(seed.join("appset-test.yaml")).unwrap();
+    });
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no Argo CD ApplicationSet in the repository covers model-deployments/test/jukebox/config.yaml",
+        ));
+}
+
+#[test]
+fn a_signed_commit_verifies() {
+    let env = Env::new();
+    if !crate::servers::available(&["ssh-keygen"]) {
+        return;
+    }
+    let (remote, work) = env.gitops(|_| {});
+    let key = env.path().join("signing_key");
+    let public = crate::servers::keygen(&key);
+    let public_text = fs::read_to_string(&public).unwrap();
+    let allowed = env.path().join("allowed_signers");
+    fs::write(&allowed, format!("test@example.com {public_text}")).unwrap();
+    for (k, v) in [
+        ("commit.gpgsign", "true"),
+        ("gpg.format", "ssh"),
+        ("user.signingkey", key.to_str().unwrap()),
+        ("gpg.ssh.allowedSignersFile", allowed.to_str().unwrap()),
+    ] {
+        env.git(&work, &["config", k, v]);
+    }
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .assert()
+        .success();
+    let out = env.git_output(&work, &["verify-commit", "HEAD"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Good \"git\" signature"));
+    assert_eq!(rev(&env, &remote, "main"), rev(&env, &work, "HEAD"));
+}

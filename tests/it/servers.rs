@@ -1,0 +1,227 @@
+//! Real git servers for the push tests, started on 127.0.0.1 with free
+//! ports and always stopped (Drop kills and waits): smart HTTP through
+//! `git http-backend` behind lighttpd with basic auth, and OpenSSH's sshd
+//! with key auth. A missing server binary skips the test with a note,
+//! except in CI (`CI=true`), where nothing may be skipped.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const HTTP_BACKEND: &str = "/usr/lib/git-core/git-http-backend";
+pub const LIGHTTPD: &str = "/usr/sbin/lighttpd";
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+/// Whether `program` exists; else panics in CI and prints a note elsewhere.
+pub fn available(programs: &[&str]) -> bool {
+    for program in programs {
+        let found = if program.starts_with('/') {
+            Path::new(program).exists()
+        } else {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {program}")])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !found {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{program} is missing: CI must install it (.ci/run)");
+            }
+            eprintln!("note: skipping this test: {program} is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "server exited with {status}: {}",
+                fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not listen on {port} within 10 s");
+}
+
+/// A running server process, killed and reaped on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// lighttpd serving every repository under `root` at
+/// `http://127.0.0.1:PORT/git/<name>.git`, pushes allowed, basic auth
+/// required for everything.
+pub struct Http {
+    pub port: u16,
+    _server: Running,
+}
+
+impl Http {
+    pub fn start(dir: &Path, root: &Path, user: &str, password: &str) -> Option<Http> {
+        if !available(&[LIGHTTPD, HTTP_BACKEND]) {
+            return None;
+        }
+        let conf_dir = dir.join("lighttpd");
+        fs::create_dir_all(&conf_dir).unwrap();
+        fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
+        let port = free_port();
+        let log = conf_dir.join("error.log");
+        let conf = format!(
+            r#"server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi")
+server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.errorlog = "{log}"
+alias.url = ("/git" => "{backend}")
+$HTTP["url"] =~ "^/git" {{
+  cgi.assign = ("" => "")
+  setenv.set-environment = ("GIT_PROJECT_ROOT" => "{root}", "GIT_HTTP_EXPORT_ALL" => "1", "GIT_CONFIG_NOSYSTEM" => "1", "HOME" => "{root}")
+  auth.backend = "plain"
+  auth.backend.plain.userfile = "{users}"
+  auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+}}
+"#,
+            root = root.display(),
+            log = log.display(),
+            backend = HTTP_BACKEND,
+            users = conf_dir.join("users").display(),
+        );
+        fs::write(conf_dir.join("lighttpd.conf"), conf).unwrap();
+        let mut child = Command::new(LIGHTTPD)
+            .arg("-D")
+            .arg("-f")
+            .arg(conf_dir.join("lighttpd.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child, &log);
+        Some(Http {
+            port,
+            _server: Running(child),
+        })
+    }
+
+    /// The URL of `name` (e.g. `remote.git`), without credentials.
+    pub fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/git/{name}", self.port)
+    }
+}
+
+/// sshd on 127.0.0.1 running as the current user, accepting `client_key`
+/// (a public key file). `host_public` is its host key, for known_hosts.
+pub struct Sshd {
+    pub port: u16,
+    pub host_public: String,
+    _server: Running,
+}
+
+impl Sshd {
+    pub fn start(dir: &Path, client_key: &Path) -> Option<Sshd> {
+        if !available(&[SSHD, "ssh-keygen"]) {
+            return None;
+        }
+        let conf_dir = dir.join("sshd");
+        fs::create_dir_all(&conf_dir).unwrap();
+        let host_key = conf_dir.join("host_key");
+        keygen(&host_key);
+        fs::copy(client_key, conf_dir.join("authorized_keys")).unwrap();
+        // sshd running as root wants its privilege separation folder.
+        if is_root() {
+            let _ = fs::create_dir_all("/run/sshd");
+        }
+        let port = free_port();
+        let log = conf_dir.join("sshd.log");
+        let conf = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {keys}\nPidFile {pid}\nStrictModes no\nPubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nLogLevel VERBOSE\n",
+            host = host_key.display(),
+            keys = conf_dir.join("authorized_keys").display(),
+            pid = conf_dir.join("sshd.pid").display(),
+        );
+        fs::write(conf_dir.join("sshd_config"), conf).unwrap();
+        let mut child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-f")
+            .arg(conf_dir.join("sshd_config"))
+            .arg("-E")
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child, &log);
+        let public = fs::read_to_string(host_key.with_extension("pub")).unwrap();
+        let host_public = public
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(Sshd {
+            port,
+            host_public,
+            _server: Running(child),
+        })
+    }
+
+    /// `ssh://USER@127.0.0.1:PORT/ABSOLUTE/PATH`.
+    pub fn url(&self, repo: &Path) -> String {
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            whoami(),
+            self.port,
+            repo.display()
+        )
+    }
+
+    /// The known_hosts line for this server.
+    pub fn known_hosts_line(&self) -> String {
+        format!("[127.0.0.1]:{} {}\n", self.port, self.host_public)
+    }
+}
+
+/// A fresh ed25519 key pair at `path` and `path.pub`, no passphrase.
+pub fn keygen(path: &Path) -> PathBuf {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path.with_extension("pub")
+}
+
+fn is_root() -> bool {
+    whoami() == "root"
+}
+
+pub fn whoami() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
