@@ -6,6 +6,7 @@ mod term;
 
 mod autoscale;
 mod completion;
+mod demo;
 mod generated;
 mod interactive;
 mod servers;

@@ -1,0 +1,30 @@
+//! `mlops demo`: the README's first command runs the whole job on its own.
+
+use predicates::prelude::*;
+
+use crate::common::Env;
+
+#[test]
+fn the_demo_edits_commits_and_pushes_to_its_own_remote_and_leaves_nothing() {
+    let env = Env::new();
+    let tmp = env.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.mlops(env.path())
+        .env("TMPDIR", &tmp)
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+autoscaling: true"))
+        .stdout(predicate::str::is_match(r"test\s+jukebox\s+on\s+4562a17c17").unwrap())
+        .stderr(predicate::str::contains("Pushed "))
+        .stderr(predicate::str::contains("Argo CD application jukebox-test"))
+        .stderr(predicate::str::contains("main is now at"))
+        .stderr(predicate::str::contains(
+            "Enable autoscaling for jukebox in test",
+        ));
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the demo folder is removed"
+    );
+}
