@@ -182,7 +182,7 @@ impl Workspace {
             .ok()
             .and_then(|c| c.summary().ok().flatten().map(str::to_string))
             .unwrap_or_default();
-        Err(error::git(format!(
+        Err(error::failure(format!(
             "the local branch {} has {ahead} commit(s) that are not on {upstream} (newest: {:.10} {subject:?}); mlops pushes only its own change and will not push them along",
             self.branch, head.to_string()
         ))

@@ -101,7 +101,7 @@ fn local_commits_not_on_the_remote_are_refused() {
     env.mlops(&work)
         .args(["autoscale", "enable", "--env", "test", "jukebox"])
         .assert()
-        .code(4)
+        .code(1)
         .stderr(predicate::str::contains(
             "1 commit(s) that are not on origin/main",
         ))
