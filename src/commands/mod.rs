@@ -45,6 +45,7 @@ impl Context {
             base: self.global.base.clone(),
             retries: self.global.retries,
             quiet: self.global.quiet,
+            verbose: self.global.verbose,
         }
     }
 }

@@ -88,6 +88,17 @@ impl Workspace {
         };
         let tip = ws.fetch_branch(&session, &remote, &from, 1)?;
         drop(session);
+        ws.step(|| {
+            format!(
+                "temporary bare clone in {}: {from} is at {tip:.10} (depth 1){}",
+                ws.repo.path().display(),
+                if exists {
+                    String::new()
+                } else {
+                    format!("; {branch} will be created from it")
+                }
+            )
+        });
         ws.base = tip;
         ws.branch = branch.clone();
         ws.target = Some(Target {

@@ -71,7 +71,7 @@ impl Workspace {
             .map_err(gerr("could not read HEAD's commit"))?
             .id();
         drop(head);
-        Ok(Workspace {
+        let ws = Workspace {
             repo,
             workdir: Some(workdir),
             branch,
@@ -80,7 +80,15 @@ impl Workspace {
             options,
             target: None,
             temp: None,
-        })
+        };
+        ws.step(|| {
+            format!(
+                "opened the checkout {} on branch {} at {base:.10}",
+                workdir_display(&ws),
+                ws.branch
+            )
+        });
+        Ok(ws)
     }
 
     /// A snapshot of the base commit's tree, for listing envs and models.
@@ -124,6 +132,7 @@ impl Workspace {
             }
         }
         if dirty.is_empty() {
+            self.step(|| format!("no local changes in {}", paths.join(", ")));
             return Ok(());
         }
         Err(
@@ -171,7 +180,17 @@ impl Workspace {
             .find_tree(tree_id)
             .map_err(gerr("could not read the new tree"))?;
         let (author, committer) = identity::signatures(&self.repo, warn)?;
-        super::sign::create_commit(self, &author, &committer, message, &tree, &parent)
+        let commit =
+            super::sign::create_commit(self, &author, &committer, message, &tree, &parent)?;
+        self.step(|| {
+            let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+            format!(
+                "wrote commit {commit:.10} (tree {tree_id:.10}) on {:.10}, changing {}",
+                self.base,
+                paths.join(", ")
+            )
+        });
+        Ok(commit)
     }
 
     /// The local branch's upstream, if it has one: (remote, branch on it).
@@ -195,6 +214,10 @@ impl Workspace {
         let rest = name.strip_prefix(&format!("{remote}/"))?.to_string();
         Some((remote, rest))
     }
+}
+
+fn workdir_display(ws: &Workspace) -> String {
+    ws.root().display().to_string()
 }
 
 /// A commit's tree, seen through [`Snapshot`].

@@ -43,6 +43,8 @@ pub struct Options {
     pub retries: u32,
     /// `--quiet`: no progress lines (errors and warnings still print).
     pub quiet: bool,
+    /// `--verbose`: explain each git step on stderr.
+    pub verbose: bool,
 }
 
 /// The remote branch a workspace publishes to, once fetched.
@@ -85,6 +87,14 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Explains one git step on stderr with `--verbose` (and says nothing
+    /// otherwise). The message is built only when it will be shown.
+    pub fn step(&self, what: impl FnOnce() -> String) {
+        if self.options.verbose && !self.options.quiet {
+            eprintln!("git: {}", url::scrub(&what()));
+        }
+    }
+
     /// The folder people think of as the repository root.
     pub fn root(&self) -> &Path {
         self.workdir.as_deref().unwrap_or_else(|| self.repo.path())

@@ -153,7 +153,14 @@ impl Workspace {
                 .or(listing.default.clone())
                 .unwrap_or_else(|| "main".to_string())
         };
+        self.step(|| match exists {
+            true => format!("remote {remote} has {branch}; fetching it"),
+            false => {
+                format!("remote {remote} has no branch {branch}: it will be created from {from}")
+            }
+        });
         let tip = self.fetch_branch(&session, &remote, &from, 0)?;
+        self.step(|| format!("{remote}/{from} is at {tip:.10}; the change is composed on it"));
         if let Some(head) = self.head {
             self.refuse_local_commits(head, tip, &format!("{remote}/{from}"))?;
         }
@@ -219,6 +226,7 @@ impl Workspace {
             }
             match self.push_once(&session, &target, commit) {
                 Ok(()) => {
+                    self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));
                     if self.head.is_some() {
                         self.track(&target);
                     }
@@ -251,8 +259,14 @@ impl Workspace {
                         self.options.retries
                     )));
                 }
-                Err(Refused::Stale(_)) => {
-                    std::thread::sleep(backoff(attempt));
+                Err(Refused::Stale(why)) => {
+                    let wait = backoff(attempt);
+                    self.step(|| format!(
+                        "push rejected, the remote moved ({why}); fetching again in {} ms (attempt {} of {max})",
+                        wait.as_millis(),
+                        attempt + 1
+                    ));
+                    std::thread::sleep(wait);
                     attempt += 1;
                     let from = target.from.clone().unwrap_or_else(|| target.branch.clone());
                     let listing = self.list_remote(&session, &target.remote)?;
@@ -271,7 +285,12 @@ impl Workspace {
                     self.base = tip;
                     match rebuild(self)? {
                         Some(next) => commit = next,
-                        None => return Ok(None),
+                        None => {
+                            self.step(|| {
+                                format!("{tip:.10} already has the change: nothing to push")
+                            });
+                            return Ok(None);
+                        }
                     }
                 }
             }

@@ -94,6 +94,13 @@ impl Workspace {
         self.repo
             .reference(&refname, commit, true, reflog)
             .map_err(gerr(format!("could not move {refname}")))?;
+        self.step(|| {
+            let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
+            format!(
+                "rewrote {} in the work tree and index, moved {refname} to {commit:.10}",
+                names.join(", ")
+            )
+        });
         Ok(())
     }
 }

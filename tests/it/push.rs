@@ -230,3 +230,40 @@ fn a_signed_commit_verifies() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Good \"git\" signature"));
     assert_eq!(rev(&env, &remote, "main"), rev(&env, &work, "HEAD"));
 }
+
+#[test]
+fn verbose_explains_each_git_step_and_quiet_says_nothing() {
+    let env = Env::new();
+    let (_remote, work) = env.gitops(|_| {});
+    let out = env
+        .mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox", "-v"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for step in [
+        "git: opened the checkout",
+        "git: origin/main is at",
+        "git: wrote commit",
+        "git: the remote accepted",
+        "git: rewrote model-deployments/test/jukebox/config.yaml in the work tree and index",
+    ] {
+        assert!(text.contains(step), "{step:?} missing from:\n{text}");
+    }
+    let quiet = env
+        .mlops(&work)
+        .args(["autoscale", "disable", "--env", "test", "jukebox", "-q"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&quiet.stdout), "");
+    assert_eq!(
+        env.subjects(&work, "-1")[0],
+        "Disable autoscaling for jukebox in test"
+    );
+}
