@@ -139,3 +139,55 @@ fn folders_without_config_hidden_folders_and_unknown_envs() {
         .code(3)
         .stderr(predicate::str::contains("unknown environment \"staging\""));
 }
+
+#[test]
+fn status_with_clone_reports_the_remote_branch_and_leaves_nothing() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|seed| {
+        fs::write(config(seed, "test", "jukebox"), "autoscaling: on\n").unwrap();
+    });
+    // A local, unpushed edit must not show: --clone reads the remote.
+    fs::write(config(&work, "prod", "jukebox"), "autoscaling: true\n").unwrap();
+    let tmp = env.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    let out = env
+        .mlops(env.path())
+        .env("TMPDIR", &tmp)
+        .args(["autoscale", "status", "--output", "json", "--clone"])
+        .arg(format!("file://{}", remote.display()))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let states: Vec<(String, serde_json::Value)> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}/{}",
+                    r["env"].as_str().unwrap(),
+                    r["model"].as_str().unwrap()
+                ),
+                r["autoscaling"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("prod/jukebox".to_string(), json!(null)),
+            ("prod/jukebox-ui".to_string(), json!(null)),
+            ("test/jukebox".to_string(), json!(true)),
+            ("test/jukebox-ui".to_string(), json!(null)),
+        ]
+    );
+    assert_eq!(
+        fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the temporary clone is removed"
+    );
+}

@@ -29,9 +29,14 @@ pub struct Row {
 }
 
 pub fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
-    let root = find_root(&ctx.start_dir())?;
-    let targets = layout::discover(&root, &args.envs)?;
-    let rows = read_all(&root, &targets);
+    let rows = match &ctx.global.clone {
+        Some(url) => read_remote(ctx, url, &args.envs)?,
+        None => {
+            let root = find_root(&ctx.start_dir())?;
+            let targets = layout::discover(&root, &args.envs)?;
+            read_all(&root, &targets)
+        }
+    };
     if ctx.ui.json() {
         ctx.ui.emit_json(&rows)?;
     } else {
@@ -90,7 +95,49 @@ fn read_all(root: &Path, targets: &[Target]) -> Vec<Row> {
     })
 }
 
+/// `status --clone URL`: the state on the remote branch, read from a
+/// temporary clone's tree (nothing is written anywhere else).
+fn read_remote(ctx: &Context, url: &str, only: &[String]) -> Result<Vec<Row>> {
+    for env in only {
+        layout::check_name("environment", env)?;
+    }
+    let ws = crate::git::Workspace::clone_temp(url, ctx.git_options())?;
+    let snap = ws.tree_snapshot()?;
+    let envs = layout::envs(&snap)?;
+    if let Some(unknown) = only.iter().find(|e| !envs.contains(e)) {
+        return Err(error::config(format!(
+            "unknown environment {unknown:?} on {}",
+            ctx.global
+                .branch
+                .as_deref()
+                .unwrap_or("the remote's default branch")
+        ))
+        .hinted(format!("environments there: {}", envs.join(", "))));
+    }
+    let mut rows = Vec::new();
+    for env in envs.iter().filter(|e| only.is_empty() || only.contains(e)) {
+        for model in layout::models(&snap, env)? {
+            let target = Target {
+                env: env.clone(),
+                model,
+            };
+            let bytes = snap
+                .read(&target.path())
+                .map_err(|e| e.message)
+                .and_then(|b| b.ok_or_else(|| "not in the commit".to_string()));
+            rows.push(row(&target, bytes));
+        }
+    }
+    Ok(rows)
+}
+
 fn read_one(root: &Path, target: &Target) -> Row {
+    let bytes = std::fs::read(root.join(target.path())).map_err(|e| e.to_string());
+    row(target, bytes)
+}
+
+/// One row from a config file's bytes (or why they could not be read).
+fn row(target: &Target, bytes: std::result::Result<Vec<u8>, String>) -> Row {
     let path = target.path();
     let mut row = Row {
         env: target.env.clone(),
@@ -101,7 +148,7 @@ fn read_one(root: &Path, target: &Target) -> Row {
         warning: None,
         error: None,
     };
-    let bytes = match std::fs::read(root.join(&path)) {
+    let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(e) => {
             row.error = Some(format!("could not read: {e}"));
