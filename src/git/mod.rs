@@ -51,7 +51,8 @@ pub struct Workspace {
     /// tree and index currently reflect.
     pub head: Option<Oid>,
     pub options: Options,
-    /// Keeps the temporary clone alive; removed on drop.
+    /// Keeps the temporary clone alive; removed on drop (held, never read).
+    #[allow(dead_code)]
     pub(crate) temp: Option<tempfile::TempDir>,
 }
 
