@@ -40,22 +40,215 @@ pub struct Reading {
     pub warning: Option<String>,
 }
 
-/// Sets the top-level `autoscaling` value to `value`.
-pub fn set_autoscaling(input: &[u8], value: bool) -> Result<Outcome, Refusal> {
-    let _ = (input, value);
-    Err(Refusal {
-        line: None,
-        reason: "the edit engine is not built yet".into(),
-        hint: String::new(),
+mod events;
+mod helm;
+mod locate;
+mod splice;
+mod tree;
+
+#[cfg(test)]
+mod tests_read;
+#[cfg(test)]
+mod tests_set;
+
+use locate::Top;
+use tree::{Doc, NodeKind};
+
+/// The one key this engine reads and writes.
+pub(crate) const KEY: &str = "autoscaling";
+
+/// 1-based line of byte offset `at`.
+pub(crate) fn line_of(input: &[u8], at: usize) -> usize {
+    input[..at.min(input.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// UTF-8 check and one libyaml parse: the shared first step of both calls.
+fn load(input: &[u8]) -> Result<Doc, Refusal> {
+    if let Err(e) = std::str::from_utf8(input) {
+        return Err(Refusal {
+            line: Some(line_of(input, e.valid_up_to())),
+            reason: "the file is not valid UTF-8 text".into(),
+            hint: "save the file as UTF-8".into(),
+        });
+    }
+    tree::build(input).map_err(|e| Refusal {
+        line: Some(e.line),
+        reason: format!("invalid YAML: {}", e.message),
+        hint: "fix the YAML syntax, then run the command again".into(),
     })
+}
+
+/// Sets the top-level `autoscaling` value to `value`.
+///
+/// Only the value's own bytes change (or one line is inserted); the result
+/// is parsed again and compared with the old data before it is returned.
+pub fn set_autoscaling(input: &[u8], value: bool) -> Result<Outcome, Refusal> {
+    let (bom, body) = split_bom(input);
+    Ok(match set_body(body, value)? {
+        Outcome::Changed { bytes, line } => Outcome::Changed {
+            bytes: [bom, &bytes[..]].concat(),
+            line,
+        },
+        Outcome::Unchanged => Outcome::Unchanged,
+    })
+}
+
+/// A UTF-8 byte order mark is set aside before parsing and put back after:
+/// libyaml, told the input is UTF-8 (as serde_yaml tells it), counts the
+/// mark as a column, so `\u{feff}a: 1\nb: 2` fails to parse; go-yaml (Helm)
+/// skips it. It adds no line, so line numbers stay right.
+fn split_bom(input: &[u8]) -> (&[u8], &[u8]) {
+    match input.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(body) => (&input[..3], body),
+        None => (&input[..0], input),
+    }
+}
+
+fn set_body(input: &[u8], value: bool) -> Result<Outcome, Refusal> {
+    let doc = load(input)?;
+    let outcome = match locate::top(input, &doc)? {
+        Top::Empty if !value => return Ok(Outcome::Unchanged),
+        Top::Empty => splice::insert(input, &doc, None, value)?,
+        Top::Mapping(map) => match locate::entry(input, &doc, map)? {
+            Some((key, val)) => replace(input, &doc, key, val, value)?,
+            None => match helm::lookup(input, &doc, map, KEY)? {
+                // Only a merge key (`<<`) provides it: an explicit entry
+                // overrides the merge for this file alone (the anchored
+                // mapping and its other users keep their value), and that
+                // is the only way the chart sees what was asked. A merged
+                // value that is already the plain word needs nothing.
+                Some(found) if is_plain_word(&doc, found.value, value) => Outcome::Unchanged,
+                Some(_) => splice::insert(input, &doc, Some(map), value)?,
+                None if !value => Outcome::Unchanged,
+                None => splice::insert(input, &doc, Some(map), value)?,
+            },
+        },
+    };
+    if let Outcome::Changed { bytes, line } = &outcome {
+        splice::verify(input, bytes, value, *line)?;
+    }
+    Ok(outcome)
+}
+
+/// `true`/`false` written plainly, no tag, no anchor: nothing to rewrite.
+fn is_plain_word(doc: &Doc, id: tree::Id, value: bool) -> bool {
+    let node = doc.node(id);
+    node.tag.is_none()
+        && node.anchor.is_none()
+        && matches!(&node.kind, NodeKind::Scalar { value: v, style: events::Style::Plain }
+            if v == if value { "true" } else { "false" })
+}
+
+/// Rewrites an existing entry's value, refusing values that are not one
+/// plain piece of text on one line owned by this entry alone.
+fn replace(
+    input: &[u8],
+    doc: &Doc,
+    key: tree::Id,
+    id: tree::Id,
+    value: bool,
+) -> Result<Outcome, Refusal> {
+    locate::check_key_layout(input, doc, key)?;
+    let node = doc.node(id);
+    let line = line_of(input, node.start);
+    let refuse = |reason: String, hint: &str| Refusal {
+        line: Some(line),
+        reason,
+        hint: hint.into(),
+    };
+    let set_by_hand = "replace the value by hand with `true` or `false`";
+    match &node.kind {
+        NodeKind::Alias { name, .. } => {
+            return Err(refuse(
+                format!("the value is the alias `*{name}`: it takes its value from another place"),
+                "change the anchored value, or replace the alias by hand with `true` or `false`",
+            ))
+        }
+        NodeKind::Mapping(_) | NodeKind::Sequence(_) => {
+            let what = if matches!(node.kind, NodeKind::Mapping(_)) {
+                "mapping"
+            } else {
+                "list"
+            };
+            return Err(refuse(
+                format!("the value is a {what}, not a single true/false value"),
+                set_by_hand,
+            ));
+        }
+        NodeKind::Scalar { style, .. } => {
+            if let Some(tag) = node
+                .tag
+                .as_deref()
+                .filter(|t| !helm::is_simple_tag(Some(t)))
+            {
+                return Err(refuse(
+                    format!("the value carries the tag `{tag}`"),
+                    set_by_hand,
+                ));
+            }
+            if let (Some(anchor), Some(used)) = (&node.anchor, node.aliased_at) {
+                return Err(refuse(
+                    format!(
+                        "the value is anchored as `&{anchor}` and used again by `*{anchor}` on line {}: changing it would change that too",
+                        line_of(input, used)
+                    ),
+                    "give the other place its own value, or edit both by hand",
+                ));
+            }
+            let multi_line = matches!(style, events::Style::Literal | events::Style::Folded)
+                || input[node.start..node.end].contains(&b'\n');
+            if multi_line {
+                return Err(refuse("the value spans several lines".into(), set_by_hand));
+            }
+        }
+    }
+    if is_plain_word(doc, id, value) {
+        return Ok(Outcome::Unchanged);
+    }
+    let word = if value { "true" } else { "false" };
+    if node.start == node.end {
+        let key_end = doc.node(key).end;
+        return match splice::empty_value_slot(input, key_end, value) {
+            Some((at, text)) => Ok(splice::replace_span(input, at, at, &text)),
+            None => Err(refuse(
+                "could not find where the empty value goes".into(),
+                set_by_hand,
+            )),
+        };
+    }
+    // An anchor nobody aliases names nothing: it goes with the old value,
+    // so the line reads exactly `autoscaling: true`.
+    Ok(splice::replace_span(input, node.start, node.end, word))
 }
 
 /// Reads what the chart will see for `autoscaling`.
 pub fn read_autoscaling(input: &[u8]) -> Result<Reading, Refusal> {
-    let _ = input;
-    Err(Refusal {
-        line: None,
-        reason: "the edit engine is not built yet".into(),
-        hint: String::new(),
-    })
+    let input = split_bom(input).1;
+    let doc = load(input)?;
+    let Top::Mapping(map) = locate::top(input, &doc)? else {
+        return Ok(Reading {
+            effective: None,
+            warning: None,
+        });
+    };
+    locate::entry(input, &doc, map)?;
+    let Some(found) = helm::lookup(input, &doc, map, KEY)? else {
+        return Ok(Reading {
+            effective: None,
+            warning: None,
+        });
+    };
+    let mut reading = helm::evaluate(&doc, found.value);
+    if let Some(line) = found.merge_line {
+        let note = format!("set only through the merge key `<<` (line {line})");
+        reading.warning = Some(match reading.warning {
+            Some(w) => format!("{w}; {note}"),
+            None => note,
+        });
+    }
+    Ok(reading)
 }
