@@ -16,13 +16,43 @@ pub(crate) fn gerr(what: impl Into<String>) -> impl FnOnce(git2::Error) -> Error
     move |e| error::git(what).caused_by(e)
 }
 
+/// The repository enclosing `start`, with the work tree where git puts it.
+///
+/// When `.git` is a file (`git clone --separate-git-dir`), libgit2 1.9 takes
+/// the parent of the git directory as the work tree unless `core.worktree`
+/// says otherwise; git takes the folder that holds the `.git` file. Without
+/// this, such a checkout looks empty ("no environments").
+pub fn discover(start: &Path) -> std::result::Result<Repository, git2::Error> {
+    let repo = Repository::discover(start)?;
+    if repo.is_bare() || repo.is_worktree() {
+        return Ok(repo);
+    }
+    let configured = repo
+        .config()
+        .and_then(|c| c.get_path("core.worktree"))
+        .is_ok();
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let holder = start.ancestors().find(|dir| dir.join(".git").exists());
+    if let Some(holder) = holder {
+        let linked = holder.join(".git").is_file();
+        let same = repo
+            .workdir()
+            .and_then(|w| w.canonicalize().ok())
+            .is_some_and(|w| w == holder);
+        if linked && !configured && !same {
+            repo.set_workdir(holder, false)?;
+        }
+    }
+    Ok(repo)
+}
+
 impl Workspace {
     /// Opens the checkout that encloses `dir`, on its current branch.
     ///
     /// Refuses states where a commit of ours would surprise the user: a
     /// merge or rebase in progress, a detached HEAD, an unborn branch.
     pub fn open(dir: &Path, options: Options) -> Result<Workspace> {
-        let repo = Repository::discover(dir).map_err(|e| {
+        let repo = discover(dir).map_err(|e| {
             error::failure(format!("{} is not inside a git checkout", dir.display()))
                 .caused_by(e)
                 .hinted("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")

@@ -41,6 +41,39 @@ impl Workspace {
         Ok(paths)
     }
 
+    /// Refuses, before anything is committed or pushed, when a file in
+    /// `paths` or its folder cannot be written (an immutable or read-only
+    /// file, a read-only folder or file system): otherwise the commit
+    /// would exist, and be pushed, while the work tree could not follow.
+    /// Exit 3: the file can't be edited safely, nothing was written.
+    pub fn check_writable(&self, paths: &[String]) -> Result<()> {
+        let Some(workdir) = &self.workdir else {
+            return Ok(());
+        };
+        for path in paths {
+            let file = workdir.join(path);
+            let dir = file.parent().unwrap_or(workdir);
+            let refuse = |what: &str, e: std::io::Error| {
+                error::config(format!("cannot write {what}: {e}")).hinted(
+                    "nothing was written or committed; make it writable (chmod u+w, chattr -i, a read-write mount), then run mlops again",
+                )
+            };
+            tempfile::Builder::new()
+                .prefix(".mlops-")
+                .suffix(".tmp")
+                .tempfile_in(dir)
+                .map_err(|e| {
+                    let rel = Path::new(path).parent().unwrap_or(Path::new(path));
+                    refuse(&format!("the folder {}", rel.display()), e)
+                })?;
+            fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .map_err(|e| refuse(path, e))?;
+        }
+        Ok(())
+    }
+
     /// Moves the checkout from its HEAD to `commit`, which must descend from
     /// it: every path that differs is checked to be clean first (nothing is
     /// written otherwise), then written atomically, then the index is

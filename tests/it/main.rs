@@ -4,4 +4,5 @@
 mod common;
 
 mod autoscale;
+mod faults;
 mod status;

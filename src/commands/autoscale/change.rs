@@ -81,6 +81,9 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     if ws.workdir.is_some() {
         let paths: Vec<String> = targets.iter().map(Target::path).collect();
         ws.check_clean(&paths)?;
+        if !ctx.global.dry_run {
+            ws.check_writable(&paths)?;
+        }
     }
     let plan = plan(&ws, &targets, switch)?;
     let mut report = Report {
