@@ -53,6 +53,7 @@ impl Workspace {
         for path in paths {
             let file = workdir.join(path);
             let dir = file.parent().unwrap_or(workdir);
+            remove_stale_temps(dir);
             let refuse = |what: &str, e: std::io::Error| {
                 error::config(format!("cannot write {what}: {e}")).hinted(
                     "nothing was written or committed; make it writable (chmod u+w, chattr -i, a read-write mount), then run mlops again",
@@ -128,6 +129,22 @@ impl Workspace {
             .reference(&refname, commit, true, reflog)
             .map_err(gerr(format!("could not move {refname}")))?;
         Ok(())
+    }
+}
+
+/// Removes the temporary files a killed run of mlops left in `dir`
+/// (`.mlops-*.tmp`, see [`write_atomic`]): never anyone else's file, and a
+/// failure is only a leftover, so it is not an error.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".mlops-") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
