@@ -10,8 +10,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 use crate::error::{self, Error, Kind, Result};
 
 /// The folder that holds one folder per environment.
@@ -79,7 +77,8 @@ pub fn models(snap: &dyn Snapshot, env: &str) -> Result<Vec<String>> {
             env: env.to_string(),
             model,
         };
-        if snap.is_file(&target.path())? {
+        // A listing (for a hint or a completion) skips what can't be edited.
+        if snap.is_file(&target.path()).unwrap_or(false) {
             out.push(target.model);
         }
     }
@@ -198,21 +197,19 @@ impl Snapshot for FsSnapshot {
             return Ok(Vec::new());
         }
         self.inside(dir, &path)?;
+        let list = |e| error::io(Kind::Config, "list", &path, e);
         let mut names = Vec::new();
-        for entry in WalkDir::new(&path)
-            .min_depth(1)
-            .max_depth(1)
-            .follow_links(true)
-        {
-            let entry = entry.map_err(|e| {
-                let e = std::io::Error::from(e);
-                error::io(Kind::Config, "list", &path, e)
-            })?;
+        for entry in std::fs::read_dir(&path).map_err(list)? {
+            let entry = entry.map_err(list)?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type().is_dir() && !name.starts_with('.') {
-                if entry.path_is_symlink() {
-                    self.inside(&format!("{dir}/{name}"), entry.path())?;
-                }
+            if name.starts_with('.') {
+                continue;
+            }
+            let kind = entry.file_type().map_err(list)?;
+            if kind.is_dir() {
+                names.push(name);
+            } else if kind.is_symlink() && entry.path().is_dir() {
+                self.inside(&format!("{dir}/{name}"), &entry.path())?;
                 names.push(name);
             }
         }
@@ -221,6 +218,47 @@ impl Snapshot for FsSnapshot {
     }
 
     fn is_file(&self, rel: &str) -> Result<bool> {
+        self.real_folders(rel)?;
+        self.is_file_at(rel)
+    }
+}
+
+impl FsSnapshot {
+    /// Refuses a path whose env or model folder is a symlink: git keeps a
+    /// link there, not a folder, so a commit of `<link>/config.yaml` would
+    /// not be what Argo CD reads (and a link out of the repository would
+    /// edit someone else's file).
+    fn real_folders(&self, rel: &str) -> Result<()> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        for depth in 2..parts.len() {
+            let dir = parts[..depth].join("/");
+            let path = self.root.join(&dir);
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    self.inside(&dir, &path)?;
+                    let to = path
+                        .canonicalize()
+                        .ok()
+                        .and_then(|real| {
+                            real.strip_prefix(&self.canonical)
+                                .ok()
+                                .map(|r| r.display().to_string())
+                        })
+                        .unwrap_or_default();
+                    return Err(error::config(format!(
+                        "{dir} is a symlink (to {to}): git keeps a link there, not a folder, so mlops will not edit through it"
+                    ))
+                    .hinted(format!("name the folder it points to ({to}), or replace the link with a real folder")));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `rel` is a regular file (or a symlink to one inside the
+    /// repository), its folders taken as they are.
+    fn is_file_at(&self, rel: &str) -> Result<bool> {
         let path = self.root.join(rel);
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -236,52 +274,33 @@ impl Snapshot for FsSnapshot {
 }
 
 /// Every model in the work tree at `root` (restricted to `only` envs when
-/// not empty), sorted by env then model, for `status`. Walks the tree once
-/// with walkdir rather than listing folder by folder.
+/// not empty), sorted by env then model, for `status`. One directory
+/// listing per environment and one `lstat` per model: the type of each
+/// entry comes with the listing, so nothing else is asked of the disk.
 pub fn discover(root: &Path, only: &[String]) -> Result<Vec<Target>> {
     for env in only {
         check_name("environment", env)?;
     }
     let snap = FsSnapshot::new(root)?;
-    let base = root.join(DEPLOYMENTS);
-    let mut targets = Vec::new();
-    let walk = WalkDir::new(&base)
-        .min_depth(3)
-        .max_depth(3)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) => {
-                continue
-            }
-            Err(e) => {
-                let path = e.path().unwrap_or(&base).to_path_buf();
-                return Err(error::io(Kind::Config, "list", &path, e.into()));
-            }
-        };
-        if entry.file_name() != CONFIG {
-            continue;
+    let envs = self::envs(&snap)?;
+    for env in only {
+        if !envs.contains(env) {
+            return Err(unknown("environment", env, &envs, DEPLOYMENTS));
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let mut parts = rel.iter().skip(1).map(|p| p.to_string_lossy().into_owned());
-        let (Some(env), Some(model)) = (parts.next(), parts.next()) else {
-            continue;
-        };
+    }
+    let mut targets = Vec::new();
+    for env in envs {
         if !only.is_empty() && !only.contains(&env) {
             continue;
         }
-        let target = Target { env, model };
-        if snap.is_file(&target.path())? {
-            targets.push(target);
-        }
-    }
-    for env in only {
-        if !targets.iter().any(|t| &t.env == env) && !envs(&snap)?.contains(env) {
-            return Err(unknown("environment", env, &envs(&snap)?, DEPLOYMENTS));
+        for model in snap.folders(&format!("{DEPLOYMENTS}/{env}"))? {
+            let target = Target {
+                env: env.clone(),
+                model,
+            };
+            if snap.is_file_at(&target.path())? {
+                targets.push(target);
+            }
         }
     }
     Ok(targets)

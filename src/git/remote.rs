@@ -72,6 +72,7 @@ impl Workspace {
             error::git(format!("there is no remote {remote:?} in this repository"))
                 .caused_by(e)
                 .hinted("name one with --remote NAME, or add it: git remote add origin URL")
+                .hinted("or commit locally only, with --no-push")
         })?;
         let url = handle.url().unwrap_or("").to_string();
         let conn = handle
@@ -214,16 +215,9 @@ impl Workspace {
         let mut commit = commit;
         let mut attempt = 1;
         loop {
-            if let Some(head) = self.head {
-                // Everything the checkout update will rewrite must be clean
-                // now, before anything is pushed.
-                let paths: Vec<String> = self
-                    .changed_paths(head, commit)?
-                    .into_iter()
-                    .map(|(p, _)| p)
-                    .collect();
-                self.check_clean(&paths)?;
-            }
+            // Everything the checkout update will rewrite must be clean
+            // now, before anything is pushed.
+            self.check_can_advance(commit)?;
             match self.push_once(&session, &target, commit) {
                 Ok(()) => {
                     self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));

@@ -41,6 +41,67 @@ impl Workspace {
         Ok(paths)
     }
 
+    /// Refuses, before anything is committed or pushed, when a file in
+    /// `paths` or its folder cannot be written (an immutable or read-only
+    /// file, a read-only folder or file system): otherwise the commit
+    /// would exist, and be pushed, while the work tree could not follow.
+    /// Exit 3: the file can't be edited safely, nothing was written.
+    pub fn check_writable(&self, paths: &[String]) -> Result<()> {
+        let Some(workdir) = &self.workdir else {
+            return Ok(());
+        };
+        for path in paths {
+            let file = workdir.join(path);
+            let dir = file.parent().unwrap_or(workdir);
+            remove_stale_temps(dir);
+            let refuse = |what: &str, e: std::io::Error| {
+                error::config(format!("cannot write {what}: {e}")).hinted(
+                    "nothing was written or committed; make it writable (chmod u+w, chattr -i, a read-write mount), then run mlops again",
+                )
+            };
+            tempfile::Builder::new()
+                .prefix(".mlops-")
+                .suffix(".tmp")
+                .tempfile_in(dir)
+                .map_err(|e| {
+                    let rel = Path::new(path).parent().unwrap_or(Path::new(path));
+                    refuse(&format!("the folder {}", rel.display()), e)
+                })?;
+            fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .map_err(|e| refuse(path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses when a file that moving the checkout from HEAD to `commit`
+    /// would rewrite has local changes (unless it already holds its
+    /// content in `commit`). Called before pushing and before writing.
+    pub fn check_can_advance(&self, commit: Oid) -> Result<()> {
+        let Some(head) = self.head else {
+            return Ok(());
+        };
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(gerr("could not read the new commit"))?;
+        let targets: Vec<(String, Option<Vec<u8>>)> = self
+            .changed_paths(head, commit)?
+            .into_iter()
+            .map(|(path, _)| {
+                let wanted = tree
+                    .get_path(Path::new(&path))
+                    .ok()
+                    .and_then(|e| self.repo.find_blob(e.id()).ok())
+                    .map(|b| b.content().to_vec());
+                (path, wanted)
+            })
+            .collect();
+        self.check_clean_towards(&targets)
+    }
+
     /// Moves the checkout from its HEAD to `commit`, which must descend from
     /// it: every path that differs is checked to be clean first (nothing is
     /// written otherwise), then written atomically, then the index is
@@ -51,8 +112,7 @@ impl Workspace {
             return Ok(());
         };
         let paths = self.changed_paths(head, commit)?;
-        let names: Vec<String> = paths.iter().map(|(p, _)| p.clone()).collect();
-        self.check_clean(&names)?;
+        self.check_can_advance(commit)?;
         let new_tree = self
             .repo
             .find_commit(commit)
@@ -102,6 +162,22 @@ impl Workspace {
             )
         });
         Ok(())
+    }
+}
+
+/// Removes the temporary files a killed run of mlops left in `dir`
+/// (`.mlops-*.tmp`, see [`write_atomic`]): never anyone else's file, and a
+/// failure is only a leftover, so it is not an error.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".mlops-") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod term;
 mod autoscale;
 mod completion;
 mod demo;
+mod faults;
 mod generated;
 mod interactive;
 mod servers;

@@ -87,11 +87,14 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     }
     let (envs, models) = pick::targets(ctx, &ws, args, switch)?;
     let targets = resolve(&ws, &envs, &models)?;
-    if ws.workdir.is_some() {
-        let paths: Vec<String> = targets.iter().map(Target::path).collect();
-        ws.check_clean(&paths)?;
-    }
     let plan = plan(&ws, &targets, switch)?;
+    if ws.workdir.is_some() {
+        ws.check_clean_towards(&final_contents(&plan))?;
+        if !ctx.global.dry_run {
+            let paths: Vec<String> = targets.iter().map(Target::path).collect();
+            ws.check_writable(&paths)?;
+        }
+    }
     let mut report = Report {
         unchanged: plan.unchanged.iter().map(Entry::from).collect(),
         ..Report::default()
@@ -232,6 +235,17 @@ fn refused(path: &str, refusal: edit::Refusal) -> Error {
         err = err.hinted(refusal.hint);
     }
     err.hinted("nothing was written")
+}
+
+/// Each target's path with the content the edit gives it (none for the
+/// unchanged ones), for the check that the work tree is not in the way.
+fn final_contents(plan: &Plan) -> Vec<(String, Option<Vec<u8>>)> {
+    let changed = plan
+        .changes
+        .iter()
+        .map(|(_, c)| (c.path.clone(), Some(c.new.clone())));
+    let unchanged = plan.unchanged.iter().map(|t| (t.path(), None));
+    changed.chain(unchanged).collect()
 }
 
 fn changes(plan: &Plan) -> Vec<FileChange> {

@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
 /// The work tree enclosing `start`, or `start` itself when it holds a
 /// model-deployments folder without being a git checkout.
 pub fn find_root(start: &Path) -> Result<PathBuf> {
-    if let Ok(repo) = git2::Repository::discover(start) {
+    if let Ok(repo) = crate::git::local::discover(start) {
         if let Some(dir) = repo.workdir() {
             return Ok(dir.to_path_buf());
         }

@@ -1,0 +1,117 @@
+//! What must hold for any input to the edit engine; shared by the fuzz
+//! target (fuzz/fuzz_targets/edit.rs) and the regression tests
+//! (tests/fuzz_regressions.rs), so a saved input is checked exactly as the
+//! fuzzer checked it.
+//!
+//! Input: first byte odd = `enable` (true), even = `disable` (false); the
+//! rest is the file. No panic anywhere; and when the engine returns an edit:
+//! - the input parsed (serde_yaml, the same YAML reader Helm-like tools use),
+//! - the output parses, its first document is a mapping whose
+//!   `autoscaling` is the boolean asked for, every other top-level key has
+//!   the same value as before, no key was added besides `autoscaling`,
+//! - later documents are unchanged,
+//! - the engine reads its own output as the value asked for, and a second
+//!   edit with the same value is "unchanged" (idempotent).
+
+use mlops::edit::{self, Outcome};
+use serde_yaml::Value;
+
+/// All documents of `bytes`, or why they do not parse. A leading UTF-8
+/// byte order mark is dropped first: serde_yaml 0.9 (its libyaml port)
+/// reads `BOM a: 1 NL b: 2` as two documents, which Helm does not, so
+/// keeping it would blame the engine for the reader's fault.
+fn documents(bytes: &[u8]) -> Result<Vec<Value>, String> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_slice(bytes) {
+        docs.push(
+            serde::Deserialize::deserialize(doc).map_err(|e: serde_yaml::Error| e.to_string())?,
+        );
+    }
+    Ok(docs)
+}
+
+/// The first document as a mapping (an empty file or a null document is
+/// an empty mapping, as Helm sees it).
+fn top(docs: &[Value]) -> Option<serde_yaml::Mapping> {
+    match docs.first() {
+        None | Some(Value::Null) => Some(serde_yaml::Mapping::new()),
+        Some(Value::Mapping(m)) => Some(m.clone()),
+        Some(_) => None,
+    }
+}
+
+pub fn check(data: &[u8]) {
+    let Some((&first, input)) = data.split_first() else {
+        return;
+    };
+    let value = first & 1 == 1;
+    let _ = edit::read_autoscaling(input);
+    let Ok(Outcome::Changed { bytes, line }) = edit::set_autoscaling(input, value) else {
+        return;
+    };
+    let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let old_docs = documents(input)
+        .unwrap_or_else(|e| panic!("edited a file that does not parse ({e}):\n{}", show(input)));
+    let new_docs = documents(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "output does not parse ({e}):\n--- in\n{}\n--- out\n{}",
+            show(input),
+            show(&bytes)
+        )
+    });
+    let old = top(&old_docs).unwrap_or_else(|| panic!("edited a non-mapping:\n{}", show(input)));
+    let new =
+        top(&new_docs).unwrap_or_else(|| panic!("output is not a mapping:\n{}", show(&bytes)));
+    let key = Value::String("autoscaling".into());
+    assert_eq!(
+        new.get(&key),
+        Some(&Value::Bool(value)),
+        "autoscaling is not {value}:\n--- in\n{}\n--- out\n{}",
+        show(input),
+        show(&bytes)
+    );
+    for (k, v) in &old {
+        if k != &key {
+            assert_eq!(
+                new.get(k),
+                Some(v),
+                "key {k:?} changed:\n--- in\n{}\n--- out\n{}",
+                show(input),
+                show(&bytes)
+            );
+        }
+    }
+    for k in new.keys() {
+        assert!(
+            k == &key || old.contains_key(k),
+            "key {k:?} appeared:\n{}",
+            show(&bytes)
+        );
+    }
+    assert_eq!(
+        old_docs.get(1..),
+        new_docs.get(1..),
+        "later documents changed:\n--- in\n{}\n--- out\n{}",
+        show(input),
+        show(&bytes)
+    );
+    assert!(
+        line >= 1 && line <= bytes.split(|b| *b == b'\n').count(),
+        "line {line} out of range"
+    );
+    let reading = edit::read_autoscaling(&bytes)
+        .unwrap_or_else(|r| panic!("cannot read own output ({}):\n{}", r.reason, show(&bytes)));
+    assert_eq!(
+        reading.effective,
+        Some(value),
+        "reads back wrong:\n{}",
+        show(&bytes)
+    );
+    assert_eq!(
+        edit::set_autoscaling(&bytes, value),
+        Ok(Outcome::Unchanged),
+        "second edit not unchanged:\n{}",
+        show(&bytes)
+    );
+}
