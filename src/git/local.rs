@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
-use git2::{BranchType, ErrorCode, FileMode, ObjectType, Oid, Repository, RepositoryState, Status};
+use git2::{BranchType, ErrorCode, FileMode, ObjectType, Oid, Repository, RepositoryState};
 
 use super::{identity, FileChange, Options, Workspace};
 use crate::error::{self, Error, Kind, Result};
@@ -145,105 +145,6 @@ impl Workspace {
     /// there.
     pub fn read_base(&self, path: &str) -> Result<Option<Vec<u8>>> {
         self.tree_snapshot()?.read(path)
-    }
-
-    /// Refuses when any of `paths` has uncommitted changes in the work tree
-    /// or the index, naming them, so an edit never mixes with (or loses)
-    /// someone's work in progress. Other files are not looked at.
-    pub fn check_clean(&self, paths: &[String]) -> Result<()> {
-        let targets: Vec<(String, Option<Vec<u8>>)> =
-            paths.iter().map(|p| (p.clone(), None)).collect();
-        self.check_clean_towards(&targets)
-    }
-
-    /// Like [`Self::check_clean`], except that a file which already holds
-    /// exactly its final content (the second item) is not in the way:
-    /// overwriting it loses nothing. That is what a run stopped between
-    /// writing the file and moving the branch leaves behind, so the next
-    /// identical run can finish the job instead of refusing its own edit.
-    pub fn check_clean_towards(&self, targets: &[(String, Option<Vec<u8>>)]) -> Result<()> {
-        let Some(workdir) = &self.workdir else {
-            return Ok(());
-        };
-        let index = self
-            .repo
-            .index()
-            .map_err(gerr("could not read the index"))?;
-        let head_tree = match self.head {
-            Some(head) => Some(
-                self.repo
-                    .find_commit(head)
-                    .and_then(|c| c.tree())
-                    .map_err(gerr("could not read HEAD's tree"))?,
-            ),
-            None => None,
-        };
-        let mut dirty = Vec::new();
-        for (path, wanted) in targets {
-            if !self.is_clean(workdir, &index, head_tree.as_ref(), path, wanted.as_deref())? {
-                dirty.push(path.clone());
-            }
-        }
-        if dirty.is_empty() {
-            self.step(|| {
-                let paths: Vec<&str> = targets.iter().map(|(p, _)| p.as_str()).collect();
-                format!("no local changes in {}", paths.join(", "))
-            });
-            return Ok(());
-        }
-        Err(
-            error::failure(format!("uncommitted changes in {}", dirty.join(", "))).hinted(
-                "commit or stash them first (git stash), then run mlops again; nothing was changed",
-            ),
-        )
-    }
-
-    /// Whether `path` matches HEAD in the index and the work tree (or
-    /// already holds `wanted`). The common case is decided by hashing the
-    /// one file and looking up two entries, instead of a status scan whose
-    /// cost grows with the repository; only when the bytes differ from the
-    /// blob does libgit2's status decide, because content filters
-    /// (core.autocrlf, .gitattributes eol) can make a clean file's bytes
-    /// differ from its blob.
-    fn is_clean(
-        &self,
-        workdir: &Path,
-        index: &git2::Index,
-        head_tree: Option<&git2::Tree<'_>>,
-        path: &str,
-        wanted: Option<&[u8]>,
-    ) -> Result<bool> {
-        let rel = Path::new(path);
-        if (1..=3).any(|stage| index.get_path(rel, stage).is_some()) {
-            return Ok(false);
-        }
-        let head_id = head_tree.and_then(|t| t.get_path(rel).ok()).map(|e| e.id());
-        let index_id = index.get_path(rel, 0).map(|e| e.id);
-        let file = workdir.join(rel);
-        let content = match std::fs::read(&file) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(error::io(Kind::Failure, "read", &file, e)),
-        };
-        let hash = |bytes: &[u8]| {
-            Oid::hash_object(ObjectType::Blob, bytes).map_err(gerr("could not hash a file"))
-        };
-        if let (Some(wanted), Some(content)) = (wanted, &content) {
-            if content.as_slice() == wanted
-                && (index_id == head_id || index_id == Some(hash(wanted)?))
-            {
-                return Ok(true);
-            }
-        }
-        let content_id = content.as_deref().map(hash).transpose()?;
-        if head_id == index_id && index_id == content_id {
-            return Ok(true);
-        }
-        let status = self
-            .repo
-            .status_file(rel)
-            .map_err(gerr(format!("could not read the status of {path}")))?;
-        Ok((status - Status::IGNORED).is_empty())
     }
 
     /// Writes the new blobs and a commit whose parent is [`Self::base`] and

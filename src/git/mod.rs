@@ -7,6 +7,7 @@
 //! work tree is only brought along afterwards, file by file.
 
 pub mod argo;
+pub mod clean;
 pub mod clone;
 pub mod credentials;
 pub mod fail;
