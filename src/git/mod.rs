@@ -17,6 +17,7 @@ pub mod progress;
 pub mod remote;
 pub mod session;
 pub mod sign;
+pub mod tls;
 pub mod url;
 pub mod worktree;
 

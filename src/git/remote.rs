@@ -75,6 +75,7 @@ impl Workspace {
                 .hinted("or commit locally only, with --no-push")
         })?;
         let url = handle.url().unwrap_or("").to_string();
+        super::tls::prepare(&url);
         let conn = handle
             .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
             .map_err(|e| fail(&e, &url))?;
@@ -119,6 +120,7 @@ impl Workspace {
             opts.depth(depth);
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
+        super::tls::prepare(&url);
         let fetched = handle.fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
         session.done();
         fetched.map_err(|e| {
@@ -315,6 +317,7 @@ impl Workspace {
             target.branch,
             redact(&url)
         ));
+        super::tls::prepare(&url);
         let result = remote.push(&[&spec], Some(&mut opts));
         session.done();
         if let Err(e) = result {

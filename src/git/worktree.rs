@@ -149,11 +149,13 @@ impl Workspace {
                 }
             }
         }
-        index.write().map_err(gerr("could not write the index"))?;
+        index
+            .write()
+            .map_err(|e| self.locked_or(e, "could not write the index"))?;
         let refname = format!("refs/heads/{}", self.branch);
         self.repo
             .reference(&refname, commit, true, reflog)
-            .map_err(gerr(format!("could not move {refname}")))?;
+            .map_err(|e| self.locked_or(e, &format!("could not move {refname}")))?;
         self.step(|| {
             let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
             format!(
@@ -178,6 +180,21 @@ fn remove_stale_temps(dir: &Path) {
         if name.starts_with(".mlops-") && name.ends_with(".tmp") {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+
+impl Workspace {
+    /// A git lock file in the way (`index.lock`, `refs/heads/main.lock`)
+    /// means another git command is running, or one was killed: say which
+    /// file and what to do, as git does, instead of a bare libgit2 error.
+    fn locked_or(&self, err: git2::Error, what: &str) -> crate::error::Error {
+        if err.code() != git2::ErrorCode::Locked {
+            return error::git(what.to_string()).caused_by(err);
+        }
+        error::git(format!("{what}: a git lock file is in the way"))
+            .caused_by(err)
+            .hinted("another git command may be running in this checkout; if none is, a killed one left its .lock file behind")
+            .hinted("remove the .lock file named above, then run the same mlops command again: the checkout catches up")
     }
 }
 
