@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use git2::{Delta, DiffOptions, Oid};
+use git2::Oid;
 
 use super::local::gerr;
 use super::Workspace;
@@ -15,7 +15,7 @@ use crate::error::{self, Kind, Result};
 
 impl Workspace {
     /// The paths that differ between the commits `from` and `to`.
-    pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<(String, bool)>> {
+    pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<String>> {
         let tree = |oid: Oid| {
             self.repo
                 .find_commit(oid)
@@ -23,22 +23,8 @@ impl Workspace {
                 .map_err(gerr("could not read a commit's tree"))
         };
         let (old, new) = (tree(from)?, tree(to)?);
-        let diff = self
-            .repo
-            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut DiffOptions::new()))
-            .map_err(gerr("could not compare commits"))?;
-        let mut paths = Vec::new();
-        for delta in diff.deltas() {
-            let deleted = delta.status() == Delta::Deleted;
-            for file in [delta.old_file(), delta.new_file()] {
-                if let Some(path) = file.path().and_then(Path::to_str) {
-                    if !paths.iter().any(|(p, _)| p == path) {
-                        paths.push((path.to_string(), deleted));
-                    }
-                }
-            }
-        }
-        Ok(paths)
+        super::treediff::changed_files(&self.repo, &old, &new)
+            .map_err(gerr("could not compare commits"))
     }
 
     /// Refuses, before anything is committed or pushed, when a file in
@@ -90,7 +76,7 @@ impl Workspace {
         let targets: Vec<(String, Option<Vec<u8>>)> = self
             .changed_paths(head, commit)?
             .into_iter()
-            .map(|(path, _)| {
+            .map(|path| {
                 let wanted = tree
                     .get_path(Path::new(&path))
                     .ok()
@@ -122,7 +108,7 @@ impl Workspace {
             .repo
             .index()
             .map_err(gerr("could not open the index"))?;
-        for (path, _) in &paths {
+        for path in &paths {
             let file = workdir.join(path);
             match new_tree.get_path(Path::new(path)) {
                 Ok(entry) => {
@@ -157,7 +143,7 @@ impl Workspace {
             .reference(&refname, commit, true, reflog)
             .map_err(|e| self.locked_or(e, &format!("could not move {refname}")))?;
         self.step(|| {
-            let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
+            let names: Vec<&str> = paths.iter().map(String::as_str).collect();
             format!(
                 "rewrote {} in the work tree and index, moved {refname} to {commit:.10}",
                 names.join(", ")

@@ -38,10 +38,7 @@ pub fn pushed(ctx: &Context, ws: &Workspace, pushed: &Pushed) -> Vec<String> {
         .and_then(|c| c.parent_id(0))
         .map_err(|e| crate::error::git("could not read the pushed commit").caused_by(e))
         .and_then(|parent| ws.changed_paths(parent, pushed.commit))
-        .and_then(|paths| {
-            let paths: Vec<String> = paths.into_iter().map(|(p, _)| p).collect();
-            argo::coverage(&ws.tree_snapshot_at(pushed.commit)?, &paths)
-        });
+        .and_then(|paths| argo::coverage(&ws.tree_snapshot_at(pushed.commit)?, &paths));
     let coverage = match coverage {
         Ok(c) => c,
         Err(e) => {
