@@ -22,6 +22,32 @@ use crate::error::{self, Result};
 /// Temporary clones to remove if a signal arrives.
 static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// For a repository on this machine, the temporary clone reads the
+/// remote's objects in place (`objects/info/alternates`, what
+/// `git clone --shared` does) instead of copying its whole history:
+/// libgit2's local transport cannot fetch shallow, so a copy cost seconds
+/// on a large repository. New objects are still written to the temporary
+/// repository and pushed as usual; the remote's files are only read.
+fn borrow_objects(repo: Repository, url: &str) -> Result<Repository> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    let Ok(remote) = Repository::open(path) else {
+        return Ok(repo);
+    };
+    let objects = remote.path().join("objects");
+    let Ok(objects) = objects.canonicalize() else {
+        return Ok(repo);
+    };
+    let alternates = repo.path().join("objects/info/alternates");
+    let written = std::fs::create_dir_all(repo.path().join("objects/info"))
+        .and_then(|()| std::fs::write(&alternates, format!("{}\n", objects.display())));
+    if written.is_err() {
+        return Ok(repo);
+    }
+    // Reopen so the object database sees the alternate.
+    Repository::open_bare(repo.path())
+        .map_err(|e| error::git("could not reopen the temporary repository").caused_by(e))
+}
+
 impl Workspace {
     /// Clones `url` into a temporary bare repository: the branch to update
     /// (`--branch`, else the remote's default branch), or, when that branch
@@ -42,6 +68,10 @@ impl Workspace {
         remove_on_signal(temp.path().to_path_buf());
         let repo = Repository::init_bare(temp.path())
             .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
+        let repo = match super::remote::is_local(url) {
+            true => borrow_objects(repo, url)?,
+            false => repo,
+        };
         let remote = options.remote.clone().unwrap_or_else(|| "origin".into());
         // A named remote, so `url.<base>.insteadOf` from the user's git
         // config applies as it would for `git clone`.
@@ -90,8 +120,13 @@ impl Workspace {
         drop(session);
         ws.step(|| {
             format!(
-                "temporary bare clone in {}: {from} is at {tip:.10} (depth 1){}",
+                "temporary bare clone in {}: {from} is at {tip:.10} ({}){}",
                 ws.repo.path().display(),
+                if super::remote::is_local(url) {
+                    "objects read from the remote in place"
+                } else {
+                    "depth 1"
+                },
                 if exists {
                     String::new()
                 } else {
