@@ -43,6 +43,10 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
         "Enable autoscaling for jukebox in test"
     );
     assert_eq!(leftovers(&tmp), Vec::<String>::new());
+    // The temporary clone read the remote's objects in place; the remote
+    // holds every object of the pushed commit itself.
+    env.git(&remote, &["fsck", "--strict", "--no-dangling"]);
+    assert!(!remote.join("objects/info/alternates").exists());
     // A failure (an unknown model) leaves nothing either.
     env.mlops(env.path())
         .env("TMPDIR", &tmp)
