@@ -102,6 +102,11 @@ pub fn run(cli: Cli) -> u8 {
 }
 
 fn dispatch(ctx: &Context, command: Command) -> Result<u8> {
+    if matches!(command, Command::Autoscale(_) | Command::Demo(_)) {
+        // Before the first libgit2 call: it would parse the whole CA
+        // bundle on every run (~50 ms). Commands without git skip even that.
+        crate::git::tls::defer_ca_bundle();
+    }
     match command {
         Command::Autoscale(cmd) => autoscale::run(ctx, cmd),
         Command::Completions(args) => completions::run(ctx, &args).map(|()| 0),

@@ -15,8 +15,8 @@ use std::sync::Once;
 
 const CERT_FILE: &str = "SSL_CERT_FILE";
 
-/// Initialises libgit2 without parsing the CA bundle. Call first thing in
-/// `main`, while the process has one thread.
+/// Initialises libgit2 without parsing the CA bundle. Call before the
+/// first libgit2 call, while the process has one thread.
 pub fn defer_ca_bundle() {
     let original: Option<OsString> = std::env::var_os(CERT_FILE);
     std::env::set_var(CERT_FILE, "/dev/null");
