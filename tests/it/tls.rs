@@ -2,7 +2,8 @@
 //! for 127.0.0.1 signed by a test CA): the certificate is verified against
 //! the CAs the user names in `SSL_CERT_FILE` or `SSL_CERT_DIR` (loaded only
 //! before the first HTTPS connection, src/git/tls.rs), an untrusted one is
-//! refused without leaking the token.
+//! refused without leaking the token, and child processes (credential
+//! helpers) see the user's own `SSL_CERT_FILE`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use assert_cmd::Command as Cmd;
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
+use crate::clone::make_executable;
 use crate::common::Env;
 use crate::servers::Http;
 
@@ -185,4 +187,78 @@ fn the_test_ca_in_ssl_cert_dir_is_trusted_too() {
         .assert()
         .success();
     assert_eq!(env.subjects(&remote, "main")[0], SUBJECT);
+}
+
+/// A credential helper that records the CA variables it was started with
+/// (`unset` when absent), one pair of lines per call, and answers with the
+/// test credentials.
+fn recording_helper(env: &Env) -> PathBuf {
+    let helper = env.path().join("record-helper");
+    let seen = env.path().join("helper-saw");
+    fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in get)\n  printf 'SSL_CERT_FILE=%s\\nSSL_CERT_DIR=%s\\n' \"${{SSL_CERT_FILE-unset}}\" \"${{SSL_CERT_DIR-unset}}\" >> '{seen}'\n  echo username=bot\n  echo password={TOKEN}\n;; esac\n",
+            seen = seen.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&helper);
+    env.git(
+        env.path(),
+        &[
+            "config",
+            "--global",
+            "credential.helper",
+            helper.to_str().unwrap(),
+        ],
+    );
+    seen
+}
+
+#[test]
+fn a_credential_helper_sees_the_users_own_ssl_cert_file() {
+    let env = Env::new();
+    let Some((remote, https)) = https_remote(&env) else {
+        return;
+    };
+    let seen = recording_helper(&env);
+    // SSL_CERT_FILE set: the helper sees that value (mlops initialises
+    // libgit2 with it pointing at /dev/null, then puts it back).
+    mlops(&env, env.path())
+        .env("SSL_CERT_FILE", ca(&https))
+        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(["--clone", &https.url("remote.git")])
+        .assert()
+        .success();
+    assert_eq!(env.subjects(&remote, "main")[0], SUBJECT);
+    assert_every_call_saw(
+        &seen,
+        &format!(
+            "SSL_CERT_FILE={}\nSSL_CERT_DIR=unset\n",
+            ca(&https).display()
+        ),
+    );
+    // SSL_CERT_FILE unset (the CA comes from SSL_CERT_DIR): the helper
+    // sees it unset, and SSL_CERT_DIR as given.
+    fs::remove_file(&seen).unwrap();
+    let dir = hashed_ca_dir(&env, &https);
+    mlops(&env, env.path())
+        .env("SSL_CERT_DIR", &dir)
+        .args(["autoscale", "disable", "--env", "test", "jukebox"])
+        .args(["--clone", &https.url("remote.git")])
+        .assert()
+        .success();
+    assert_every_call_saw(
+        &seen,
+        &format!("SSL_CERT_FILE=unset\nSSL_CERT_DIR={}\n", dir.display()),
+    );
+}
+
+/// The helper ran at least once, and saw `expected` every time.
+fn assert_every_call_saw(seen: &Path, expected: &str) {
+    let text = fs::read_to_string(seen).unwrap();
+    let calls = text.len() / expected.len().max(1);
+    assert!(calls >= 1, "the helper was not asked");
+    assert_eq!(text, expected.repeat(calls));
 }
