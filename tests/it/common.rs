@@ -74,6 +74,9 @@ impl Env {
             .env_remove("GIT_AUTHOR_EMAIL")
             .env_remove("GIT_COMMITTER_NAME")
             .env_remove("GIT_COMMITTER_EMAIL")
+            .env_remove("GIT_SSL_CAINFO")
+            .env_remove("GIT_SSL_CAPATH")
+            .env_remove("GIT_SSL_NO_VERIFY")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE");
     }

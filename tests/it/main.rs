@@ -16,3 +16,4 @@ mod status;
 mod auth;
 mod clone;
 mod push;
+mod tls;

@@ -1,7 +1,8 @@
 //! Real git servers for the push tests, started on 127.0.0.1 with free
 //! ports and always stopped (Drop kills and waits): smart HTTP through
-//! `git http-backend` behind lighttpd with basic auth, and OpenSSH's sshd
-//! with key auth. A missing server binary skips the test with a note,
+//! `git http-backend` behind lighttpd with basic auth (plain, or HTTPS
+//! through mod_openssl with a test CA made by the `openssl` CLI), and
+//! OpenSSH's sshd with key auth. A missing server binary skips the test with a note,
 //! except in CI (`CI=true`), where nothing may be skipped.
 
 #![allow(dead_code)]
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 pub const HTTP_BACKEND: &str = "/usr/lib/git-core/git-http-backend";
 pub const LIGHTTPD: &str = "/usr/sbin/lighttpd";
 pub const SSHD: &str = "/usr/sbin/sshd";
+pub const MOD_OPENSSL: &str = "/usr/lib/lighttpd/mod_openssl.so";
 
 /// Whether `program` exists; else panics in CI and prints a note elsewhere.
 pub fn available(programs: &[&str]) -> bool {
@@ -76,10 +78,14 @@ impl Drop for Running {
 }
 
 /// lighttpd serving every repository under `root` at
-/// `http://127.0.0.1:PORT/git/<name>.git`, pushes allowed, basic auth
-/// required for everything.
+/// `http://127.0.0.1:PORT/git/<name>.git` (or `https://` from
+/// [`Http::start_tls`]), pushes allowed, basic auth required for everything.
 pub struct Http {
     pub port: u16,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// For HTTPS: the test CA's certificate (PEM) that signed the server's.
+    pub ca: Option<PathBuf>,
     _server: Running,
 }
 
@@ -88,13 +94,121 @@ impl Http {
         if !available(&[LIGHTTPD, HTTP_BACKEND]) {
             return None;
         }
-        let conf_dir = dir.join("lighttpd");
-        fs::create_dir_all(&conf_dir).unwrap();
-        fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
-        let port = free_port();
-        let log = conf_dir.join("error.log");
-        let conf = format!(
-            r#"server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi")
+        Some(lighttpd(dir, root, user, password, None))
+    }
+
+    /// The same over HTTPS: a fresh test CA (`ca`, trusted by nobody but
+    /// the tests that hand it out) and a certificate for 127.0.0.1 (IP
+    /// subject alternative name) signed by it.
+    pub fn start_tls(dir: &Path, root: &Path, user: &str, password: &str) -> Option<Http> {
+        if !available(&[LIGHTTPD, HTTP_BACKEND, MOD_OPENSSL, "openssl"]) {
+            return None;
+        }
+        let pki = test_pki(&dir.join("pki"));
+        Some(lighttpd(dir, root, user, password, Some(pki)))
+    }
+
+    /// The URL of `name` (e.g. `remote.git`), without credentials.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}://127.0.0.1:{}/git/{name}", self.scheme, self.port)
+    }
+}
+
+/// A test CA and a server certificate it signed.
+pub struct Pki {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+}
+
+/// Makes a CA (self-signed, P-256, one day) and a server certificate for
+/// 127.0.0.1 under `dir` with the `openssl` CLI.
+pub fn test_pki(dir: &Path) -> Pki {
+    fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+    openssl(
+        &[
+            &["req", "-x509", "-nodes", "-days", "1"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=mlops test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-nodes"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    Pki {
+        ca: dir.join("ca.pem"),
+        server_cert: dir.join("server.pem"),
+        server_key: dir.join("server.key"),
+    }
+}
+
+fn lighttpd(dir: &Path, root: &Path, user: &str, password: &str, tls: Option<Pki>) -> Http {
+    let conf_dir = dir.join("lighttpd");
+    fs::create_dir_all(&conf_dir).unwrap();
+    fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
+    let port = free_port();
+    let log = conf_dir.join("error.log");
+    let mut conf = format!(
+        r#"server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi")
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
@@ -108,30 +222,33 @@ $HTTP["url"] =~ "^/git" {{
   auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
 }}
 "#,
-            root = root.display(),
-            log = log.display(),
-            backend = HTTP_BACKEND,
-            users = conf_dir.join("users").display(),
-        );
-        fs::write(conf_dir.join("lighttpd.conf"), conf).unwrap();
-        let mut child = Command::new(LIGHTTPD)
-            .arg("-D")
-            .arg("-f")
-            .arg(conf_dir.join("lighttpd.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port, &mut child, &log);
-        Some(Http {
-            port,
-            _server: Running(child),
-        })
+        root = root.display(),
+        log = log.display(),
+        backend = HTTP_BACKEND,
+        users = conf_dir.join("users").display(),
+    );
+    if let Some(pki) = &tls {
+        conf.push_str(&format!(
+            "server.modules += (\"mod_openssl\")\nssl.engine = \"enable\"\nssl.pemfile = \"{}\"\nssl.privkey = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display(),
+        ));
     }
-
-    /// The URL of `name` (e.g. `remote.git`), without credentials.
-    pub fn url(&self, name: &str) -> String {
-        format!("http://127.0.0.1:{}/git/{name}", self.port)
+    fs::write(conf_dir.join("lighttpd.conf"), conf).unwrap();
+    let mut child = Command::new(LIGHTTPD)
+        .arg("-D")
+        .arg("-f")
+        .arg(conf_dir.join("lighttpd.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut child, &log);
+    Http {
+        port,
+        scheme: if tls.is_some() { "https" } else { "http" },
+        ca: tls.map(|pki| pki.ca),
+        _server: Running(child),
     }
 }
 
