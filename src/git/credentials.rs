@@ -35,9 +35,24 @@ pub struct Credentials {
     exhausted: bool,
     /// The SSH host key seen: (host, port, "ssh-ed25519 SHA256:…").
     host_key: Option<(String, Option<u16>, String)>,
-    /// A username and password from a helper or the prompt, offered first
-    /// on the next connection so nobody is asked twice in one run.
-    remembered: Option<(String, String)>,
+}
+
+/// A username and password from a helper or the prompt, with the URL they
+/// are for, offered first on the next connection to it, so nobody (and no
+/// helper) is asked twice in one run: a run makes several connections
+/// (list, fetch, push, a retry), each through its own session.
+static REMEMBERED: std::sync::Mutex<Option<(String, String, String)>> = std::sync::Mutex::new(None);
+
+fn remembered(url: &str) -> Option<(String, String)> {
+    let guard = REMEMBERED.lock().ok()?;
+    let (for_url, user, pass) = guard.as_ref()?;
+    (for_url == &strip_userinfo(url)).then(|| (user.clone(), pass.clone()))
+}
+
+fn remember(url: &str, user: &str, pass: &str) {
+    if let Ok(mut guard) = REMEMBERED.lock() {
+        *guard = Some((strip_userinfo(url), user.to_string(), pass.to_string()));
+    }
 }
 
 impl Credentials {
@@ -49,7 +64,6 @@ impl Credentials {
             tried: Vec::new(),
             exhausted: false,
             host_key: None,
-            remembered: None,
         }
     }
 
@@ -92,7 +106,7 @@ impl Credentials {
 
     fn https(&mut self, url: &str, username: Option<&str>) -> Result<Cred, git2::Error> {
         if self.http_step == 0 {
-            if let Some((user, pass)) = self.remembered.take() {
+            if let Some((user, pass)) = remembered(url) {
                 self.tried.push("the credentials given before".into());
                 self.http_step = 3;
                 return Cred::userpass_plaintext(&user, &pass);
@@ -118,14 +132,14 @@ impl Credentials {
                 1 => {
                     if let Some((user, pass)) = self.helper(url, username) {
                         self.tried.push("the git credential helper".into());
-                        self.remembered = Some((user.clone(), pass.clone()));
+                        remember(url, &user, &pass);
                         return Cred::userpass_plaintext(&user, &pass);
                     }
                 }
                 2 => {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
-                        self.remembered = Some((user.clone(), pass.clone()));
+                        remember(url, &user, &pass);
                         return Cred::userpass_plaintext(&user, &pass);
                     }
                 }

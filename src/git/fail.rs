@@ -35,6 +35,11 @@ pub enum Failure {
     #[error("the remote refused to update {refname}: {message}")]
     Rejected { refname: String, message: String },
 
+    /// The HTTPS server's certificate did not verify against the CA
+    /// certificates mlops knows.
+    #[error("{0}")]
+    Certificate(String),
+
     /// Any other libgit2 failure (network, protocol, repository).
     #[error("{0}")]
     Other(String),
@@ -43,6 +48,9 @@ pub enum Failure {
 impl Failure {
     /// From a libgit2 error, scrubbed.
     pub fn from_git(err: &git2::Error) -> Failure {
+        if err.code() == git2::ErrorCode::Certificate || err.class() == git2::ErrorClass::Ssl {
+            return Failure::Certificate(scrub(err.message()));
+        }
         Failure::Other(scrub(err.message()))
     }
 
@@ -80,6 +88,9 @@ impl Failure {
             }
             Failure::Rejected { .. } => vec![
                 "if the branch is protected, push to a new branch with --branch NAME and open a pull request".into(),
+            ],
+            Failure::Certificate(_) => vec![
+                "for a server whose certificate comes from a private CA, point SSL_CERT_FILE at the CA's PEM file (or SSL_CERT_DIR at a folder of them), as for git".into(),
             ],
             Failure::Other(_) => Vec::new(),
         }
