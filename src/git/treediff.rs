@@ -6,9 +6,9 @@
 //! (most of a run). Comparing entry ids first and descending only where
 //! they differ reads just the trees along the changed paths.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
 
-use git2::{FileMode, Oid, Repository, Tree};
+use git2::{FileMode, Repository, Tree, TreeEntry};
 
 /// Repository-relative paths (with `/`) of the files added, changed or
 /// removed between `old` and `new`.
@@ -22,16 +22,19 @@ pub fn changed_files(
     Ok(out)
 }
 
-/// Name -> (id, mode) of a tree's entries.
-fn entries(tree: Option<&Tree<'_>>) -> BTreeMap<Vec<u8>, (Oid, i32)> {
-    tree.map(|t| {
-        t.iter()
-            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
-            .collect()
-    })
-    .unwrap_or_default()
+fn is_tree(entry: &TreeEntry<'_>) -> bool {
+    entry.filemode() == i32::from(FileMode::Tree)
 }
 
+/// Git's order: names as bytes, a tree's name as if it ended in `/`.
+fn order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
+    let (aslash, bslash) = (is_tree(a).then_some(b'/'), is_tree(b).then_some(b'/'));
+    let a = a.name_bytes().iter().chain(aslash.iter());
+    a.cmp(b.name_bytes().iter().chain(bslash.iter()))
+}
+
+/// Walks both (sorted) trees side by side, like a merge: equal entries
+/// are skipped without loading anything below them.
 fn walk(
     repo: &Repository,
     old: Option<&Tree<'_>>,
@@ -39,27 +42,51 @@ fn walk(
     prefix: &str,
     out: &mut Vec<String>,
 ) -> Result<(), git2::Error> {
-    let (before, after) = (entries(old), entries(new));
-    let names: BTreeSet<&Vec<u8>> = before.keys().chain(after.keys()).collect();
-    let is_tree = |mode: i32| mode == i32::from(FileMode::Tree);
-    for name in names {
-        let (a, b) = (before.get(name), after.get(name));
-        if a == b {
-            continue;
+    // Entries by index borrow the tree: nothing is copied.
+    fn at<'t>(tree: Option<&'t Tree<'_>>, k: usize) -> Option<TreeEntry<'t>> {
+        tree.and_then(|t| t.get(k))
+    }
+    let len = |tree: Option<&Tree<'_>>| tree.map_or(0, Tree::len);
+    let (mut i, mut j) = (0, 0);
+    while i < len(old) || j < len(new) {
+        let (ea, eb) = (at(old, i), at(new, j));
+        let step = match (&ea, &eb) {
+            (Some(a), Some(b)) => order(a, b),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let (a, b) = match step {
+            Ordering::Less => (ea.as_ref(), None),
+            Ordering::Greater => (None, eb.as_ref()),
+            Ordering::Equal => (ea.as_ref(), eb.as_ref()),
+        };
+        if step != Ordering::Greater {
+            i += 1;
         }
-        let path = format!("{prefix}{}", String::from_utf8_lossy(name));
-        let subtree = |entry: Option<&(Oid, i32)>| {
-            entry
-                .filter(|(_, mode)| is_tree(*mode))
-                .map(|(id, _)| repo.find_tree(*id))
+        if step != Ordering::Less {
+            j += 1;
+        }
+        if let (Some(a), Some(b)) = (a, b) {
+            if a.id() == b.id() && a.filemode() == b.filemode() {
+                continue;
+            }
+        }
+        let Some(name) = a
+            .or(b)
+            .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
+        else {
+            continue;
+        };
+        let path = format!("{prefix}{name}");
+        let subtree = |e: Option<&TreeEntry<'_>>| {
+            e.filter(|e| is_tree(e))
+                .map(|e| repo.find_tree(e.id()))
                 .transpose()
         };
         let (ta, tb) = (subtree(a)?, subtree(b)?);
         if ta.is_some() || tb.is_some() {
             walk(repo, ta.as_ref(), tb.as_ref(), &format!("{path}/"), out)?;
-        }
-        let file = |entry: Option<&(Oid, i32)>| entry.is_some_and(|(_, mode)| !is_tree(*mode));
-        if file(a) || file(b) {
+        } else {
             out.push(path);
         }
     }

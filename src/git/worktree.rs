@@ -64,28 +64,30 @@ impl Workspace {
     /// Refuses when a file that moving the checkout from HEAD to `commit`
     /// would rewrite has local changes (unless it already holds its
     /// content in `commit`). Called before pushing and before writing.
-    pub fn check_can_advance(&self, commit: Oid) -> Result<()> {
+    /// Returns the paths that differ between HEAD and `commit`.
+    pub fn check_can_advance(&self, commit: Oid) -> Result<Vec<String>> {
         let Some(head) = self.head else {
-            return Ok(());
+            return Ok(Vec::new());
         };
+        let paths = self.changed_paths(head, commit)?;
         let tree = self
             .repo
             .find_commit(commit)
             .and_then(|c| c.tree())
             .map_err(gerr("could not read the new commit"))?;
-        let targets: Vec<(String, Option<Vec<u8>>)> = self
-            .changed_paths(head, commit)?
-            .into_iter()
+        let targets: Vec<(String, Option<Vec<u8>>)> = paths
+            .iter()
             .map(|path| {
                 let wanted = tree
                     .get_path(Path::new(&path))
                     .ok()
                     .and_then(|e| self.repo.find_blob(e.id()).ok())
                     .map(|b| b.content().to_vec());
-                (path, wanted)
+                (path.clone(), wanted)
             })
             .collect();
-        self.check_clean_towards(&targets)
+        self.check_clean_towards(&targets)?;
+        Ok(paths)
     }
 
     /// Moves the checkout from its HEAD to `commit`, which must descend from
@@ -94,11 +96,10 @@ impl Workspace {
     /// updated, and the branch ref moves last. A crash in between leaves
     /// the new content as an uncommitted change, never a lost one.
     pub fn advance_checkout(&self, commit: Oid, reflog: &str) -> Result<()> {
-        let (Some(workdir), Some(head)) = (&self.workdir, self.head) else {
+        let Some(workdir) = &self.workdir else {
             return Ok(());
         };
-        let paths = self.changed_paths(head, commit)?;
-        self.check_can_advance(commit)?;
+        let paths = self.check_can_advance(commit)?;
         let new_tree = self
             .repo
             .find_commit(commit)
