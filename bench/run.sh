@@ -121,6 +121,8 @@ run_enable() {
     for dir in "$(repo r2k 2000)" "$(repo r20k 20000)"; do
         python3 bench/compare.py "$dir" --mlops "$mlops" --only mlops --rounds 10 || true
     done
+    note "for scale: the git CLI workflow beside mlops at 3 x 20,000 (both parse the index and build packs)"
+    python3 bench/compare.py "$(repo r20k 20000)" --mlops "$mlops" --mode checkout --rounds 6 || true
 }
 
 run_startup() {
