@@ -6,6 +6,7 @@
 //! holds exactly the named files and nothing the user happened to have
 //! lying around. The work tree follows once the commit is final.
 
+use git2::Oid;
 use serde::Serialize;
 
 use super::pick;
@@ -88,13 +89,7 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     let (envs, models) = pick::targets(ctx, &ws, args, switch)?;
     let targets = resolve(&ws, &envs, &models)?;
     let plan = plan(&ws, &targets, switch)?;
-    if ws.workdir.is_some() {
-        ws.check_clean_towards(&final_contents(&plan))?;
-        if !ctx.global.dry_run {
-            let paths: Vec<String> = targets.iter().map(Target::path).collect();
-            ws.check_writable(&paths)?;
-        }
-    }
+    check_checkout(ctx, &ws, &plan, &targets)?;
     let mut report = Report {
         unchanged: plan.unchanged.iter().map(Entry::from).collect(),
         ..Report::default()
@@ -128,50 +123,95 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     let message = message(ctx, switch, &plan);
     let mut warn = |w: &str| ctx.ui.warn(w);
     let commit = ws.compose(&changes(&plan), &message, &mut warn)?;
-    if !pushing {
-        ws.advance_checkout(commit, &format!("mlops: {message}"))?;
-        report.commit = Some(commit.to_string());
-        ctx.ui.info(format!(
-            "Committed {} on {}: {} (not pushed: --no-push)",
-            short(&commit.to_string()),
-            ws.branch,
-            first_line(&message)
-        ));
-        return finish(ctx, &report);
+    if pushing {
+        push(
+            ctx,
+            &mut ws,
+            commit,
+            (&targets, switch),
+            &message,
+            &mut report,
+        )?;
+    } else {
+        commit_locally(ctx, &ws, commit, &message, &mut report)?;
     }
-    let mut rebuild = |ws: &Workspace| -> Result<Option<git2::Oid>> {
-        let plan = self::plan(ws, &targets, switch)?;
+    finish(ctx, &report)
+}
+
+/// In a checkout: no target may hold someone's uncommitted work, and every
+/// target must be writable, before anything is committed.
+fn check_checkout(ctx: &Context, ws: &Workspace, plan: &Plan, targets: &[Target]) -> Result<()> {
+    if ws.workdir.is_none() {
+        return Ok(());
+    }
+    ws.check_clean_towards(&final_contents(plan))?;
+    if !ctx.global.dry_run {
+        let paths: Vec<String> = targets.iter().map(Target::path).collect();
+        ws.check_writable(&paths)?;
+    }
+    Ok(())
+}
+
+/// `--no-push`: the checkout's branch moves to the new commit.
+fn commit_locally(
+    ctx: &Context,
+    ws: &Workspace,
+    commit: Oid,
+    message: &str,
+    report: &mut Report,
+) -> Result<()> {
+    ws.advance_checkout(commit, &format!("mlops: {message}"))?;
+    report.commit = Some(commit.to_string());
+    ctx.ui.info(format!(
+        "Committed {} on {}: {} (not pushed: --no-push)",
+        short(&commit.to_string()),
+        ws.branch,
+        first_line(message)
+    ));
+    Ok(())
+}
+
+/// Pushes the commit, rebuilding it on the new tip when someone else
+/// pushed first, then brings the checkout along and says what Argo CD
+/// will deploy.
+fn push(
+    ctx: &Context,
+    ws: &mut Workspace,
+    commit: Oid,
+    (targets, switch): (&[Target], Switch),
+    message: &str,
+    report: &mut Report,
+) -> Result<()> {
+    let mut rebuild = |ws: &Workspace| -> Result<Option<Oid>> {
+        let plan = self::plan(ws, targets, switch)?;
         if plan.changes.is_empty() {
             return Ok(None);
         }
         let message = self::message(ctx, switch, &plan);
-        let mut warn = |_: &str| {};
-        ws.compose(&changes(&plan), &message, &mut warn).map(Some)
+        ws.compose(&changes(&plan), &message, &mut |_: &str| {})
+            .map(Some)
     };
-    match ws.publish(commit, &mut rebuild)? {
-        Some(pushed) => {
-            ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))
-                .map_err(|e| {
-                    e.hinted(format!(
-                        "the change was pushed as {} to {}; bring the checkout along with git pull --ff-only",
-                        short(&pushed.commit.to_string()),
-                        pushed.remote_branch
-                    ))
-                })?;
-            report.commit = Some(pushed.commit.to_string());
-            report.pushed = true;
-            report.remote_branch = Some(pushed.remote_branch.clone());
-            report.attempts = Some(pushed.attempts);
-            report.applications = Some(super::announce::pushed(ctx, &ws, &pushed));
-        }
-        None => {
-            ctx.ui
-                .info("Someone else already made this change: nothing to push.");
-            report.changed.clear();
-            report.unchanged = targets.iter().map(Entry::from).collect();
-        }
-    }
-    finish(ctx, &report)
+    let Some(pushed) = ws.publish(commit, &mut rebuild)? else {
+        ctx.ui
+            .info("Someone else already made this change: nothing to push.");
+        report.changed.clear();
+        report.unchanged = targets.iter().map(Entry::from).collect();
+        return Ok(());
+    };
+    ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))
+        .map_err(|e| {
+            e.hinted(format!(
+                "the change was pushed as {} to {}; bring the checkout along with git pull --ff-only",
+                short(&pushed.commit.to_string()),
+                pushed.remote_branch
+            ))
+        })?;
+    report.commit = Some(pushed.commit.to_string());
+    report.pushed = true;
+    report.remote_branch = Some(pushed.remote_branch.clone());
+    report.attempts = Some(pushed.attempts);
+    report.applications = Some(super::announce::pushed(ctx, ws, &pushed));
+    Ok(())
 }
 
 /// The checkout (`-C`, `MLOPS_REPO`, the current directory) or a
