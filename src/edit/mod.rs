@@ -247,21 +247,46 @@ fn replace(
     Ok(splice::replace_span(input, node.start, node.end, word))
 }
 
+/// What `status` shows of one values file, from a single parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Values {
+    /// What the chart sees for `autoscaling`.
+    pub autoscaling: Reading,
+    /// The top-level `version` value, when it is a scalar (the model
+    /// version the workshop's pipeline writes).
+    pub version: Option<String>,
+}
+
 /// Reads what the chart will see for `autoscaling`.
 pub fn read_autoscaling(input: &[u8]) -> Result<Reading, Refusal> {
+    read_values(input).map(|values| values.autoscaling)
+}
+
+/// [`read_autoscaling`] plus the top-level `version`, parsing the file once.
+pub fn read_values(input: &[u8]) -> Result<Values, Refusal> {
+    let unset = Reading {
+        effective: None,
+        warning: None,
+    };
     let input = split_bom(input).1;
     let doc = load(input)?;
     let Top::Mapping(map) = locate::top(input, &doc)? else {
-        return Ok(Reading {
-            effective: None,
-            warning: None,
+        return Ok(Values {
+            autoscaling: unset,
+            version: None,
         });
     };
     locate::entry(input, &doc, map)?;
+    let version = helm::lookup(input, &doc, map, "version")?
+        .and_then(|found| doc.resolve(found.value))
+        .and_then(|id| match &doc.node(id).kind {
+            tree::NodeKind::Scalar { value, .. } => Some(value.clone()),
+            _ => None,
+        });
     let Some(found) = helm::lookup(input, &doc, map, KEY)? else {
-        return Ok(Reading {
-            effective: None,
-            warning: None,
+        return Ok(Values {
+            autoscaling: unset,
+            version,
         });
     };
     let mut reading = helm::evaluate(&doc, found.value);
@@ -272,5 +297,8 @@ pub fn read_autoscaling(input: &[u8]) -> Result<Reading, Refusal> {
             None => note,
         });
     }
-    Ok(reading)
+    Ok(Values {
+        autoscaling: reading,
+        version,
+    })
 }

@@ -161,3 +161,28 @@ fn edited_files_read_back_as_asked() {
         }
     }
 }
+
+#[test]
+fn version_comes_with_the_reading_from_one_parse() {
+    let values = |text: &str| super::read_values(text.as_bytes()).unwrap();
+    assert_eq!(
+        values("version: 4562a17c17 # comment\nautoscaling: true\n")
+            .version
+            .as_deref(),
+        Some("4562a17c17")
+    );
+    assert_eq!(values("version: \"1.2\"\n").version.as_deref(), Some("1.2"));
+    assert_eq!(
+        values("\u{feff}a: 1\nversion: v3\n").version.as_deref(),
+        Some("v3")
+    );
+    assert_eq!(
+        values("base: &b\n  version: v9\n<<: *b\n")
+            .version
+            .as_deref(),
+        Some("v9")
+    );
+    assert_eq!(values("version: [1, 2]\n").version, None);
+    assert_eq!(values("---\n").version, None);
+    assert_eq!(values("version: v1\n").autoscaling.effective, None);
+}

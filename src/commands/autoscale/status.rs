@@ -155,11 +155,11 @@ fn row(target: &Target, bytes: std::result::Result<Vec<u8>, String>) -> Row {
             return row;
         }
     };
-    match edit::read_autoscaling(&bytes) {
-        Ok(reading) => {
-            row.autoscaling = reading.effective;
-            row.warning = reading.warning;
-            row.version = version(&bytes);
+    match edit::read_values(&bytes) {
+        Ok(values) => {
+            row.autoscaling = values.autoscaling.effective;
+            row.warning = values.autoscaling.warning;
+            row.version = values.version;
         }
         Err(refusal) => {
             let at = refusal
@@ -170,17 +170,6 @@ fn row(target: &Target, bytes: std::result::Result<Vec<u8>, String>) -> Row {
         }
     }
     row
-}
-
-/// The top-level `version` value, when it is a scalar.
-fn version(bytes: &[u8]) -> Option<String> {
-    let value: serde_yaml::Value = serde_yaml::from_slice(bytes).ok()?;
-    match value.get("version")? {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 fn print_table(ctx: &Context, rows: &[Row]) -> Result<()> {
