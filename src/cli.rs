@@ -255,3 +255,82 @@ pub struct DemoArgs {
     #[arg(long)]
     pub keep: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks on every option and subcommand
+    /// (conflicting names, bad defaults, missing value names).
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    /// The contract's spellings parse, options before or after the
+    /// subcommand alike.
+    #[test]
+    fn contract_options_parse_before_and_after_the_subcommand() {
+        use clap::Parser;
+        let after = super::Cli::try_parse_from([
+            "mlops",
+            "autoscale",
+            "enable",
+            "--env",
+            "test",
+            "--env",
+            "prod",
+            "jukebox",
+            "jukebox-ui",
+            "-C",
+            "/r",
+            "--dry-run",
+            "--yes",
+            "--no-push",
+            "-m",
+            "msg",
+            "--retries",
+            "3",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        let before = super::Cli::try_parse_from([
+            "mlops",
+            "-C",
+            "/r",
+            "--dry-run",
+            "--yes",
+            "--no-push",
+            "-m",
+            "msg",
+            "--retries",
+            "3",
+            "--output",
+            "json",
+            "autoscale",
+            "enable",
+            "--env",
+            "test",
+            "--env",
+            "prod",
+            "jukebox",
+            "jukebox-ui",
+        ])
+        .unwrap();
+        for cli in [after, before] {
+            let g = &cli.global;
+            assert_eq!(g.repo.as_deref(), Some(std::path::Path::new("/r")));
+            assert!(g.dry_run && g.yes && g.no_push);
+            assert_eq!((g.message.as_deref(), g.retries), (Some("msg"), 3));
+            assert_eq!(g.output, super::OutputFormat::Json);
+            match cli.command {
+                super::Command::Autoscale(super::AutoscaleCommand::Enable(args)) => {
+                    assert_eq!(args.envs, ["test", "prod"]);
+                    assert_eq!(args.models, ["jukebox", "jukebox-ui"]);
+                }
+                other => panic!("parsed as {other:?}"),
+            }
+        }
+    }
+}
