@@ -220,3 +220,24 @@ fn url_instead_of_from_git_config_is_honoured() {
         "Enable autoscaling for jukebox in test"
     );
 }
+
+#[test]
+fn no_push_with_clone_is_a_usage_error_that_points_to_dry_run() {
+    let env = Env::new();
+    let (remote, _) = env.gitops(|_| {});
+    let before = env.subjects(&remote, "main");
+    env.mlops(env.path())
+        .args([
+            "autoscale",
+            "enable",
+            "--env",
+            "test",
+            "jukebox",
+            "--no-push",
+        ])
+        .args(["--clone", remote.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--dry-run"));
+    assert_eq!(env.subjects(&remote, "main"), before);
+}

@@ -80,6 +80,12 @@ struct Plan {
 }
 
 pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
+    if ctx.global.clone.is_some() && ctx.global.no_push && !ctx.global.dry_run {
+        return Err(error::usage(
+            "--no-push with --clone would commit into a temporary clone and throw the commit away",
+        )
+        .hinted("to see the change without pushing it, use --dry-run"));
+    }
     pick::check(ctx, args)?;
     let mut ws = open(ctx)?;
     let pushing = !ctx.global.dry_run && !ctx.global.no_push;
