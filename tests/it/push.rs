@@ -267,3 +267,38 @@ fn verbose_explains_each_git_step_and_quiet_says_nothing() {
         "Disable autoscaling for jukebox in test"
     );
 }
+
+#[test]
+fn a_change_the_remote_already_has_brings_a_behind_checkout_along() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    // Another clone enables autoscaling first.
+    let other = env.path().join("other");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    env.mlops(&other)
+        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .assert()
+        .success();
+    // This checkout is behind; the same request has nothing left to do.
+    env.mlops(&work)
+        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Nothing to change."))
+        .stderr(predicate::str::contains(
+            "Brought the checkout up to the remote branch",
+        ));
+    assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
+    assert!(fs::read_to_string(config(&work, "test", "jukebox"))
+        .unwrap()
+        .contains("autoscaling: true"));
+    assert_eq!(env.status(&work), "");
+}

@@ -109,6 +109,9 @@ pub fn run(ctx: &Context, args: &EditArgs, switch: Switch) -> Result<u8> {
     }
     if plan.changes.is_empty() {
         ctx.ui.info("Nothing to change.");
+        if pushing {
+            catch_up(ctx, &ws);
+        }
         return finish(ctx, &report);
     }
     for (_, change) in &plan.changes {
@@ -158,6 +161,27 @@ fn check_checkout(ctx: &Context, ws: &Workspace, plan: &Plan, targets: &[Target]
     Ok(())
 }
 
+/// When the remote already has the change, a checkout that is behind is
+/// brought to the remote's tip (like `git pull --ff-only`), so its files
+/// show what the remote has. A checkout with local changes in the way
+/// stays as it is, with a note: nothing is lost either way.
+fn catch_up(ctx: &Context, ws: &Workspace) {
+    if ws.workdir.is_none() || ws.head == Some(ws.base) {
+        return;
+    }
+    let moved = ws.advance_checkout(ws.base, "mlops: fast-forward to the remote branch");
+    match moved {
+        Ok(()) => ctx.ui.info(format!(
+            "Brought the checkout up to the remote branch ({}).",
+            short(&ws.base.to_string())
+        )),
+        Err(e) => ctx.ui.warn(format!(
+            "the checkout is behind the remote and was left as it is ({}); git pull --ff-only brings it along",
+            e.message
+        )),
+    }
+}
+
 /// `--no-push`: the checkout's branch moves to the new commit.
 fn commit_locally(
     ctx: &Context,
@@ -200,6 +224,7 @@ fn push(
     let Some(pushed) = ws.publish(commit, &mut rebuild)? else {
         ctx.ui
             .info("Someone else already made this change: nothing to push.");
+        catch_up(ctx, ws);
         report.changed.clear();
         report.unchanged = targets.iter().map(Entry::from).collect();
         return Ok(());
