@@ -14,7 +14,7 @@ use git2::Repository;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::session::Session;
+use super::session::{Listing, Session};
 use super::url::redact;
 use super::{Options, Target, Workspace};
 use crate::error::{self, Result};
@@ -88,35 +88,40 @@ impl Workspace {
             temp: Some(temp),
         };
         let session = Session::new(&ws);
-        let listing = ws.list_remote(&session, &remote)?;
-        let default = listing.default.clone();
-        let branch = match ws.options.branch.clone().or(default.clone()) {
-            Some(b) => b,
-            None => {
+        let mut chosen = (String::new(), false);
+        let mut choose = |listing: &Listing| -> Result<Option<String>> {
+            let default = listing.default.clone();
+            let Some(branch) = ws.options.branch.clone().or(default.clone()) else {
                 return Err(error::git(format!(
                     "{} has no default branch (an empty repository?)",
                     redact(url)
                 ))
-                .hinted("name the branch with --branch NAME"))
-            }
-        };
-        let exists = listing.tip(&branch).is_some();
-        let from = if exists {
-            branch.clone()
-        } else {
-            match ws.options.base.clone().or(default) {
-                Some(base) if listing.tip(&base).is_some() => base,
-                Some(base) => {
-                    return Err(error::git(format!(
-                    "{} has neither branch {branch} nor the base branch {base} to create it from",
-                    redact(url)
-                ))
-                    .hinted("check --branch and --base; nothing was changed"))
+                .hinted("name the branch with --branch NAME"));
+            };
+            let exists = listing.tip(&branch).is_some();
+            let from = if exists {
+                branch.clone()
+            } else {
+                match ws.options.base.clone().or(default) {
+                    Some(base) if listing.tip(&base).is_some() => base,
+                    Some(base) => {
+                        return Err(error::git(format!(
+                            "{} has neither branch {branch} nor the base branch {base} to create it from",
+                            redact(url)
+                        ))
+                        .hinted("check --branch and --base; nothing was changed"))
+                    }
+                    None => return Err(error::git("the remote has no default branch")),
                 }
-                None => return Err(error::git("the remote has no default branch")),
-            }
+            };
+            chosen = (branch, exists);
+            Ok(Some(from))
         };
-        let tip = ws.fetch_branch(&session, &remote, &from, 1)?;
+        let (_, fetched) = ws.list_and_fetch(&session, &remote, 1, &mut choose)?;
+        let Some((from, tip)) = fetched else {
+            return Err(error::git("internal: nothing was fetched"));
+        };
+        let (branch, exists) = chosen;
         drop(session);
         ws.step(|| {
             format!(

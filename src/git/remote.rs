@@ -60,14 +60,18 @@ impl Workspace {
         }
     }
 
-    /// Lists the remote's branches (one connection, no objects).
-    pub(crate) fn list_remote(&self, session: &Session, remote: &str) -> Result<Listing> {
-        let fail = |e: &git2::Error, url: &str| {
-            session.failure(url, e).into_error(
-                &format!("could not reach {}", redact(url)),
-                self.unchanged(),
-            )
-        };
+    /// Lists the remote's branches and, when `choose` names one, fetches it
+    /// into `refs/remotes/<remote>/<branch>` over the same connection: one
+    /// TLS or SSH handshake instead of two. `depth` 1 for the temporary
+    /// clone, 0 (everything) otherwise. Returns the listing and, when a
+    /// branch was fetched, its name and tip.
+    pub(crate) fn list_and_fetch(
+        &self,
+        session: &Session,
+        remote: &str,
+        depth: i32,
+        choose: &mut dyn FnMut(&Listing) -> Result<Option<String>>,
+    ) -> Result<(Listing, Option<(String, Oid)>)> {
         let mut handle = self.repo.find_remote(remote).map_err(|e| {
             error::git(format!("there is no remote {remote:?} in this repository"))
                 .caused_by(e)
@@ -75,10 +79,16 @@ impl Workspace {
                 .hinted("or commit locally only, with --no-push")
         })?;
         let url = handle.url().unwrap_or("").to_string();
+        let fail = |e: &git2::Error, doing: String| {
+            session
+                .failure(&url, e)
+                .into_error(&doing, self.unchanged())
+        };
         super::tls::prepare(&url);
-        let conn = handle
+        let reach = || format!("could not reach {}", redact(&url));
+        let mut conn = handle
             .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
-            .map_err(|e| fail(&e, &url))?;
+            .map_err(|e| fail(&e, reach()))?;
         let default = conn
             .default_branch()
             .ok()
@@ -86,28 +96,15 @@ impl Workspace {
             .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
         let heads = conn
             .list()
-            .map_err(|e| fail(&e, &url))?
+            .map_err(|e| fail(&e, reach()))?
             .iter()
             .filter(|h| h.name().starts_with("refs/heads/"))
             .map(|h| (h.name().to_string(), h.oid()))
             .collect();
-        Ok(Listing { heads, default })
-    }
-
-    /// Fetches `branch` into `refs/remotes/<remote>/<branch>` and returns
-    /// its tip. `depth` 1 for the temporary clone, 0 (everything) otherwise.
-    pub(crate) fn fetch_branch(
-        &self,
-        session: &Session,
-        remote: &str,
-        branch: &str,
-        depth: i32,
-    ) -> Result<Oid> {
-        let mut handle = self
-            .repo
-            .find_remote(remote)
-            .map_err(|e| error::git(format!("no remote {remote:?}")).caused_by(e))?;
-        let url = handle.url().unwrap_or("").to_string();
+        let listing = Listing { heads, default };
+        let Some(branch) = choose(&listing)? else {
+            return Ok((listing, None));
+        };
         let tracking = format!("refs/remotes/{remote}/{branch}");
         let spec = format!("+refs/heads/{branch}:{tracking}");
         let mut opts = FetchOptions::new();
@@ -120,18 +117,21 @@ impl Workspace {
             opts.depth(depth);
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
-        super::tls::prepare(&url);
-        let fetched = handle.fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
+        let fetched = conn
+            .remote()
+            .fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
         session.done();
         fetched.map_err(|e| {
-            session.failure(&url, &e).into_error(
-                &format!("could not fetch {branch} from {}", redact(&url)),
-                self.unchanged(),
+            fail(
+                &e,
+                format!("could not fetch {branch} from {}", redact(&url)),
             )
         })?;
-        self.repo.refname_to_id(&tracking).map_err(|e| {
+        drop(conn);
+        let tip = self.repo.refname_to_id(&tracking).map_err(|e| {
             error::git(format!("{} has no branch {branch}", redact(&url))).caused_by(e)
-        })
+        })?;
+        Ok((listing, Some((branch, tip))))
     }
 
     /// Fetches the branch's upstream and moves [`Workspace::base`] to its
@@ -145,24 +145,32 @@ impl Workspace {
             (None, None) => ("origin".to_string(), self.branch.clone()),
         };
         let session = Session::new(self);
-        let listing = self.list_remote(&session, &remote)?;
-        let exists = listing.tip(&branch).is_some();
-        let from = if exists {
-            branch.clone()
-        } else {
-            self.options
-                .base
-                .clone()
-                .or(listing.default.clone())
-                .unwrap_or_else(|| "main".to_string())
+        let mut exists = false;
+        let mut choose = |listing: &Listing| -> Result<Option<String>> {
+            exists = listing.tip(&branch).is_some();
+            let from = if exists {
+                branch.clone()
+            } else {
+                self.options
+                    .base
+                    .clone()
+                    .or(listing.default.clone())
+                    .unwrap_or_else(|| "main".to_string())
+            };
+            self.step(|| match exists {
+                true => format!("remote {remote} has {branch}; fetching it"),
+                false => {
+                    format!(
+                        "remote {remote} has no branch {branch}: it will be created from {from}"
+                    )
+                }
+            });
+            Ok(Some(from))
         };
-        self.step(|| match exists {
-            true => format!("remote {remote} has {branch}; fetching it"),
-            false => {
-                format!("remote {remote} has no branch {branch}: it will be created from {from}")
-            }
-        });
-        let tip = self.fetch_branch(&session, &remote, &from, 0)?;
+        let (_, fetched) = self.list_and_fetch(&session, &remote, 0, &mut choose)?;
+        let Some((from, tip)) = fetched else {
+            return Err(error::git("internal: nothing was fetched"));
+        };
         self.step(|| format!("{remote}/{from} is at {tip:.10}; the change is composed on it"));
         if let Some(head) = self.head {
             self.refuse_local_commits(head, tip, &format!("{remote}/{from}"))?;
@@ -264,16 +272,20 @@ impl Workspace {
                     ));
                     std::thread::sleep(wait);
                     attempt += 1;
-                    let from = target.from.clone().unwrap_or_else(|| target.branch.clone());
-                    let listing = self.list_remote(&session, &target.remote)?;
-                    // A branch created meanwhile by someone else is now the base.
-                    let from = if listing.tip(&target.branch).is_some() {
-                        target.branch.clone()
-                    } else {
-                        from
-                    };
+                    let fallback = target.from.clone().unwrap_or_else(|| target.branch.clone());
                     let depth = if self.workdir.is_some() { 0 } else { 1 };
-                    let tip = self.fetch_branch(&session, &target.remote, &from, depth)?;
+                    // A branch created meanwhile by someone else is now the base.
+                    let mut choose = |listing: &Listing| -> Result<Option<String>> {
+                        Ok(Some(match listing.tip(&target.branch) {
+                            Some(_) => target.branch.clone(),
+                            None => fallback.clone(),
+                        }))
+                    };
+                    let (_, fetched) =
+                        self.list_and_fetch(&session, &target.remote, depth, &mut choose)?;
+                    let Some((from, tip)) = fetched else {
+                        return Err(error::git("internal: nothing was fetched"));
+                    };
                     if from == target.branch {
                         target.tip = Some(tip);
                         target.from = None;
