@@ -199,6 +199,10 @@ impl Snapshot for FsSnapshot {
         self.inside(dir, &path)?;
         let list = |e| error::io(Kind::Config, "list", &path, e);
         let mut names = Vec::new();
+        // std's read_dir rather than walkdir: walkdir opens and reads every
+        // folder it yields, even at its max_depth (walkdir 2.5, `push`), so
+        // listing 20,000 model folders cost 20,000 extra opens and reads:
+        // `status` on 3 x 20,000 models took 1.41 s with it, 0.88 s without.
         for entry in std::fs::read_dir(&path).map_err(list)? {
             let entry = entry.map_err(list)?;
             let name = entry.file_name().to_string_lossy().into_owned();

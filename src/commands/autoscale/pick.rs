@@ -42,13 +42,13 @@ pub fn check(ctx: &Context, args: &EditArgs) -> Result<()> {
 }
 
 /// The envs and models to change: the ones named, the rest picked.
+/// [`check`] has already run (before any git work).
 pub fn targets(
     ctx: &Context,
     ws: &Workspace,
     args: &EditArgs,
     switch: Switch,
 ) -> Result<(Vec<String>, Vec<String>)> {
-    check(ctx, args)?;
     if !args.envs.is_empty() && !args.models.is_empty() {
         return Ok((args.envs.clone(), args.models.clone()));
     }
