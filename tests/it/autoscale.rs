@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, fixture_config, Env};
+use crate::common::{config, fixture_config, words, Env};
 
 const WORKSHOP: &str = "workshop-example.yaml";
 
@@ -30,14 +30,7 @@ fn enable_adds_the_key_commits_only_that_file() {
     let env = Env::new();
     let repo = workshop(&env);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -75,15 +68,7 @@ fn a_fresh_environment_file_gets_the_key_after_the_document_marker() {
     let env = Env::new();
     let repo = env.checkout();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "prod",
-            "jukebox",
-            "--no-push",
-            "--yes",
-        ])
+        .args(words("autoscale enable --env prod jukebox --no-push --yes"))
         .assert()
         .success();
     assert_eq!(
@@ -98,17 +83,9 @@ fn two_envs_two_models_change_in_one_commit() {
     let repo = env.checkout();
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "--env",
-            "prod",
-            "jukebox",
-            "jukebox-ui",
-            "--no-push",
-        ])
+        .args(words(
+            "autoscale enable --env test --env prod jukebox jukebox-ui --no-push",
+        ))
         .assert()
         .success();
     assert_eq!(
@@ -168,14 +145,7 @@ fn without_any_identity_it_commits_as_mlops_with_a_warning() {
     let repo = env.checkout();
     fs::remove_file(env.home().join(".gitconfig")).unwrap();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .success()
         .stderr(
@@ -194,14 +164,7 @@ fn dry_run_shows_the_diff_and_changes_nothing() {
     let repo = workshop(&env);
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--dry-run",
-        ])
+        .args(words("autoscale enable --env test jukebox --dry-run"))
         .assert()
         .success()
         .stdout(predicate::str::contains("+autoscaling: true"))
@@ -257,16 +220,9 @@ fn json_report_names_the_commit() {
     let repo = env.checkout();
     let out = env
         .mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-            "--output",
-            "json",
-        ])
+        .args(words(
+            "autoscale enable --env test jukebox --no-push --output json",
+        ))
         .assert()
         .success()
         .get_output()
@@ -292,14 +248,7 @@ fn disable_rewrites_other_spellings_and_keeps_the_comment() {
         .unwrap();
     });
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "disable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale disable --env test jukebox --no-push"))
         .assert()
         .success();
     assert_eq!(
@@ -318,14 +267,7 @@ fn disable_without_the_key_changes_nothing() {
     let repo = env.checkout();
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "disable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale disable --env test jukebox --no-push"))
         .assert()
         .success()
         .stderr(predicate::str::contains("unchanged"));
@@ -339,15 +281,7 @@ fn a_file_the_engine_refuses_is_exit_3_with_file_and_line_and_nothing_written() 
     let (_, repo) = env.gitops(|seed| fs::write(config(seed, "test", "jukebox"), text).unwrap());
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-            "--yes",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
@@ -369,16 +303,9 @@ fn invalid_yaml_in_one_target_writes_none_of_them() {
         env.gitops(|seed| fs::write(config(seed, "prod", "jukebox"), "name: [jukebox\n").unwrap());
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "--env",
-            "prod",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words(
+            "autoscale enable --env test --env prod jukebox --no-push",
+        ))
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
@@ -393,27 +320,13 @@ fn unknown_names_are_exit_3_with_what_exists_and_a_suggestion() {
     let env = Env::new();
     let repo = env.checkout();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukbox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukbox --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("did you mean \"jukebox\"?"))
         .stderr(predicate::str::contains("jukebox, jukebox-ui"));
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "tset",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env tset jukebox --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("did you mean \"test\"?"))
@@ -448,7 +361,7 @@ fn missing_env_or_model_without_a_terminal_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--env"));
     env.mlops(&repo)
-        .args(["autoscale", "enable", "--env", "test"])
+        .args(words("autoscale enable --env test"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("MODEL"));
@@ -462,14 +375,7 @@ fn a_target_with_local_changes_is_refused_and_kept() {
     fs::write(&file, "---\n# my work in progress\n").unwrap();
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -489,14 +395,7 @@ fn unrelated_dirty_and_untracked_files_stay_as_they_are_and_out_of_the_commit() 
     fs::write(config(&repo, "prod", "jukebox"), "---\n# editing prod\n").unwrap();
     fs::write(repo.join("notes.txt"), "scratch\n").unwrap();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .success();
     assert_eq!(
@@ -525,14 +424,7 @@ fn crlf_line_endings_and_file_permissions_are_kept() {
     let file = config(&repo, "test", "jukebox");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .success();
     assert_eq!(
@@ -555,14 +447,7 @@ fn a_config_symlinked_out_of_the_repository_is_refused() {
     fs::remove_file(&file).unwrap();
     std::os::unix::fs::symlink(&outside, &file).unwrap();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
@@ -577,14 +462,7 @@ fn the_repository_is_found_from_a_subfolder_from_dash_c_and_from_mlops_repo() {
     let repo = env.checkout();
     let sub = repo.join("model-deployments/test");
     env.mlops(&sub)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--dry-run",
-        ])
+        .args(words("autoscale enable --env test jukebox --dry-run"))
         .assert()
         .success();
     env.mlops(env.path())
@@ -601,26 +479,12 @@ fn the_repository_is_found_from_a_subfolder_from_dash_c_and_from_mlops_repo() {
         .assert()
         .success();
     env.mlops(env.path())
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--dry-run",
-        ])
+        .args(words("autoscale enable --env test jukebox --dry-run"))
         .env("MLOPS_REPO", &repo)
         .assert()
         .success();
     env.mlops(env.path())
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--dry-run",
-        ])
+        .args(words("autoscale enable --env test jukebox --dry-run"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not inside a git checkout"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, Env};
+use crate::common::{config, words, Env};
 use crate::servers::Http;
 
 /// A private TMPDIR for the run, to see what it leaves behind.
@@ -33,7 +33,7 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     let tmp = tmpdir(&env);
     env.mlops(env.path())
         .env("TMPDIR", &tmp)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .success()
@@ -50,7 +50,7 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     // A failure (an unknown model) leaves nothing either.
     env.mlops(env.path())
         .env("TMPDIR", &tmp)
-        .args(["autoscale", "enable", "--env", "test", "nope"])
+        .args(words("autoscale enable --env test nope"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .code(3);
@@ -148,7 +148,7 @@ fn a_kill_during_the_push_leaves_no_temporary_clone() {
         .env("TMPDIR", &tmp)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", "t0ken-secret")
-        .args(["autoscale", "enable", "--env", "test", "model1"])
+        .args(words("autoscale enable --env test model1"))
         .args(["--clone", &http.url("remote.git")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -211,7 +211,7 @@ fn url_instead_of_from_git_config_is_honoured() {
         ],
     );
     env.mlops(env.path())
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .args(["--clone", "gitops:remote.git"])
         .assert()
         .success();
@@ -227,14 +227,7 @@ fn no_push_with_clone_is_a_usage_error_that_points_to_dry_run() {
     let (remote, _) = env.gitops(|_| {});
     let before = env.subjects(&remote, "main");
     env.mlops(env.path())
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .code(2)

@@ -194,3 +194,10 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The words of a command line (no quoting: for arguments without spaces),
+/// so a test reads like what a user types: `.args(words("autoscale enable
+/// --env test jukebox"))`.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::common::{config, Env};
+use crate::common::{config, words, Env};
 
 fn head(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "HEAD"]).trim().to_string()
@@ -291,14 +291,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
     // How long one whole run takes here, so the kills spread over it.
     let started = std::time::Instant::now();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jukebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jukebox --no-push"))
         .assert()
         .success();
     let whole = started.elapsed();
@@ -494,7 +487,7 @@ fn a_shallow_checkout_pushes() {
         ],
     );
     env.mlops(&shallow)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     assert_eq!(
@@ -513,7 +506,7 @@ fn a_branch_without_upstream_pushes_to_origin() {
     let (remote, repo) = env.gitops(|_| {});
     env.git(&repo, &["branch", "--unset-upstream"]);
     env.mlops(&repo)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     assert_eq!(
@@ -531,7 +524,7 @@ fn a_checkout_without_any_remote_says_so_with_exit_4_and_keeps_the_file() {
     let before = fs::read(&file).unwrap();
     let old_head = head(&env, &repo);
     env.mlops(&repo)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .code(4)
         .stderr(predicate::str::contains("origin"))
@@ -551,14 +544,7 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
     fs::write(outside.join("config.yaml"), "---\nname: x\n").unwrap();
     std::os::unix::fs::symlink(&outside, repo.join("model-deployments/test/linked")).unwrap();
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "linked",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test linked --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
@@ -571,7 +557,7 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
     // status never reports a value read from outside the repository.
     let out = env
         .mlops(&repo)
-        .args(["autoscale", "status", "--output", "json"])
+        .args(words("autoscale status --output json"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -595,7 +581,7 @@ fn a_model_folder_symlinked_inside_the_repository_is_refused_not_followed() {
     let before = fs::read(&file).unwrap();
     let old_head = head(&env, &repo);
     env.mlops(&repo)
-        .args(["autoscale", "enable", "--env", "test", "alias", "--no-push"])
+        .args(words("autoscale enable --env test alias --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("model-deployments/test/alias"));
@@ -633,7 +619,7 @@ fn a_checkout_under_a_non_ascii_path_works() {
 fn status_json(env: &Env, repo: &Path) -> Vec<serde_json::Value> {
     let out = env
         .mlops(repo)
-        .args(["autoscale", "status", "--output", "json"])
+        .args(words("autoscale status --output json"))
         .output()
         .unwrap();
     assert!(
@@ -654,14 +640,7 @@ fn a_non_ascii_model_folder_is_named_not_crashed_on() {
     });
     // Not a Kubernetes name: refused before any path is built.
     env.mlops(&repo)
-        .args([
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "jükebox",
-            "--no-push",
-        ])
+        .args(words("autoscale enable --env test jükebox --no-push"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("not a valid Kubernetes name"));

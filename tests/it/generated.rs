@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::Env;
+use crate::common::{words, Env};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -107,7 +107,7 @@ fn generators_speak_json_when_asked() {
         .unwrap();
     let json = env
         .mlops(env.path())
-        .args(["completions", "bash", "--output", "json"])
+        .args(words("completions bash --output json"))
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();

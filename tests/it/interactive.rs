@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::common::{config, Env};
+use crate::common::{config, words, Env};
 use crate::term::Term;
 
 #[test]
@@ -107,7 +107,7 @@ fn without_a_terminal_what_is_missing_is_a_usage_error() {
     assert!(err.contains("missing --env <ENV> and <MODEL>..."), "{err}");
     let out = env
         .mlops(&work)
-        .args(["autoscale", "disable", "--env", "test", "--output", "json"])
+        .args(words("autoscale disable --env test --output json"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -8,7 +8,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, Env};
+use crate::common::{config, words, Env};
 
 const JUKEBOX_TEST: &str = "model-deployments/test/jukebox/config.yaml";
 
@@ -29,7 +29,7 @@ fn push_lands_on_the_remote_and_leaves_unrelated_work_alone() {
     let before = env.status(&work);
 
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .assert()
         .success()
         .stderr(predicate::str::contains("Pushed "))
@@ -63,15 +63,7 @@ fn a_second_identical_run_makes_no_commit() {
     let (remote, work) = env.gitops(|_| {});
     let run = || {
         env.mlops(&work)
-            .args([
-                "autoscale",
-                "enable",
-                "--env",
-                "test",
-                "jukebox",
-                "--output",
-                "json",
-            ])
+            .args(words("autoscale enable --env test jukebox --output json"))
             .assert()
             .success()
     };
@@ -99,7 +91,7 @@ fn local_commits_not_on_the_remote_are_refused() {
     let tip = rev(&env, &remote, "main");
     let head = rev(&env, &work, "HEAD");
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -136,7 +128,7 @@ fn a_checkout_behind_the_remote_builds_on_the_remote_tip() {
     env.git(&other, &["push", "-q", "origin", "main"]);
 
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .assert()
         .success();
     assert_eq!(
@@ -160,7 +152,7 @@ fn a_review_branch_is_created_from_the_default_branch() {
     let (remote, work) = env.gitops(|_| {});
     env.git(&work, &["switch", "-q", "-c", "jukebox-prod-autoscaling"]);
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "prod", "jukebox"])
+        .args(words("autoscale enable --env prod jukebox"))
         .args(["--branch", "jukebox-prod-autoscaling"])
         .assert()
         .success()
@@ -189,7 +181,7 @@ fn a_file_no_applicationset_covers_is_warned_about() {
         fs::remove_file(seed.join("appset-test.yaml")).unwrap();
     });
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -218,7 +210,7 @@ fn a_signed_commit_verifies() {
         env.git(&work, &["config", k, v]);
     }
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox"])
+        .args(words("autoscale enable --env test jukebox"))
         .assert()
         .success();
     let out = env.git_output(&work, &["verify-commit", "HEAD"]);
@@ -237,7 +229,7 @@ fn verbose_explains_each_git_step_and_quiet_says_nothing() {
     let (_remote, work) = env.gitops(|_| {});
     let out = env
         .mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "-v"])
+        .args(words("autoscale enable --env test jukebox -v"))
         .assert()
         .success()
         .get_output()
@@ -255,7 +247,7 @@ fn verbose_explains_each_git_step_and_quiet_says_nothing() {
     }
     let quiet = env
         .mlops(&work)
-        .args(["autoscale", "disable", "--env", "test", "jukebox", "-q"])
+        .args(words("autoscale disable --env test jukebox -q"))
         .assert()
         .success()
         .get_output()
@@ -284,12 +276,12 @@ fn a_change_the_remote_already_has_brings_a_behind_checkout_along() {
         ],
     );
     env.mlops(&other)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     // This checkout is behind; the same request has nothing left to do.
     env.mlops(&work)
-        .args(["autoscale", "enable", "--env", "test", "jukebox", "--yes"])
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains("Nothing to change."))

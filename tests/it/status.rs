@@ -6,12 +6,12 @@ use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
-use crate::common::{config, Env};
+use crate::common::{config, words, Env};
 
 fn status_json(env: &Env, repo: &std::path::Path, extra: &[&str], code: i32) -> serde_json::Value {
     let out = env
         .mlops(repo)
-        .args(["autoscale", "status", "--output", "json"])
+        .args(words("autoscale status --output json"))
         .args(extra)
         .assert()
         .code(code)
@@ -81,7 +81,7 @@ fn values_are_read_as_the_chart_reads_them() {
         ]
     );
     env.mlops(&repo)
-        .args(["autoscale", "status", "--env", "test"])
+        .args(words("autoscale status --env test"))
         .assert()
         .success()
         .stdout(predicate::str::contains("warning:"))
@@ -134,7 +134,7 @@ fn folders_without_config_hidden_folders_and_unknown_envs() {
         .collect();
     assert_eq!(models, ["jukebox", "jukebox-ui"]);
     env.mlops(&repo)
-        .args(["autoscale", "status", "--env", "staging"])
+        .args(words("autoscale status --env staging"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("unknown environment \"staging\""));
@@ -153,7 +153,7 @@ fn status_with_clone_reports_the_remote_branch_and_leaves_nothing() {
     let out = env
         .mlops(env.path())
         .env("TMPDIR", &tmp)
-        .args(["autoscale", "status", "--output", "json", "--clone"])
+        .args(words("autoscale status --output json --clone"))
         .arg(format!("file://{}", remote.display()))
         .assert()
         .success()

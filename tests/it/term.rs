@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::Env;
+use crate::common::{words, Env};
 
 /// How long any one expected screen may take to appear.
 const WAIT: Duration = Duration::from_secs(15);
@@ -48,16 +48,7 @@ impl Term {
             .env("PS1", "$ ")
             .env_remove("COMPLETE")
             .current_dir(dir)
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "160",
-                "-y",
-                "40",
-            ])
+            .args(words("-f /dev/null new-session -d -x 160 -y 40"))
             .args(["bash", "--norc", "--noprofile"]);
         let out = cmd.output().unwrap();
         assert!(
