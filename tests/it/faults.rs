@@ -442,23 +442,20 @@ fn a_detached_head_is_refused_with_exit_1() {
     assert_eq!(env.status(&repo), "");
 }
 
+/// A `git clone --depth 1` of `remote` (through file://, so it is shallow).
+fn shallow_clone(env: &Env, remote: &Path) -> PathBuf {
+    let shallow = env.path().join("shallow");
+    let url = format!("file://{}", remote.display());
+    let target = shallow.to_str().unwrap();
+    env.git(env.path(), &["clone", "-q", "--depth", "1", &url, target]);
+    shallow
+}
+
 #[test]
 fn a_shallow_checkout_commits_locally() {
     let env = Env::new();
     let (remote, _) = env.gitops(|_| {});
-    let shallow = env.path().join("shallow");
-    let url = format!("file://{}", remote.display());
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &url,
-            shallow.to_str().unwrap(),
-        ],
-    );
+    let shallow = shallow_clone(&env, &remote);
     assert!(shallow.join(".git/shallow").exists());
     env.mlops(&shallow).args(ENABLE_NO_PUSH).assert().success();
     assert_eq!(
@@ -473,19 +470,7 @@ fn a_shallow_checkout_commits_locally() {
 fn a_shallow_checkout_pushes() {
     let env = Env::new();
     let (remote, _) = env.gitops(|_| {});
-    let shallow = env.path().join("shallow");
-    let url = format!("file://{}", remote.display());
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &url,
-            shallow.to_str().unwrap(),
-        ],
-    );
+    let shallow = shallow_clone(&env, &remote);
     env.mlops(&shallow)
         .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
