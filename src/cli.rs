@@ -272,52 +272,11 @@ mod tests {
     #[test]
     fn contract_options_parse_before_and_after_the_subcommand() {
         use clap::Parser;
-        let after = super::Cli::try_parse_from([
-            "mlops",
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "--env",
-            "prod",
-            "jukebox",
-            "jukebox-ui",
-            "-C",
-            "/r",
-            "--dry-run",
-            "--yes",
-            "--no-push",
-            "-m",
-            "msg",
-            "--retries",
-            "3",
-            "--output",
-            "json",
-        ])
-        .unwrap();
-        let before = super::Cli::try_parse_from([
-            "mlops",
-            "-C",
-            "/r",
-            "--dry-run",
-            "--yes",
-            "--no-push",
-            "-m",
-            "msg",
-            "--retries",
-            "3",
-            "--output",
-            "json",
-            "autoscale",
-            "enable",
-            "--env",
-            "test",
-            "--env",
-            "prod",
-            "jukebox",
-            "jukebox-ui",
-        ])
-        .unwrap();
+        let command = "autoscale enable --env test --env prod jukebox jukebox-ui";
+        let options = "-C /r --dry-run --yes --no-push -m msg --retries 3 --output json";
+        let parse = |line: String| super::Cli::try_parse_from(line.split_whitespace()).unwrap();
+        let after = parse(format!("mlops {command} {options}"));
+        let before = parse(format!("mlops {options} {command}"));
         for cli in [after, before] {
             let g = &cli.global;
             assert_eq!(g.repo.as_deref(), Some(std::path::Path::new("/r")));

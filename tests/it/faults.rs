@@ -374,17 +374,23 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
     );
 }
 
+/// Branches `other` and `main` that change the same line of a file, so a
+/// merge or rebase between them stops on a conflict.
+fn diverge(env: &Env, repo: &Path) {
+    let file = repo.join("appset-test.yaml");
+    env.git(repo, &["switch", "-q", "-c", "other"]);
+    fs::write(&file, "other\n").unwrap();
+    env.git(repo, &["commit", "-qam", "other"]);
+    env.git(repo, &["switch", "-q", "main"]);
+    fs::write(&file, "main\n").unwrap();
+    env.git(repo, &["commit", "-qam", "main"]);
+}
+
 #[test]
 fn a_merge_in_progress_is_refused_with_exit_1() {
     let env = Env::new();
     let repo = env.checkout();
-    let readme = repo.join("appset-test.yaml");
-    env.git(&repo, &["switch", "-q", "-c", "other"]);
-    fs::write(&readme, "other\n").unwrap();
-    env.git(&repo, &["commit", "-qam", "other"]);
-    env.git(&repo, &["switch", "-q", "main"]);
-    fs::write(&readme, "main\n").unwrap();
-    env.git(&repo, &["commit", "-qam", "main"]);
+    diverge(&env, &repo);
     assert!(!env.git_output(&repo, &["merge", "other"]).status.success());
     let file = config(&repo, "test", "jukebox");
     let before = fs::read(&file).unwrap();
@@ -405,13 +411,7 @@ fn a_merge_in_progress_is_refused_with_exit_1() {
 fn a_rebase_in_progress_is_refused_with_exit_1() {
     let env = Env::new();
     let repo = env.checkout();
-    let readme = repo.join("appset-test.yaml");
-    env.git(&repo, &["switch", "-q", "-c", "other"]);
-    fs::write(&readme, "other\n").unwrap();
-    env.git(&repo, &["commit", "-qam", "other"]);
-    env.git(&repo, &["switch", "-q", "main"]);
-    fs::write(&readme, "main\n").unwrap();
-    env.git(&repo, &["commit", "-qam", "main"]);
+    diverge(&env, &repo);
     env.git(&repo, &["switch", "-q", "other"]);
     assert!(!env.git_output(&repo, &["rebase", "main"]).status.success());
     env.mlops(&repo)

@@ -21,6 +21,21 @@ fn status_json(env: &Env, repo: &std::path::Path, extra: &[&str], code: i32) -> 
     serde_json::from_slice(&out).expect("stdout holds only the JSON document")
 }
 
+/// `env/model` -> `autoscaling` of each row of a status document.
+fn states(doc: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let rows = doc.as_array().expect("a JSON array");
+    rows.iter()
+        .map(|r| {
+            let name = format!(
+                "{}/{}",
+                r["env"].as_str().unwrap(),
+                r["model"].as_str().unwrap()
+            );
+            (name, r["autoscaling"].clone())
+        })
+        .collect()
+}
+
 #[test]
 fn a_fresh_repository_reports_every_model_unset() {
     let env = Env::new();
@@ -56,21 +71,7 @@ fn values_are_read_as_the_chart_reads_them() {
         fs::write(config(seed, "prod", "jukebox-ui"), "autoscaling: off\n").unwrap();
     });
     let doc = status_json(&env, &repo, &[], 0);
-    let by_path: Vec<(String, serde_json::Value)> = doc
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                format!(
-                    "{}/{}",
-                    r["env"].as_str().unwrap(),
-                    r["model"].as_str().unwrap()
-                ),
-                r["autoscaling"].clone(),
-            )
-        })
-        .collect();
+    let by_path = states(&doc);
     assert_eq!(
         by_path,
         [
@@ -161,21 +162,7 @@ fn status_with_clone_reports_the_remote_branch_and_leaves_nothing() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let states: Vec<(String, serde_json::Value)> = doc
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                format!(
-                    "{}/{}",
-                    r["env"].as_str().unwrap(),
-                    r["model"].as_str().unwrap()
-                ),
-                r["autoscaling"].clone(),
-            )
-        })
-        .collect();
+    let states = states(&doc);
     assert_eq!(
         states,
         [
