@@ -65,8 +65,13 @@ pub struct Reading {
 mod events;
 mod helm;
 mod locate;
+mod shim;
 mod splice;
 mod tree;
+pub use shim::{
+    parse_assign, read, set, Assign, ChartValue, NewValue, Reading as KeyReading,
+    Values as KeyValues,
+};
 
 #[cfg(test)]
 mod tests_read;

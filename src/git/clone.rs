@@ -117,7 +117,8 @@ impl Workspace {
             chosen = (branch, exists);
             Ok(Some(from))
         };
-        let (_, fetched) = ws.list_and_fetch(&session, &remote, 1, &mut choose)?;
+        let depth = if ws.options.history { 0 } else { 1 };
+        let (_, fetched) = ws.list_and_fetch(&session, &remote, depth, &mut choose)?;
         let Some((from, tip)) = fetched else {
             return Err(error::git("internal: nothing was fetched"));
         };

@@ -35,13 +35,14 @@ fn assert_fsck_clean(env: &Env, repo: &Path) {
     );
 }
 
-const ENABLE_NO_PUSH: [&str; 6] = [
+const ENABLE_NO_PUSH: [&str; 7] = [
     "autoscale",
     "enable",
     "--env",
     "test",
     "jukebox",
     "--no-push",
+    "--yes",
 ];
 
 /// Sets the immutable attribute (writes fail with EPERM, even for root)
@@ -291,7 +292,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
     // How long one whole run takes here, so the kills spread over it.
     let started = std::time::Instant::now();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .success();
     let whole = started.elapsed();
@@ -309,7 +310,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             other => panic!("each round must be a change: {other:?}"),
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
-            .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+            .args([
+                "autoscale",
+                verb,
+                "--env",
+                "test",
+                "jukebox",
+                "--no-push",
+                "--yes",
+            ])
             .current_dir(&repo)
             .env("HOME", env.home())
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -343,7 +352,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             // Not written (or written but not committed): run it again.
             let out = env
                 .mlops(&repo)
-                .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+                .args([
+                    "autoscale",
+                    verb,
+                    "--env",
+                    "test",
+                    "jukebox",
+                    "--no-push",
+                    "--yes",
+                ])
                 .output()
                 .unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -358,7 +375,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
                 );
                 locks += remove_lock_files(&repo.join(".git"));
                 env.mlops(&repo)
-                    .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+                    .args([
+                        "autoscale",
+                        verb,
+                        "--env",
+                        "test",
+                        "jukebox",
+                        "--no-push",
+                        "--yes",
+                    ])
                     .assert()
                     .success();
             }
@@ -529,12 +554,10 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
     fs::write(outside.join("config.yaml"), "---\nname: x\n").unwrap();
     std::os::unix::fs::symlink(&outside, repo.join("model-deployments/test/linked")).unwrap();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test linked --no-push"))
+        .args(words("autoscale enable --env test linked --no-push --yes"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(
-            "symlink leading out of the repository",
-        ));
+        .stderr(predicate::str::contains("model folder is a symlink"));
     assert_eq!(
         fs::read_to_string(outside.join("config.yaml")).unwrap(),
         "---\nname: x\n"
@@ -547,9 +570,17 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let linked = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == "linked")
+        .expect("the linked folder is listed");
+    assert_eq!(linked["autoscaler"], serde_json::Value::Null);
     assert!(
-        stderr.contains("symlink leading out of the repository"),
-        "{stderr}"
+        linked["error"].as_str().unwrap().contains("symlink"),
+        "{linked}"
     );
 }
 
@@ -566,7 +597,7 @@ fn a_model_folder_symlinked_inside_the_repository_is_refused_not_followed() {
     let before = fs::read(&file).unwrap();
     let old_head = head(&env, &repo);
     env.mlops(&repo)
-        .args(words("autoscale enable --env test alias --no-push"))
+        .args(words("autoscale enable --env test alias --no-push --yes"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("model-deployments/test/alias"));
@@ -625,13 +656,30 @@ fn a_non_ascii_model_folder_is_named_not_crashed_on() {
     });
     // Not a Kubernetes name: refused before any path is built.
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jükebox --no-push"))
+        .args(words("autoscale enable --env test jükebox --no-push --yes"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("not a valid Kubernetes name"));
-    // status still reads every file, the odd one included.
-    let rows = status_json(&env, &repo);
-    assert!(rows.iter().any(|r| r["model"] == "jükebox"), "{rows:?}");
+        .stderr(predicate::str::contains("is not a valid name"));
+    // status lists it with the reason it is not a model (exit 3), and
+    // still reads every other file.
+    let out = env
+        .mlops(&repo)
+        .args(words("autoscale status --output json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let odd = rows.iter().find(|r| r["model"] == "jükebox").unwrap();
+    assert!(
+        odd["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid model name"),
+        "{odd}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r["model"] == "jukebox" && r["autoscaler"] == "off"));
 }
 
 /// What a user wants after a run was killed between replacing the file and
