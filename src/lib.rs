@@ -16,4 +16,5 @@ pub mod edit;
 pub(crate) mod error;
 pub mod git;
 pub(crate) mod gitops;
+pub(crate) mod interrupt;
 pub(crate) mod ui;

@@ -8,12 +8,22 @@ use dialoguer::Confirm;
 
 use crate::error::{failure, Error, Kind, Result};
 
-/// Shows the cursor again when dropped: dialoguer hides it while asking
-/// and leaves it hidden when the answer is an error (Ctrl-C).
+/// While a question is on the terminal: dialoguer hides the cursor, and
+/// Ctrl-C (a signal, since the terminal keeps ISIG) would end the process
+/// with it hidden, so `crate::interrupt` shows it again; when the question
+/// ends any other way, the drop does.
 struct CursorGuard;
+
+impl CursorGuard {
+    fn new() -> CursorGuard {
+        crate::interrupt::prompting(true);
+        CursorGuard
+    }
+}
 
 impl Drop for CursorGuard {
     fn drop(&mut self) {
+        crate::interrupt::prompting(false);
         let _ = console::Term::stderr().show_cursor();
     }
 }
@@ -33,7 +43,7 @@ fn dialoguer_io<T>(answer: dialoguer::Result<T>) -> std::io::Result<T> {
 
 /// Asks a yes/no question, default no.
 pub fn confirm(question: &str) -> Result<bool> {
-    let _guard = CursorGuard;
+    let _guard = CursorGuard::new();
     let answer = Confirm::with_theme(&ColorfulTheme::default())
         .with_prompt(question)
         .default(false)
@@ -44,7 +54,7 @@ pub fn confirm(question: &str) -> Result<bool> {
 /// Picks one of `items` by typing part of it; `None` when the user
 /// cancels (Esc).
 pub fn fuzzy_select(prompt: &str, items: &[String]) -> Result<Option<usize>> {
-    let _guard = CursorGuard;
+    let _guard = CursorGuard::new();
     let answer = dialoguer::FuzzySelect::with_theme(&ColorfulTheme::default())
         .with_prompt(prompt)
         .items(items)
@@ -56,7 +66,7 @@ pub fn fuzzy_select(prompt: &str, items: &[String]) -> Result<Option<usize>> {
 /// Picks any of `items` (space toggles, enter accepts); `None` when the
 /// user cancels (Esc).
 pub fn multi_select(prompt: &str, items: &[String]) -> Result<Option<Vec<usize>>> {
-    let _guard = CursorGuard;
+    let _guard = CursorGuard::new();
     let answer = dialoguer::MultiSelect::with_theme(&ColorfulTheme::default())
         .with_prompt(prompt)
         .items(items)

@@ -16,4 +16,5 @@ mod status;
 mod auth;
 mod clone;
 mod push;
+mod safety;
 mod tls;

@@ -89,6 +89,16 @@ impl Term {
     }
 
     /// The visible screen, trailing blank lines removed.
+    /// Whether the terminal's cursor is visible (tmux's `cursor_flag`).
+    pub fn cursor_visible(&self) -> bool {
+        let out = self
+            .tmux()
+            .args(["display-message", "-p", "#{cursor_flag}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
     pub fn screen(&self) -> String {
         let out = self.tmux().args(["capture-pane", "-p"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).trim_end().to_string()
