@@ -5,16 +5,19 @@ mod common;
 mod term;
 
 mod autoscale;
+mod chart;
 mod completion;
 mod demo;
 mod faults;
 mod generated;
 mod interactive;
+mod log;
 mod servers;
 mod status;
 
 mod auth;
 mod clone;
 mod push;
+mod set;
 mod safety;
 mod tls;
