@@ -68,7 +68,11 @@ fn status(env: &Env, repo: &Path) -> Vec<serde_json::Value> {
         .args(words("autoscale status --env test --output json"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -92,7 +96,8 @@ fn status_reports_what_the_template_renders_for_every_spelling() {
             };
             assert_eq!(r["autoscaling"], key(*a, *a_on), "{what}");
             assert_eq!(r["keda"], key(*k, *k_on), "{what}");
-            let disputed = |s: Option<&str>| matches!(s, Some("yes" | "no" | "on" | "off" | "\"false\""));
+            let disputed =
+                |s: Option<&str>| matches!(s, Some("yes" | "no" | "on" | "off" | "\"false\""));
             assert_eq!(
                 !r["warning"].is_null(),
                 disputed(*a) || disputed(*k),
@@ -118,10 +123,18 @@ fn enable_and_disable_leave_every_file_rendering_what_was_asked() {
             .mlops(&repo)
             .args(words(command))
             .args(["--env", "test", "--no-push", "--yes", "--output", "json"])
-            .args(before.iter().map(|r| r["model"].as_str().unwrap().to_string()))
+            .args(
+                before
+                    .iter()
+                    .map(|r| r["model"].as_str().unwrap().to_string()),
+            )
             .output()
             .unwrap();
-        assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let after = status(&env, &repo);
         for r in &after {
@@ -165,7 +178,9 @@ fn enable_and_disable_change_only_the_values_that_must_change() {
         .args(words("autoscale enable test/jukebox --no-push --yes"))
         .assert()
         .success()
-        .stderr(predicate::str::contains("test/jukebox: autoscaler keda -> hpa"));
+        .stderr(predicate::str::contains(
+            "test/jukebox: autoscaler keda -> hpa",
+        ));
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "---\nname: jukebox\nautoscaling: yes # on\nkeda: false  # a string!\n"
@@ -193,12 +208,16 @@ fn each_autoscaler_end_to_end_diff_commit_and_status() {
         let env = Env::new();
         let (remote, work) = env.gitops(|_| {});
         env.mlops(&work)
-            .args(words("autoscale enable --env test jukebox --yes --autoscaler"))
+            .args(words(
+                "autoscale enable --env test jukebox --yes --autoscaler",
+            ))
             .arg(flag)
             .assert()
             .success()
             .stdout(predicate::str::contains(format!("+{key}: true")))
-            .stderr(predicate::str::contains(format!("autoscaler off -> {autoscaler}")));
+            .stderr(predicate::str::contains(format!(
+                "autoscaler off -> {autoscaler}"
+            )));
         let subject = &env.subjects(&remote, "main")[0];
         let expected = match flag {
             "hpa" => "Enable autoscaling for jukebox in test",
@@ -265,7 +284,15 @@ fn status_says_when_the_work_tree_is_not_what_argo_cd_deploys() {
     let (remote, work) = env.gitops(|_| {});
     // Someone else enables test/jukebox-ui on the remote; we are behind.
     let other = env.path().join("other");
-    env.git(env.path(), &["clone", "-q", remote.to_str().unwrap(), other.to_str().unwrap()]);
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
     env.mlops(&other)
         .args(words("autoscale enable test/jukebox-ui --yes"))
         .assert()
@@ -290,12 +317,16 @@ fn status_says_when_the_work_tree_is_not_what_argo_cd_deploys() {
         .assert()
         .success()
         .stderr(predicate::str::contains("differs from origin/main"))
-        .stderr(predicate::str::contains("uncommitted edits in test/jukebox"))
+        .stderr(predicate::str::contains(
+            "uncommitted edits in test/jukebox",
+        ))
         .stderr(predicate::str::contains("1 commit(s) behind"))
         .stderr(predicate::str::contains("--remote-branch"));
     let out = env
         .mlops(&work)
-        .args(words("autoscale status --env test --remote-branch --output json"))
+        .args(words(
+            "autoscale status --env test --remote-branch --output json",
+        ))
         .output()
         .unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();

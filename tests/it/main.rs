@@ -13,11 +13,12 @@ mod generated;
 mod interactive;
 mod log;
 mod servers;
+mod skipped;
 mod status;
 
 mod auth;
 mod clone;
 mod push;
-mod set;
 mod safety;
+mod set;
 mod tls;

@@ -25,7 +25,11 @@ fn the_workshop_steps_three_keys_are_set_byte_exactly() {
         ))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let old = String::from_utf8(fixture_config(WORKSHOP)).unwrap();
     let expected = old
         .replace("version: 4562a17c17 #", "version: 9c0ffee123 #")
@@ -34,9 +38,15 @@ fn the_workshop_steps_three_keys_are_set_byte_exactly() {
             "image_repository: quay.io",
         )
         .replace("image_namespace: user1-test", "image_namespace: team1-test");
-    let remote_file = env.git(&remote, &["show", "main:model-deployments/test/jukebox/config.yaml"]);
+    let remote_file = env.git(
+        &remote,
+        &["show", "main:model-deployments/test/jukebox/config.yaml"],
+    );
     assert_eq!(remote_file, expected);
-    assert_eq!(fs::read_to_string(config(&work, "test", "jukebox")).unwrap(), expected);
+    assert_eq!(
+        fs::read_to_string(config(&work, "test", "jukebox")).unwrap(),
+        expected
+    );
     assert_eq!(
         env.subjects(&remote, "main")[0],
         "Set version=9c0ffee123 image_repository=quay.io image_namespace=team1-test for jukebox in test"
@@ -63,21 +73,60 @@ fn the_workshop_steps_three_keys_are_set_byte_exactly() {
 fn strings_that_look_like_other_types_are_quoted_and_read_back_exactly() {
     let env = Env::new();
     let (_, work) = env.gitops(|seed| {
-        fs::write(config(seed, "test", "jukebox"), "---\nname: jukebox\nversion: v1 # pinned\n").unwrap();
+        fs::write(
+            config(seed, "test", "jukebox"),
+            "---\nname: jukebox\nversion: v1 # pinned\n",
+        )
+        .unwrap();
     });
     let values = [
-        "0123", "1e3", "true", "no", "null", "~", "12:30", "*star", "&amp", "!bang", "@at",
-        "`tick", "%pct", "#hash", "- dash", "a: b", "a #b", " lead", "trail ", "", "0x1F", "on",
-        "2024-01-01", "plain-text", "it's", "say \"hi\"",
+        "0123",
+        "1e3",
+        "true",
+        "no",
+        "null",
+        "~",
+        "12:30",
+        "*star",
+        "&amp",
+        "!bang",
+        "@at",
+        "`tick",
+        "%pct",
+        "#hash",
+        "- dash",
+        "a: b",
+        "a #b",
+        " lead",
+        "trail ",
+        "",
+        "0x1F",
+        "on",
+        "2024-01-01",
+        "plain-text",
+        "it's",
+        "say \"hi\"",
     ];
     for value in values {
         env.mlops(&work)
-            .args(["set", "test/jukebox", &format!("version={value}"), "--no-push", "--yes"])
+            .args([
+                "set",
+                "test/jukebox",
+                &format!("version={value}"),
+                "--no-push",
+                "--yes",
+            ])
             .assert()
             .success();
         let text = fs::read_to_string(config(&work, "test", "jukebox")).unwrap();
-        assert!(text.starts_with("---\nname: jukebox\nversion: "), "{value:?}: {text}");
-        assert!(text.ends_with(" # pinned\n"), "{value:?}: the comment stays: {text}");
+        assert!(
+            text.starts_with("---\nname: jukebox\nversion: "),
+            "{value:?}: {text}"
+        );
+        assert!(
+            text.ends_with(" # pinned\n"),
+            "{value:?}: the comment stays: {text}"
+        );
         let data: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         assert_eq!(
             data["version"],
@@ -100,7 +149,9 @@ fn typed_values_and_new_keys() {
     let env = Env::new();
     let work = env.checkout();
     env.mlops(&work)
-        .args(words("set test/jukebox keda:=true replicas:=2 note=hello --no-push --yes"))
+        .args(words(
+            "set test/jukebox keda:=true replicas:=2 note=hello --no-push --yes",
+        ))
         .assert()
         .success();
     assert_eq!(
@@ -129,7 +180,14 @@ fn refusals_write_nothing() {
         .unwrap();
     });
     let before = fs::read(config(&work, "test", "jukebox")).unwrap();
-    for word in ["base=x", "more=x", "list=x", "block=x", "bad key=x", "k:=[1, 2]"] {
+    for word in [
+        "base=x",
+        "more=x",
+        "list=x",
+        "block=x",
+        "bad key=x",
+        "k:=[1, 2]",
+    ] {
         let out = env
             .mlops(&work)
             .args(["set", "test/jukebox", word, "--no-push", "--yes"])
@@ -165,13 +223,23 @@ fn prod_goes_to_a_review_branch() {
     let (remote, _) = env.gitops(|_| {});
     let url = format!("file://{}", remote.display());
     env.mlops(env.path())
-        .args(words("set --env prod jukebox version=9c0ffee123 --branch jukebox-9c0ffee123 --yes"))
+        .args(words(
+            "set --env prod jukebox version=9c0ffee123 --branch jukebox-9c0ffee123 --yes",
+        ))
         .args(["--clone", &url])
         .assert()
         .success()
-        .stderr(predicate::str::contains("Created the branch jukebox-9c0ffee123 from main"));
+        .stderr(predicate::str::contains(
+            "Created the branch jukebox-9c0ffee123 from main",
+        ));
     assert_eq!(
-        env.git(&remote, &["show", "jukebox-9c0ffee123:model-deployments/prod/jukebox/config.yaml"]),
+        env.git(
+            &remote,
+            &[
+                "show",
+                "jukebox-9c0ffee123:model-deployments/prod/jukebox/config.yaml"
+            ]
+        ),
         "---\nversion: 9c0ffee123\n"
     );
     assert_eq!(env.subjects(&remote, "main").len(), 1, "main is untouched");

@@ -25,11 +25,7 @@ impl Term {
     /// `None` (after a note) when tmux is missing outside CI.
     pub fn start(env: &Env, dir: &Path) -> Option<Term> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "tmux is required for the terminal tests in CI"
-            );
-            eprintln!("note: tmux not found, skipping a terminal test");
+            crate::skipped::skip("tmux");
             return None;
         }
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_mlops")).parent().unwrap();
