@@ -11,7 +11,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, words, Env};
+use crate::common::{self, config, words, Env};
 
 /// (spelling, truthy for Helm: YAML 1.1 and Go template truthiness, a
 /// null value removed); `None` leaves the key out.
@@ -63,21 +63,14 @@ fn combinations(env: &Env) -> std::path::PathBuf {
 }
 
 fn status(env: &Env, repo: &Path) -> Vec<serde_json::Value> {
-    let out = env
-        .mlops(repo)
-        .args(words("autoscale status --env test --output json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (code, rows) = env.status_rows(repo, "--env test");
+    assert_eq!(code, 0);
+    rows
 }
 
+/// The row of test/`model`.
 fn row<'a>(rows: &'a [serde_json::Value], model: &str) -> &'a serde_json::Value {
-    rows.iter().find(|r| r["model"] == model).unwrap()
+    common::row(rows, "test", model)
 }
 
 #[test]
@@ -224,17 +217,8 @@ fn each_autoscaler_end_to_end_diff_commit_and_status() {
             _ => "Enable KEDA autoscaling for jukebox in test",
         };
         assert_eq!(subject, expected);
-        let out = env
-            .mlops(&work)
-            .args(words("autoscale status --remote-branch --output json"))
-            .output()
-            .unwrap();
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-        let r = rows
-            .iter()
-            .find(|r| r["env"] == "test" && r["model"] == "jukebox")
-            .unwrap();
-        assert_eq!(r["autoscaler"], autoscaler);
+        let (_, rows) = env.status_rows(&work, "--remote-branch");
+        assert_eq!(row(&rows, "jukebox")["autoscaler"], autoscaler);
         env.mlops(&work)
             .args(words("autoscale status --env test"))
             .assert()
@@ -300,12 +284,7 @@ fn status_says_when_the_work_tree_is_not_what_argo_cd_deploys() {
     env.git(&work, &["fetch", "-q"]);
     // And we have an uncommitted edit of test/jukebox.
     fs::write(config(&work, "test", "jukebox"), "keda: true\n").unwrap();
-    let out = env
-        .mlops(&work)
-        .args(words("autoscale status --env test --output json"))
-        .output()
-        .unwrap();
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, rows) = env.status_rows(&work, "--env test");
     assert_eq!(row(&rows, "jukebox")["autoscaler"], "keda");
     assert_eq!(row(&rows, "jukebox")["uncommitted"], true);
     assert_eq!(row(&rows, "jukebox")["differs_from_upstream"], true);
@@ -322,14 +301,7 @@ fn status_says_when_the_work_tree_is_not_what_argo_cd_deploys() {
         ))
         .stderr(predicate::str::contains("1 commit(s) behind"))
         .stderr(predicate::str::contains("--remote-branch"));
-    let out = env
-        .mlops(&work)
-        .args(words(
-            "autoscale status --env test --remote-branch --output json",
-        ))
-        .output()
-        .unwrap();
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, rows) = env.status_rows(&work, "--env test --remote-branch");
     assert_eq!(row(&rows, "jukebox")["autoscaler"], "off");
     assert_eq!(row(&rows, "jukebox-ui")["autoscaler"], "hpa");
 }

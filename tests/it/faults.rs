@@ -17,7 +17,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::common::{config, words, Env};
+use crate::common::{config, row, words, Env};
 
 fn head(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "HEAD"]).trim().to_string()
@@ -633,17 +633,9 @@ fn a_checkout_under_a_non_ascii_path_works() {
 }
 
 fn status_json(env: &Env, repo: &Path) -> Vec<serde_json::Value> {
-    let out = env
-        .mlops(repo)
-        .args(words("autoscale status --output json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (code, rows) = env.status_rows(repo, "");
+    assert_eq!(code, 0);
+    rows
 }
 
 #[test]
@@ -662,14 +654,9 @@ fn a_non_ascii_model_folder_is_named_not_crashed_on() {
         .stderr(predicate::str::contains("is not a valid name"));
     // status lists it with the reason it is not a model (exit 3), and
     // still reads every other file.
-    let out = env
-        .mlops(&repo)
-        .args(words("autoscale status --output json"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let odd = rows.iter().find(|r| r["model"] == "jükebox").unwrap();
+    let (code, rows) = env.status_rows(&repo, "");
+    assert_eq!(code, 3);
+    let odd = row(&rows, "test", "jükebox");
     assert!(
         odd["error"]
             .as_str()

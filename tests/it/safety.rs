@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, words, Env};
+use crate::common::{config, row, words, Env};
 use crate::term::Term;
 
 fn rev(env: &Env, dir: &Path, rev: &str) -> String {
@@ -283,14 +283,9 @@ fn one_rule_for_names_in_every_command() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("upper-case"));
-    let out = env
-        .mlops(&work)
-        .args(words("autoscale status --env test --output json"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let by = |m: &str| rows.iter().find(|r| r["model"] == m).unwrap().clone();
+    let (code, rows) = env.status_rows(&work, "--env test");
+    assert_eq!(code, 3);
+    let by = |m: &str| row(&rows, "test", m).clone();
     assert_eq!(by("jukebox.v2")["autoscaler"], "hpa");
     assert!(by("Jukebox_Old")["error"]
         .as_str()

@@ -6,7 +6,7 @@ use std::fs;
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, fixture_config, words, Env};
+use crate::common::{self, config, fixture_config, words, Env};
 
 const WORKSHOP: &str = "workshop-example.yaml";
 
@@ -133,13 +133,12 @@ fn strings_that_look_like_other_types_are_quoted_and_read_back_exactly() {
             serde_yaml::Value::String(value.to_string()),
             "{value:?} reads back as the string: {text}"
         );
-        let out = env
-            .mlops(&work)
-            .args(words("autoscale status --env test --output json"))
-            .output()
-            .unwrap();
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(rows[0]["version"], value, "{value:?}: the chart's reading");
+        let (_, rows) = env.status_rows(&work, "--env test");
+        assert_eq!(
+            common::row(&rows, "test", "jukebox")["version"],
+            value,
+            "{value:?}: the chart's reading"
+        );
     }
 }
 
@@ -158,13 +157,8 @@ fn typed_values_and_new_keys() {
         fs::read_to_string(config(&work, "test", "jukebox")).unwrap(),
         "---\nkeda: true\nreplicas: 2\nnote: hello\n"
     );
-    let out = env
-        .mlops(&work)
-        .args(words("autoscale status --env test --output json"))
-        .output()
-        .unwrap();
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows[0]["autoscaler"], "keda");
+    let (_, rows) = env.status_rows(&work, "--env test");
+    assert_eq!(common::row(&rows, "test", "jukebox")["autoscaler"], "keda");
 }
 
 /// What can't be written safely is refused with exit 3 and nothing is
