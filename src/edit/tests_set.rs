@@ -312,7 +312,7 @@ fn refusals() {
     refused("a: 1\n---\nb: 2\n", true, 2, "more than one");
     refused("- a\n- b\n", true, 1, "list");
     refused("just a string\n", true, 1, "single value");
-    refused("{a: 1}\n", true, 1, "flow mapping");
+    refused("{a: 1,\n b: 2}\n", true, 1, "flow mapping");
     refused("a: [1\n", true, 2, "invalid YAML");
     refused("a: 1\n b: 2\n", true, 2, "invalid YAML");
     refused("autoscaling: |\n  true\n", false, 1, "several lines");
@@ -326,8 +326,7 @@ fn refusals() {
         2,
         "alias or with a tag",
     );
-    // serde_yaml points at the mapping that holds the duplicate.
-    refused("a: 1\na: 2\n", true, 1, "cannot be read");
+    refused("a: 1\na: 2\n", true, 2, "`a` appears twice");
     // go-yaml reads `yes` as a boolean here, serde_yaml (YAML 1.2) does
     // not: the self-check cannot vouch for the file, so no edit.
     refused("autoscaling: !!bool yes\n", false, 1, "cannot be read");

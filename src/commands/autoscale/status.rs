@@ -157,9 +157,16 @@ fn row(target: &Target, bytes: std::result::Result<Vec<u8>, String>) -> Row {
     };
     match edit::read_values(&bytes) {
         Ok(values) => {
-            row.autoscaling = values.autoscaling.effective;
-            row.warning = values.autoscaling.warning;
-            row.version = values.version;
+            let switch = values.switch("autoscaling");
+            row.autoscaling = switch.effective;
+            row.warning = switch.warning;
+            row.version = values.get("version").and_then(|r| match &r.value {
+                edit::ChartValue::Str(s)
+                | edit::ChartValue::Int(s)
+                | edit::ChartValue::Float(s) => Some(s.clone()),
+                edit::ChartValue::Bool(b) => Some(b.to_string()),
+                _ => None,
+            });
         }
         Err(refusal) => {
             let at = refusal
