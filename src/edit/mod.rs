@@ -177,9 +177,13 @@ mod tree;
 mod verify;
 
 #[cfg(test)]
+mod tests_chart;
+#[cfg(test)]
 mod tests_read;
 #[cfg(test)]
 mod tests_set;
+#[cfg(test)]
+mod tests_values;
 
 pub use legacy::{read_autoscaling, read_values, set_autoscaling, Switch};
 pub use read::read;

@@ -28,7 +28,7 @@ pub(crate) fn plain_syntax_ok(s: &str, flow: bool) -> bool {
         return false;
     };
     let second = chars.next();
-    let indicator = "?:,[]{}#&*!|>'\"%@`".contains(first)
+    let indicator = " ?:,[]{}#&*!|>'\"%@`".contains(first)
         || (first == '-' && matches!(second, None | Some(' ')));
     !indicator
         && !s.starts_with("---")
