@@ -3,7 +3,9 @@
 //! or not, `autoscaling` absent or in many spellings). Every edit changes
 //! one line or inserts one, keeps all other data, and reads back as asked.
 
-use mlops::edit::{read_autoscaling, set_autoscaling, Outcome};
+use mlops::edit::{
+    read, read_autoscaling, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome,
+};
 use proptest::prelude::*;
 use serde_yaml::Value;
 
@@ -249,5 +251,55 @@ proptest! {
             }
         }
         let _ = read_autoscaling(text.as_bytes());
+    }
+}
+
+/// serde_yaml's (YAML 1.2) reading of top-level `key` in `bytes`.
+fn yaml12_value(bytes: &[u8], key: &str) -> Option<Value> {
+    match data(bytes) {
+        Value::Mapping(m) => m.get(key).cloned(),
+        _ => None,
+    }
+}
+
+/// Files the string goes into: a new key, a plain value, a quoted one of
+/// each style with a comment, a one-line flow mapping, an empty document.
+const HOMES: &[&str] = &[
+    "name: jukebox\nversion: v1\n",
+    "---\nk: old # keep\n",
+    "k: 'old'\r\nb: 1\r\n",
+    "k: \"old\" # keep\n",
+    "{name: jukebox, k: v1}\n",
+    "---\n",
+];
+
+fn string_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ -~]{0,12}",
+        "[0-9._:+eExob-]{1,8}",
+        "(yes|no|on|off|y|n|true|null|~|-|:|#|'|\"|&|\\*|!|%|@|`|\\?|<<|=| |\t|\n|\u{85}|\u{2028}|\u{feff}|\u{7f}|\u{9f}|é|🚀|a|0){1,6}",
+    ]
+}
+
+proptest! {
+    /// Any string either reads back as exactly that string, by YAML 1.2
+    /// and by the chart's reading, or is refused: never a wrong value.
+    #[test]
+    fn strings_round_trip_or_are_refused(s in string_value(), home in 0..HOMES.len()) {
+        let input = HOMES[home].as_bytes();
+        let assign = Assign { key: "k".into(), value: NewValue::Str(s.clone()) };
+        let Ok(outcome) = set(input, &[assign.clone()]) else { return Ok(()) };
+        let bytes = match outcome {
+            Outcome::Changed { bytes, .. } => bytes,
+            Outcome::Unchanged => input.to_vec(),
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        prop_assert_eq!(yaml12_value(&bytes, "k"), Some(Value::String(s.clone())), "{:?}", text);
+        let chart = read(&bytes).unwrap().get("k").map(|r| r.value.clone());
+        prop_assert_eq!(chart, Some(ChartValue::Str(s.clone())), "{:?}", text);
+        prop_assert!(one_line_diff(input, &bytes), "{:?}", text);
+        prop_assert!(!HOMES[home].contains("# keep") || text.contains("# keep"), "{:?}", text);
+        prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
     }
 }
