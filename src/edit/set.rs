@@ -211,8 +211,9 @@ fn in_place(input: &[u8], doc: &Doc, id: Id, want: &Want) -> bool {
     }
 }
 
-/// Rewrites an existing entry's value, refusing values that are not one
-/// piece of text on one line owned by this entry alone.
+/// Rewrites an existing entry's value (`None`: it is already as asked),
+/// refusing values that are not one piece of text on one line owned by
+/// this entry alone.
 fn replace(
     input: &[u8],
     doc: &Doc,
@@ -221,11 +222,25 @@ fn replace(
     flow: bool,
 ) -> Result<Option<Splice>, Refusal> {
     let key = &want.key;
-    locate::check_key_layout(input, doc, entry.key, key)?;
     let node = doc.node(entry.value);
     let line = line_of(input, node.start);
     let refuse = |reason: String, hint: &str| refusal(Some(line), reason, hint);
     let by_hand = format!("edit the value of `{key}` by hand");
+    if let Some(tag) = node
+        .tag
+        .as_deref()
+        .filter(|t| !helm::is_simple_tag(Some(t)))
+    {
+        return Err(refuse(
+            format!("the value of `{key}` carries the tag `{tag}`"),
+            &by_hand,
+        ));
+    }
+    // What is already as asked needs no edit, whatever its shape.
+    if in_place(input, doc, entry.value, want) {
+        return Ok(None);
+    }
+    locate::check_key_layout(input, doc, entry.key, key)?;
     let style = match &node.kind {
         NodeKind::Alias { name, .. } => {
             return Err(refuse(
@@ -241,16 +256,6 @@ fn replace(
         }
         NodeKind::Scalar { style, .. } => *style,
     };
-    if let Some(tag) = node
-        .tag
-        .as_deref()
-        .filter(|t| !helm::is_simple_tag(Some(t)))
-    {
-        return Err(refuse(
-            format!("the value of `{key}` carries the tag `{tag}`"),
-            &by_hand,
-        ));
-    }
     if let (Some(anchor), Some(used)) = (&node.anchor, node.aliased_at) {
         return Err(refuse(
             format!(
@@ -267,9 +272,6 @@ fn replace(
             format!("the value of `{key}` spans several lines"),
             &by_hand,
         ));
-    }
-    if in_place(input, doc, entry.value, want) {
-        return Ok(None);
     }
     let text = text(want, Some(style), flow, Some(line))?;
     if node.start == node.end {

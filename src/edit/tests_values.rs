@@ -262,6 +262,19 @@ fn quoting_style_is_kept_when_it_can_hold_the_value() {
         );
     }
     changed("k: 1.0\n", &["k=1.0"], "k: \"1.0\"\n", 1);
+    // Shapes the engine would not rewrite are fine when already as asked.
+    for same in [
+        "k: |-\n  a b\n",
+        "k: a\n  b\n",
+        "x: &x a b\nk: *x\n",
+        "? k\n: a b\n",
+    ] {
+        assert_eq!(
+            set(same.as_bytes(), &args(&["k=a b"])),
+            Ok(Outcome::Unchanged),
+            "{same:?}"
+        );
+    }
 }
 
 #[test]
