@@ -91,7 +91,8 @@ fn check_autoscaling(value: bool, input: &[u8]) {
 
 fn check_set(assign: Assign, input: &[u8]) {
     let _ = edit::read(input);
-    let Ok(Outcome::Changed { bytes, line }) = edit::set(input, &[assign.clone()]) else {
+    let Ok(Outcome::Changed { bytes, line }) = edit::set(input, std::slice::from_ref(&assign))
+    else {
         return;
     };
     let (want, chart) = match &assign.value {

@@ -289,7 +289,7 @@ proptest! {
     fn strings_round_trip_or_are_refused(s in string_value(), home in 0..HOMES.len()) {
         let input = HOMES[home].as_bytes();
         let assign = Assign { key: "k".into(), value: NewValue::Str(s.clone()) };
-        let Ok(outcome) = set(input, &[assign.clone()]) else { return Ok(()) };
+        let Ok(outcome) = set(input, std::slice::from_ref(&assign)) else { return Ok(()) };
         let bytes = match outcome {
             Outcome::Changed { bytes, .. } => bytes,
             Outcome::Unchanged => input.to_vec(),

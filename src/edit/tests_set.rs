@@ -33,9 +33,21 @@ fn unchanged(input: &str, value: bool) {
 
 #[track_caller]
 fn refused(input: &str, value: bool, line: usize, reason_part: &str) {
-    match set(input, value) {
+    is_refusal(set(input, value), Some(line), reason_part, input);
+}
+
+/// `result` is a refusal on `line` whose reason has `reason_part`, with a
+/// hint; `what` names the call in the message.
+#[track_caller]
+pub(super) fn is_refusal(
+    result: Result<Outcome, Refusal>,
+    line: Option<usize>,
+    reason_part: &str,
+    what: &str,
+) {
+    match result {
         Err(r) => {
-            assert_eq!(r.line, Some(line), "line of refusal {r:?} for {input:?}");
+            assert_eq!(r.line, line, "line of refusal {r:?} for {what:?}");
             assert!(
                 r.reason.contains(reason_part),
                 "reason {:?} lacks {reason_part:?}",
@@ -43,7 +55,7 @@ fn refused(input: &str, value: bool, line: usize, reason_part: &str) {
             );
             assert!(!r.hint.is_empty(), "refusal without a hint: {r:?}");
         }
-        other => panic!("expected a refusal for {input:?}, got {other:?}"),
+        other => panic!("expected a refusal for {what:?}, got {other:?}"),
     }
 }
 
