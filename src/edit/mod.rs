@@ -179,6 +179,8 @@ mod verify;
 #[cfg(test)]
 mod tests_chart;
 #[cfg(test)]
+mod tests_quote;
+#[cfg(test)]
 mod tests_read;
 #[cfg(test)]
 mod tests_set;
