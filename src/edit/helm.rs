@@ -5,6 +5,7 @@ use super::events::Style;
 use super::resolve::{core12, go_yaml, is_null_word, yaml11_bool};
 use super::tree::{Doc, Id, NodeKind};
 use super::{line_of, ChartValue, Refusal};
+use std::collections::HashSet;
 
 const TAG_STR: &str = "tag:yaml.org,2002:str";
 const TAG_BOOL: &str = "tag:yaml.org,2002:bool";
@@ -25,10 +26,15 @@ pub(crate) struct Found {
 /// explicit entries first (file order), then the keys merges add, the
 /// first merge providing a key winning (file order, list order).
 pub(crate) fn merged(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, Found)>, Refusal> {
-    let mut out = Vec::new();
-    let mut budget = 10_000usize;
-    collect(input, doc, map, None, 0, &mut budget, &mut out)?;
-    Ok(out)
+    let mut walk = Merges {
+        input,
+        doc,
+        budget: 10_000,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    walk.collect(map, None, 0)?;
+    Ok(walk.out)
 }
 
 /// The one key `key` of [`merged`].
@@ -44,60 +50,67 @@ pub(crate) fn lookup(
         .map(|(_, found)| found))
 }
 
-fn collect(
-    input: &[u8],
-    doc: &Doc,
-    map: Id,
-    merge_line: Option<usize>,
-    depth: usize,
-    budget: &mut usize,
-    out: &mut Vec<(String, Found)>,
-) -> Result<(), Refusal> {
-    *budget = budget.saturating_sub(1);
-    if depth > 32 || *budget == 0 {
-        return Err(Refusal {
-            line: Some(line_of(input, doc.node(map).start)),
-            reason: "merge keys (`<<`) nest too deeply to follow".into(),
-            hint: "simplify the merge keys of this file".into(),
-        });
-    }
-    let NodeKind::Mapping(entries) = &doc.node(map).kind else {
-        return Ok(());
-    };
-    for &(k, v) in entries {
-        let Some(text) = key_text(doc, k).filter(|_| !is_merge_key(doc, k)) else {
-            continue;
-        };
-        if !out.iter().any(|(seen, _)| seen == text) {
-            let found = Found {
-                key: k,
-                value: v,
-                merge_line,
-            };
-            out.push((text.to_string(), found));
+/// One walk through a mapping and the mappings its merge keys name, with
+/// a bound on the work (merges may nest and name one mapping many times).
+struct Merges<'a> {
+    input: &'a [u8],
+    doc: &'a Doc,
+    budget: usize,
+    seen: HashSet<&'a str>,
+    out: Vec<(String, Found)>,
+}
+
+impl<'a> Merges<'a> {
+    fn collect(&mut self, map: Id, merge_line: Option<usize>, depth: usize) -> Result<(), Refusal> {
+        let (input, doc) = (self.input, self.doc);
+        self.budget = self.budget.saturating_sub(1);
+        if depth > 32 || self.budget == 0 {
+            return Err(Refusal {
+                line: Some(line_of(input, doc.node(map).start)),
+                reason: "merge keys (`<<`) nest too deeply to follow".into(),
+                hint: "simplify the merge keys of this file".into(),
+            });
         }
-    }
-    for &(k, v) in entries.iter().filter(|(k, _)| is_merge_key(doc, *k)) {
-        let line = merge_line.unwrap_or_else(|| line_of(input, doc.node(k).start));
-        let sources: Vec<Id> = match doc.resolve(v).map(|r| &doc.node(r).kind) {
-            Some(NodeKind::Sequence(items)) if doc.resolve(v) == Some(v) => items.clone(),
-            _ => vec![v],
+        let NodeKind::Mapping(entries) = &doc.node(map).kind else {
+            return Ok(());
         };
-        for src in sources {
-            let target = doc
-                .resolve(src)
-                .filter(|t| matches!(doc.node(*t).kind, NodeKind::Mapping(_)));
-            let Some(target) = target else {
-                return Err(Refusal {
-                    line: Some(line_of(input, doc.node(k).start)),
-                    reason: "a merge key (`<<`) must name a mapping or a list of mappings".into(),
-                    hint: "fix the `<<` entry so that it points at mappings (`<<: *base`)".into(),
-                });
+        for &(k, v) in entries {
+            let Some(text) = key_text(doc, k).filter(|_| !is_merge_key(doc, k)) else {
+                continue;
             };
-            collect(input, doc, target, Some(line), depth + 1, budget, out)?;
+            if self.seen.insert(text) {
+                let found = Found {
+                    key: k,
+                    value: v,
+                    merge_line,
+                };
+                self.out.push((text.to_string(), found));
+            }
         }
+        for &(k, v) in entries.iter().filter(|(k, _)| is_merge_key(doc, *k)) {
+            let line = merge_line.unwrap_or_else(|| line_of(input, doc.node(k).start));
+            let sources: Vec<Id> = match doc.resolve(v).map(|r| &doc.node(r).kind) {
+                Some(NodeKind::Sequence(items)) if doc.resolve(v) == Some(v) => items.clone(),
+                _ => vec![v],
+            };
+            for src in sources {
+                let target = doc
+                    .resolve(src)
+                    .filter(|t| matches!(doc.node(*t).kind, NodeKind::Mapping(_)));
+                let Some(target) = target else {
+                    return Err(Refusal {
+                        line: Some(line_of(input, doc.node(k).start)),
+                        reason: "a merge key (`<<`) must name a mapping or a list of mappings"
+                            .into(),
+                        hint: "fix the `<<` entry so that it points at mappings (`<<: *base`)"
+                            .into(),
+                    });
+                };
+                self.collect(target, Some(line), depth + 1)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The text of a key that is a plain string (untagged or `!!str`).

@@ -5,6 +5,7 @@ use super::events::Style;
 use super::helm::{is_merge_key, key_text, scalar_key};
 use super::tree::{self, Doc, Id, NodeKind};
 use super::{line_of, Refusal};
+use std::collections::HashMap;
 
 /// The file's top level, as far as the engine cares.
 pub(crate) enum Top {
@@ -102,23 +103,25 @@ pub(crate) fn entries(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, E
         return Ok(Vec::new());
     };
     let mut found: Vec<(String, Entry)> = Vec::new();
+    let mut first_at: HashMap<&str, Id> = HashMap::new();
     for &(k, v) in pairs {
         let Some(text) = key_text(doc, k).filter(|_| !is_merge_key(doc, k)) else {
             continue;
         };
-        if let Some((_, first)) = found.iter().find(|(t, _)| t == text) {
+        if let Some(&first) = first_at.get(text) {
             check_key_written(input, doc, k, text)?;
             return Err(refuse(
                 input,
                 doc.node(k).start,
                 format!(
                     "`{text}` appears twice at the top level (lines {} and {})",
-                    line_of(input, doc.node(first.key).start),
+                    line_of(input, doc.node(first).start),
                     line_of(input, doc.node(k).start)
                 ),
                 "delete one of the two entries, then run the command again",
             ));
         }
+        first_at.insert(text, k);
         found.push((text.to_string(), Entry { key: k, value: v }));
     }
     Ok(found)

@@ -146,6 +146,8 @@ pub struct Reading {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Values {
     entries: Vec<(String, Reading, helm::Eval)>,
+    /// Position in `entries` by key.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Values {
@@ -159,7 +161,7 @@ impl Values {
     }
 
     fn entry(&self, key: &str) -> Option<&(String, Reading, helm::Eval)> {
-        self.entries.iter().find(|(k, _, _)| k == key)
+        self.index.get(key).map(|&i| &self.entries[i])
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::locate::{self, Top};
 use super::tree::{Doc, Id};
-use super::{helm, line_of, split_bom, Reading, Refusal, Values};
+use super::{helm, split_bom, Reading, Refusal, Values};
 
 /// Reads what Helm's chart sees for every top-level key of a values file.
 /// Refuses what `set` would refuse about the file as a whole (not UTF-8,
@@ -22,7 +22,10 @@ pub fn read(input: &[u8]) -> Result<Values, Refusal> {
 
 /// The readings of mapping `map` (already checked for duplicate keys).
 pub(crate) fn values(input: &[u8], doc: &Doc, map: Id) -> Result<Values, Refusal> {
-    let entries = helm::merged(input, doc, map)?
+    // Line numbers from one pass over the input, not one per key.
+    let breaks: Vec<usize> = (0..input.len()).filter(|&i| input[i] == b'\n').collect();
+    let line_of = |at: usize| breaks.partition_point(|&b| b < at) + 1;
+    let entries: Vec<_> = helm::merged(input, doc, map)?
         .into_iter()
         .map(|(key, found)| {
             let mut eval = helm::evaluate(doc, found.value);
@@ -33,10 +36,15 @@ pub(crate) fn values(input: &[u8], doc: &Doc, map: Id) -> Result<Values, Refusal
             let reading = Reading {
                 value: eval.value.clone(),
                 warning: eval.warning(),
-                line: line_of(input, doc.node(found.key).start),
+                line: line_of(doc.node(found.key).start),
             };
             (key, reading, eval)
         })
         .collect();
-    Ok(Values { entries })
+    let index = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _, _))| (key.clone(), i))
+        .collect();
+    Ok(Values { entries, index })
 }
