@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::change::{self, describe, Edit};
 use super::Context;
 use crate::cli::SetArgs;
-use crate::edit::{self, Assign, NewValue, Refusal};
+use crate::edit::{self, Assign, Refusal};
 use crate::error::{self, Result};
 use crate::gitops::chart::Autoscaler;
 use crate::gitops::layout::Target;
@@ -73,42 +73,32 @@ impl SetValues {
             .join(" ")
     }
 
-    /// Per key, the value as the chart reads it before and after.
+    /// Per key whose value changed for the chart: before and after, as
+    /// the chart reads them (`None`: absent).
     fn changes(
         &self,
         old: &[u8],
         new: &[u8],
     ) -> BTreeMap<String, (Option<String>, Option<String>)> {
         let (before, after) = (edit::read(old).ok(), edit::read(new).ok());
-        let value = |values: &Option<edit::KeyValues>, key: &str| {
-            values.as_ref()?.get(key).map(|r| r.value.display())
+        let value = |values: &Option<edit::Values>, key: &str| {
+            values.as_ref()?.get(key).map(|r| r.value.clone())
         };
         self.assigns
             .iter()
-            .map(|(_, a)| {
-                (
-                    a.key.clone(),
-                    (value(&before, &a.key), value(&after, &a.key)),
-                )
+            .map(|(_, a)| (value(&before, &a.key), value(&after, &a.key), &a.key))
+            .filter(|(o, n, _)| o != n)
+            .map(|(o, n, key)| {
+                let shown = |v: Option<edit::ChartValue>| v.map(|v| v.display());
+                (key.clone(), (shown(o), shown(n)))
             })
-            .filter(|(_, (o, n))| o != n)
             .collect()
     }
 }
 
 impl Edit for SetValues {
     fn apply(&self, old: &[u8]) -> Result<Option<Vec<u8>>, Refusal> {
-        let assigns: Vec<Assign> = self
-            .assigns
-            .iter()
-            .map(|(_, a)| Assign {
-                key: a.key.clone(),
-                value: match &a.value {
-                    NewValue::Str(s) => NewValue::Str(s.clone()),
-                    NewValue::Typed(s) => NewValue::Typed(s.clone()),
-                },
-            })
-            .collect();
+        let assigns: Vec<Assign> = self.assigns.iter().map(|(_, a)| a.clone()).collect();
         Ok(match edit::set(old, &assigns)? {
             edit::Outcome::Unchanged => None,
             edit::Outcome::Changed { bytes, .. } => Some(bytes),

@@ -76,6 +76,7 @@ impl Rendering {
             autoscaling: switch(AUTOSCALING),
             keda: switch(KEDA),
             version: values.get("version").and_then(|r| match &r.value {
+                edit::ChartValue::Str(s) => Some(s.clone()),
                 edit::ChartValue::Null | edit::ChartValue::List(_) | edit::ChartValue::Map(_) => {
                     None
                 }

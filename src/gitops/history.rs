@@ -6,10 +6,9 @@
 //! `model-deployments` first (equal: nothing below changed, nothing more
 //! is read), then per model path the blob id, found component by component
 //! with libgit2's binary search in each tree. Values are parsed only for a
-//! blob that changed, and each blob once. A merge is reported only where
-//! its result differs from every parent (a conflict resolved by hand):
-//! otherwise the change belongs to the commit that made it, as `git log`
-//! shows it. When an environment folder was renamed, the model is followed
+//! blob that changed, and each blob once. A merge is reported only for
+//! the values its result holds that no parent had (a conflict resolved by
+//! hand): otherwise the change belongs to the commit that made it. When an environment folder was renamed, the model is followed
 //! into its old name, like `git log --follow`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -89,7 +88,13 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
                     names[i] = before;
                 }
             }
-            let changes = values.diff(repo, old, new, query.keys)?;
+            let mut changes = values.diff(repo, old, new, query.keys)?;
+            // A merge keeps only what no parent explains: a key whose new
+            // value one parent already had came from that parent's commit.
+            for other in olds.iter().skip(1) {
+                let theirs = values.of(repo, *other)?;
+                changes.retain(|c| theirs.get(&c.key) != c.new.as_ref());
+            }
             if changes.is_empty() && renamed_from.is_none() {
                 continue;
             }

@@ -85,7 +85,7 @@ fn log_follows_values_across_authors_a_merge_and_a_renamed_environment() {
         .unwrap();
         fs::write(
             config(seed, "staging", "jukebox"),
-            "name: jukebox\nversion: v1\n",
+            "name: jukebox\nversion: v1\nimage_namespace: team1\nowner: ada\n",
         )
         .unwrap();
     });
@@ -192,7 +192,17 @@ fn log_follows_values_across_authors_a_merge_and_a_renamed_environment() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let head = env.git(&work, &["log", "-1", "--format=%H %ad", "--date=iso"]);
+    let head = env.git(
+        &work,
+        &[
+            "log",
+            "-1",
+            "--format=%H %ad",
+            "--date=iso",
+            "--",
+            "model-deployments/test/jukebox/config.yaml",
+        ],
+    );
     let (sha, date) = head.trim().split_once(' ').unwrap();
     assert!(
         text.starts_with(&format!(
