@@ -10,10 +10,11 @@
 
 use std::time::Duration;
 
-use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions};
+use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions, Remote};
 
 use super::fail::{Failure, UNCHANGED_CHECKOUT};
 use super::session::{Listing, Session};
+use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
 use crate::error::{self, Result};
@@ -72,13 +73,13 @@ impl Workspace {
         depth: i32,
         choose: &mut dyn FnMut(&Listing) -> Result<Option<String>>,
     ) -> Result<(Listing, Option<(String, Oid)>)> {
-        let mut handle = self.repo.find_remote(remote).map_err(|e| {
+        let named = self.repo.find_remote(remote).map_err(|e| {
             error::git(format!("there is no remote {remote:?} in this repository"))
                 .caused_by(e)
                 .hinted("name one with --remote NAME, or add it: git remote add origin URL")
                 .hinted("or commit locally only, with --no-push")
         })?;
-        let url = handle.url().unwrap_or("").to_string();
+        let url = named.url().unwrap_or("").to_string();
         let fail = |e: &git2::Error, doing: String| {
             session
                 .failure(&url, e)
@@ -86,6 +87,7 @@ impl Workspace {
         };
         super::tls::prepare(&url);
         let reach = || format!("could not reach {}", redact(&url));
+        let mut handle = self.reach(named, &url).map_err(|e| fail(&e, reach()))?;
         let mut conn = handle
             .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
             .map_err(|e| fail(&e, reach()))?;
@@ -111,9 +113,9 @@ impl Workspace {
         opts.remote_callbacks(session.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        // libgit2's local transport (a path or file:// remote) cannot do
-        // shallow fetches; a local copy is cheap anyway.
-        if depth > 0 && !is_local(&url) {
+        // A local remote's objects are read in place (clone.rs): a shallow
+        // fetch would copy them instead.
+        if depth > 0 && local::path(&url).is_none() {
             opts.depth(depth);
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
@@ -322,18 +324,32 @@ impl Workspace {
         }
     }
 
+    /// The remote to talk to for `named` (whose URL is `url`): itself, or
+    /// for a path remote an anonymous one with a `file://` URL, so that
+    /// git's receive-pack serves it (see [`local::anonymous`]).
+    fn reach<'r>(&'r self, named: Remote<'r>, url: &str) -> Result<Remote<'r>, git2::Error> {
+        let base = match &self.workdir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().unwrap_or_default(),
+        };
+        Ok(local::anonymous(&self.repo, url, &base)?.unwrap_or(named))
+    }
+
     fn push_once(&self, session: &Session, target: &Target, commit: Oid) -> Result<(), Refused> {
-        let mut remote = self
+        let named = self
             .repo
             .find_remote(&target.remote)
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
-        let url = remote
+        let url = named
             .pushurl()
             .ok()
             .flatten()
-            .or_else(|| remote.url().ok())
+            .or_else(|| named.url().ok())
             .unwrap_or("")
             .to_string();
+        let mut remote = self
+            .reach(named, &url)
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
         let refname = format!("refs/heads/{}", target.branch);
         let spec = format!("{commit}:{refname}");
         session.updates.borrow_mut().clear();
@@ -365,7 +381,12 @@ impl Workspace {
                 refname,
                 message: message.clone(),
             })),
-            _ => Ok(()),
+            _ => {
+                if matches!(remote.name(), Ok(None)) {
+                    local::track(&self.repo, &target.remote, &refname, commit);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -397,11 +418,6 @@ impl Workspace {
         };
         format!("nothing of this change was pushed: {remote}; {local}")
     }
-}
-
-/// A path or `file://` URL, which libgit2 serves with its local transport.
-pub(crate) fn is_local(url: &str) -> bool {
-    url.starts_with("file://") || url.starts_with('/') || url.starts_with('.') || !url.contains(':')
 }
 
 /// A rejection that a fetch and rebuild can fix: the remote's branch moved

@@ -23,6 +23,13 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn new(ws: &Workspace) -> Session {
+        let config = ws.repo.config().ok();
+        let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+        super::transport::prepare(super::transport::Settings {
+            ssh_command: get("core.sshCommand"),
+            ssh_variant: get("ssh.variant"),
+            quiet: ws.options.quiet,
+        });
         Session {
             creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
             feedback: RefCell::new(Feedback::new(ws.options.quiet)),
@@ -69,8 +76,10 @@ impl Session {
         self.feedback.borrow_mut().event(Event::Done);
     }
 
+    /// Why the operation on `url` failed: in the words of the program the
+    /// transport ran (git, ssh), else from libgit2's error.
     pub(crate) fn failure(&self, url: &str, err: &git2::Error) -> Failure {
-        self.creds.borrow().failure(url, err)
+        super::transport::failure(url).unwrap_or_else(|| self.creds.borrow().failure(url, err))
     }
 }
 
