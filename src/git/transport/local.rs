@@ -70,6 +70,7 @@ pub(crate) fn program(path: &Path, service: &str) -> Program {
     Program {
         command,
         name: "git",
+        keep: None,
         missing: "mlops runs git upload-pack and git receive-pack, as git does, to reach a repository on this machine (a path or file:// remote): install git",
     }
 }

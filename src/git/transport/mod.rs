@@ -136,6 +136,8 @@ pub(crate) struct Program {
     pub command: Command,
     /// `git` or `ssh`, for messages.
     pub name: &'static str,
+    /// A file the program reads while it runs (ssh's `-F` configuration).
+    pub keep: Option<tempfile::TempPath>,
     /// How to install it, when it is missing.
     pub missing: &'static str,
 }
@@ -184,6 +186,7 @@ struct Stream {
     stdout: ChildStdout,
     stderr: Option<JoinHandle<Vec<u8>>>,
     name: &'static str,
+    _keep: Option<tempfile::TempPath>,
     /// A push: what the remote says after its report (`post-receive`) is
     /// still read and shown before the program is left.
     push: bool,
@@ -237,6 +240,7 @@ impl Stream {
             stdout,
             stderr: Some(collector),
             name: program.name,
+            _keep: program.keep,
             push,
             ended: None,
         })

@@ -11,11 +11,12 @@
 //! - `MLOPS_SSH_KEY` as `-i KEY -o IdentitiesOnly=yes`;
 //! - the contract's `~ = $HOME`: OpenSSH reads the home directory from the
 //!   password database, so when `$HOME` is elsewhere (Tekton, CI), its
-//!   `.ssh/config`, `.ssh/known_hosts` and default keys are passed;
+//!   `.ssh/config`, `.ssh/known_hosts` and default keys are given to ssh
+//!   ([`home_config`]);
 //! - `-v`, whose `debug1:` lines (never shown) tell which host key and
 //!   address a refusal was about.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -164,10 +165,14 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
         }
     };
     let variant = variant(&program, settings);
+    let mut keep = None;
     if variant == Variant::OpenSsh {
         if program == "ssh" {
             command.arg("-v");
-            command.args(home_options());
+            keep = home_config();
+            if let Some(config) = &keep {
+                command.arg("-F").arg(config);
+            }
         }
         if !can_prompt() {
             command.args(["-o", "BatchMode=yes"]);
@@ -202,6 +207,7 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
     Ok(Program {
         command,
         name: "ssh",
+        keep,
         missing: "mlops runs the OpenSSH client, as git does, for ssh:// and host:path remotes: install openssh-client (or set GIT_SSH_COMMAND)",
     })
 }
@@ -213,42 +219,46 @@ fn can_prompt() -> bool {
         && std::env::var("GIT_TERMINAL_PROMPT").map_or(true, |v| v != "0")
 }
 
-/// `-F`, `UserKnownHostsFile` and the default keys under `$HOME/.ssh`,
-/// when `$HOME` is not the home OpenSSH reads (the password database's):
-/// else nothing, and ssh reads its files (and /etc/ssh/ssh_config) itself.
-fn home_options() -> Vec<String> {
-    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
-        return Vec::new();
-    };
+/// When `$HOME` is not the home OpenSSH reads (the password database's),
+/// a configuration file for `-F` that reads `$HOME/.ssh/config`, then the
+/// system's, and ends with what OpenSSH would otherwise look for under
+/// its own home: `$HOME/.ssh/known_hosts` and the default keys there.
+/// (A ProxyJump's ssh is given the same `-F`, so it reads them too.)
+/// `None` when `$HOME` is that home: ssh then reads its files itself.
+fn home_config() -> Option<tempfile::TempPath> {
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     };
     if passwd_home().is_some_and(|p| same(&p, &home)) {
-        return Vec::new();
+        return None;
     }
     let dir = home.join(".ssh");
-    let mut options = Vec::new();
-    let config = dir.join("config");
-    if config.is_file() {
-        options.push("-F".to_string());
-        options.push(config.display().to_string());
+    let mut text = String::new();
+    for config in [dir.join("config"), PathBuf::from("/etc/ssh/ssh_config")] {
+        if config.is_file() {
+            text.push_str(&format!("Include \"{}\"\n", config.display()));
+        }
     }
-    options.push("-o".to_string());
-    options.push(format!(
-        "UserKnownHostsFile=\"{}\"",
-        dir.join("known_hosts").display()
-    ));
+    // Options take their first value: these only fill what is unset.
+    text.push_str("Host *\n");
+    let known = dir.join("known_hosts");
+    text.push_str(&format!("UserKnownHostsFile \"{}\"\n", known.display()));
     if std::env::var_os("MLOPS_SSH_KEY").is_none_or(|k| k.is_empty()) {
         for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
             let key = dir.join(name);
             if key.is_file() {
-                options.push("-i".to_string());
-                options.push(key.display().to_string());
+                text.push_str(&format!("IdentityFile \"{}\"\n", key.display()));
             }
         }
     }
-    options
+    let mut file = tempfile::Builder::new()
+        .prefix("mlops-ssh-config-")
+        .tempfile()
+        .ok()?;
+    file.write_all(text.as_bytes()).ok()?;
+    Some(file.into_temp_path())
 }
 
 /// The current user's home directory in the password database (where
