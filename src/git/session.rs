@@ -1,8 +1,8 @@
-//! One network operation's callbacks: credentials, host key, progress,
-//! sideband text and the per-ref push report, sharing state through a
-//! [`Session`] so that after the operation we can tell *why* it failed
-//! (which credentials were tried, which host key was shown, which ref the
-//! remote refused).
+//! One network operation's callbacks: credentials, progress, sideband
+//! text and the per-ref push report, sharing state through a [`Session`]
+//! so that after the operation we can tell *why* it failed (which
+//! credentials were tried, which ref the remote refused, or what git or ssh
+//! said, src/git/transport).
 
 use std::cell::RefCell;
 
@@ -42,7 +42,6 @@ impl Session {
         self.creds.borrow_mut().reset();
         let mut cb = RemoteCallbacks::new();
         cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
-        cb.certificate_check(|cert, host| self.creds.borrow_mut().check_cert(cert, host));
         cb.transfer_progress(|p| {
             self.feedback.borrow_mut().event(Event::Received {
                 done: p.received_objects(),
