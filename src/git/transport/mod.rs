@@ -103,14 +103,18 @@ pub(crate) struct Ended {
     pub status: String,
     /// Everything it wrote on stderr (scrubbed).
     pub stderr: String,
+    /// False when it could not be started (`status` says why).
+    pub started: bool,
 }
 
 impl Ended {
-    /// The lines of stderr worth showing: no `debug1:` chatter, no blanks.
+    /// The lines of stderr worth showing: no `-v` chatter (`debug1:`, the
+    /// version banner), no blanks, no repeats.
     pub fn lines(&self) -> Vec<&str> {
         let mut shown: Vec<&str> = Vec::new();
         for line in self.stderr.lines().map(str::trim) {
-            if !line.is_empty() && !line.starts_with("debug") && !shown.contains(&line) {
+            let chatter = line.starts_with("debug") || line.starts_with("OpenSSH_");
+            if !line.is_empty() && !chatter && !shown.contains(&line) {
                 shown.push(line);
             }
         }
@@ -118,6 +122,9 @@ impl Ended {
     }
 
     pub fn summary(&self) -> String {
+        if !self.started {
+            return self.status.clone();
+        }
         let lines = self.lines();
         match lines.is_empty() {
             true => format!("{} failed ({})", self.program, self.status),
@@ -219,6 +226,7 @@ impl Stream {
                     program: program.name.to_string(),
                     status: status.clone(),
                     stderr: String::new(),
+                    started: false,
                 };
                 record(ended);
                 return Err(net_error(&status));
@@ -265,6 +273,7 @@ impl Stream {
                         program: self.name.to_string(),
                         status: describe(s),
                         stderr: scrub(&String::from_utf8_lossy(&stderr)),
+                        started: true,
                     };
                     let summary = ended.summary();
                     if record_failure {
