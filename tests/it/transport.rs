@@ -4,6 +4,7 @@
 //! (`~/.ssh/config`, `GIT_SSH_COMMAND`, `core.sshCommand`, ProxyJump,
 //! ssh-agent), on real repositories and sshd servers on 127.0.0.1.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -95,16 +96,6 @@ fn a_post_receive_hook_runs_and_its_words_are_shown() {
 fn two_pushers_to_a_path_remote_take_turns_and_lose_no_update() {
     let env = Env::new();
     let (remote, work) = env.gitops(|_| {});
-    let other = env.path().join("other");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-    );
     // Both first pushes wait for each other in pre-receive, so both are
     // checked against the same old tip; the remote's ref lock lets one win.
     let gate = env.path().join("gate");
@@ -119,13 +110,16 @@ fn two_pushers_to_a_path_remote_take_turns_and_lose_no_update() {
             gate.display()
         ),
     );
-    let pushers: Vec<_> = [(&work, "jukebox"), (&other, "jukebox-ui")]
+    // One pusher in the checkout, one in a temporary clone.
+    let clone = ["--clone", remote.to_str().unwrap()];
+    let pushers: Vec<_> = [("jukebox", &[][..]), ("jukebox-ui", &clone[..])]
         .into_iter()
-        .map(|(dir, model)| {
+        .map(|(model, mode)| {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlops"));
             env.apply(&mut cmd);
-            cmd.current_dir(dir)
+            cmd.current_dir(&work)
                 .args(["autoscale", "enable", "--env", "test", model])
+                .args(mode)
                 .args(words("--yes --output json"))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -192,8 +186,10 @@ fn host_block(alias: &str, sshd: &Sshd, key: &Path) -> String {
     )
 }
 
-fn pushes_over(env: &Env, remote: &Path, url: &str) {
+/// `--clone URL` pushes, with the extra environment `vars`.
+fn pushes_over(env: &Env, remote: &Path, url: &str, vars: &[(&str, &OsStr)]) {
     env.mlops(env.path())
+        .envs(vars.iter().copied())
         .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", url])
         .assert()
@@ -223,7 +219,7 @@ fn tektons_ssh_auth_layout_under_a_home_that_is_not_the_passwd_home() {
         &[&sshd],
     );
     let url = format!("{}@127.0.0.1:{}", whoami(), remote.display());
-    pushes_over(&env, &remote, &url);
+    pushes_over(&env, &remote, &url, &[]);
 }
 
 #[test]
@@ -277,16 +273,8 @@ fn git_ssh_command_is_honoured() {
         return;
     };
     let (command, url) = ssh_command(&env, &key, &sshd);
-    env.mlops(env.path())
-        .env("GIT_SSH_COMMAND", &command)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .args(["--clone", &url])
-        .assert()
-        .success();
-    assert_eq!(
-        env.subjects(&remote, "main")[0],
-        "Enable autoscaling for jukebox in test"
-    );
+    let vars = [("GIT_SSH_COMMAND", OsStr::new(&command))];
+    pushes_over(&env, &remote, &url, &vars);
 }
 
 #[test]
@@ -300,7 +288,7 @@ fn core_ssh_command_is_honoured() {
         env.path(),
         &["config", "--global", "core.sshCommand", &command],
     );
-    pushes_over(&env, &remote, &url);
+    pushes_over(&env, &remote, &url, &[]);
 }
 
 #[test]
@@ -320,7 +308,7 @@ fn proxy_jump_through_a_second_sshd() {
         host_block("target", &target, &key)
     );
     ssh_config(&env, &config, &[&jump, &target]);
-    pushes_over(&env, &remote, &format!("target:{}", remote.display()));
+    pushes_over(&env, &remote, &format!("target:{}", remote.display()), &[]);
     assert!(
         jump.log().contains("Accepted publickey"),
         "the jump host was used: {}",
@@ -346,16 +334,8 @@ fn a_passphrase_protected_key_held_by_ssh_agent() {
     };
     agent.add(&key, "correct horse battery");
     ssh_config(&env, "", &[&sshd]);
-    env.mlops(env.path())
-        .env("SSH_AUTH_SOCK", &agent.socket)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .args(["--clone", &sshd.url(&remote)])
-        .assert()
-        .success();
-    assert_eq!(
-        env.subjects(&remote, "main")[0],
-        "Enable autoscaling for jukebox in test"
-    );
+    let vars = [("SSH_AUTH_SOCK", agent.socket.as_os_str())];
+    pushes_over(&env, &remote, &sshd.url(&remote), &vars);
 }
 
 #[test]
