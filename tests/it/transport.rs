@@ -391,3 +391,25 @@ fn a_failing_ssh_is_exit_4_with_its_own_words() {
         ))
         .stderr(predicate::str::contains("could not reach forge:"));
 }
+
+#[test]
+fn a_key_the_server_refuses_is_an_authentication_failure_naming_the_key() {
+    let env = Env::new();
+    let Some((remote, _, sshd)) = ssh_setup(&env, true) else {
+        return;
+    };
+    let stranger = env.path().join("stranger_key");
+    crate::servers::keygen(&stranger);
+    env.mlops(env.path())
+        .env("MLOPS_SSH_KEY", &stranger)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .args(["--clone", &sshd.url(&remote)])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "failed (ssh offered: {})",
+            stranger.display()
+        )))
+        .stderr(predicate::str::contains("SSH: set MLOPS_SSH_KEY"))
+        .stderr(predicate::str::contains("MLOPS_GIT_TOKEN").not());
+}
