@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions, Remote};
+use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions};
 
 use super::fail::{Failure, UNCHANGED_CHECKOUT};
 use super::session::{Listing, Session};
@@ -87,7 +87,9 @@ impl Workspace {
         };
         super::tls::prepare(&url);
         let reach = || format!("could not reach {}", redact(&url));
-        let mut handle = self.reach(named, &url).map_err(|e| fail(&e, reach()))?;
+        let mut handle = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+            .map_err(|e| fail(&e, reach()))?
+            .unwrap_or(named);
         let mut conn = handle
             .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
             .map_err(|e| fail(&e, reach()))?;
@@ -324,17 +326,6 @@ impl Workspace {
         }
     }
 
-    /// The remote to talk to for `named` (whose URL is `url`): itself, or
-    /// for a path remote an anonymous one with a `file://` URL, so that
-    /// git's receive-pack serves it (see [`local::anonymous`]).
-    fn reach<'r>(&'r self, named: Remote<'r>, url: &str) -> Result<Remote<'r>, git2::Error> {
-        let base = match &self.workdir {
-            Some(dir) => dir.clone(),
-            None => std::env::current_dir().unwrap_or_default(),
-        };
-        Ok(local::anonymous(&self.repo, url, &base)?.unwrap_or(named))
-    }
-
     fn push_once(&self, session: &Session, target: &Target, commit: Oid) -> Result<(), Refused> {
         let named = self
             .repo
@@ -347,9 +338,9 @@ impl Workspace {
             .or_else(|| named.url().ok())
             .unwrap_or("")
             .to_string();
-        let mut remote = self
-            .reach(named, &url)
-            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
+        let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
+            .unwrap_or(named);
         let refname = format!("refs/heads/{}", target.branch);
         let spec = format!("{commit}:{refname}");
         session.updates.borrow_mut().clear();

@@ -98,19 +98,24 @@ pub(crate) fn clean_env(command: &mut Command) {
     }
 }
 
-/// For a local `url`, an anonymous remote with its `file://` URL (a
-/// relative path taken from `base`, as git takes it from the top of the
-/// work tree), so the registered transport serves it; `None` otherwise.
+/// For a local `url`, an anonymous remote with its `file://` URL, so the
+/// registered transport serves it; `None` otherwise. A relative path is
+/// taken from the top of `workdir`, as git takes it (else from the current
+/// directory: `--clone ../r.git`).
 pub(crate) fn anonymous<'r>(
     repo: &'r Repository,
     url: &str,
-    base: &Path,
+    workdir: Option<&Path>,
 ) -> Result<Option<Remote<'r>>, git2::Error> {
     if url.starts_with("file://") {
         return repo.remote_anonymous(url).map(Some);
     }
     let Some(path) = path(url) else {
         return Ok(None);
+    };
+    let base = match workdir {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().unwrap_or_default(),
     };
     let path = base.join(path);
     // Only `%` needs escaping for [`decode`] to give the path back.
