@@ -152,7 +152,8 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
         .or(settings.ssh_command.clone());
     let (mut command, program) = match &shell {
         Some(line) => {
-            let mut c = Command::new("sh");
+            // git runs it with its SHELL_PATH.
+            let mut c = Command::new("/bin/sh");
             c.arg("-c").arg(format!("{line} \"$@\"")).arg(line);
             (c, line.clone())
         }
@@ -193,9 +194,9 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
             Variant::Plink | Variant::TortoisePlink => command.arg("-P"),
             Variant::Simple => {
                 return Err(format!(
-                "the ssh program {program:?} (ssh.variant simple) cannot be given the port of {}",
-                redact(url)
-            ))
+                    "the ssh program (ssh.variant simple) cannot be given the port of {}",
+                    redact(url)
+                ))
             }
         };
         command.arg(port);
