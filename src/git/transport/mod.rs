@@ -260,6 +260,9 @@ impl Stream {
     fn end(&mut self, record_failure: bool) -> io::Result<()> {
         if self.ended.is_none() {
             self.stdin = None;
+            // Whatever it still writes is read away, so it cannot block
+            // on a full pipe while we wait for it.
+            let _ = io::copy(&mut self.stdout, &mut io::sink());
             let status = self.child.wait();
             let stderr = self
                 .stderr
