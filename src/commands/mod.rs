@@ -119,8 +119,6 @@ fn dispatch(ui: Ui, cli: Cli) -> Result<u8> {
         // Before the first libgit2 call: it would parse the whole CA
         // bundle on every run (~50 ms). Commands without git skip even that.
         crate::git::tls::defer_ca_bundle();
-        // path, file:// and SSH remotes through git and ssh, as git does.
-        crate::git::transport::register();
     }
     match cli.command {
         Command::Autoscale(cmd) => autoscale::run(&ctx, cmd),

@@ -48,14 +48,16 @@ static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);
 /// the next one starts), for [`failure`].
 static LAST: Mutex<Option<Ended>> = Mutex::new(None);
 
-/// Registers the transport for `file://` and the SSH schemes. Call once at
-/// start-up, after libgit2 was initialised and before any remote is used.
-pub(crate) fn register() {
+/// Registers the transport for `file://` and the SSH schemes, the first
+/// time a network operation is prepared ([`prepare`]): every connection
+/// mlops makes goes through a `Session`, so no command can forget it.
+fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for scheme in ["file", "ssh", "ssh+git", "git+ssh"] {
-            // SAFETY: runs once, on the main thread, before any transport
-            // is created (git2's requirement for `register`).
+            // SAFETY: runs once, before the first transport is created, on
+            // the thread that makes all of mlops's connections (git2's
+            // requirement: no transport is being created meanwhile).
             let _ = unsafe {
                 git2::transport::register(scheme, |remote| Transport::smart(remote, false, Exec))
             };
@@ -63,8 +65,10 @@ pub(crate) fn register() {
     });
 }
 
-/// Records the repository's settings for the connections that follow.
+/// Records the repository's settings for the connections that follow
+/// (and registers the transport, the first time).
 pub(crate) fn prepare(settings: Settings) {
+    register();
     if let Ok(mut guard) = SETTINGS.lock() {
         *guard = Some(settings);
     }
