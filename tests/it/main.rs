@@ -22,3 +22,4 @@ mod push;
 mod safety;
 mod set;
 mod tls;
+mod transport;
