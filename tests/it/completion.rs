@@ -180,3 +180,46 @@ fn completion_is_silent_on_errors() {
     assert!(unknown_shell.stdout.is_empty() && unknown_shell.stderr.is_empty());
     assert!(!unknown_shell.status.success());
 }
+
+/// Without `--env`, `te<Tab>` offers `test/`, then the models of test as
+/// `test/MODEL`, ordered by the chart's rendering for the command.
+#[test]
+fn env_slash_model_arguments_complete_in_two_steps() {
+    let env = Env::new();
+    let work = repo(&env);
+    let first = callback(&env, &work, &["mlops", "autoscale", "enable", "te"]);
+    assert_eq!(candidates(&first), ["test/"]);
+    let second = callback(&env, &work, &["mlops", "autoscale", "enable", "test/"]);
+    assert_eq!(candidates(&second), ["test/jukebox", "test/jukebox-ui"]);
+    let disable = callback(&env, &work, &["mlops", "autoscale", "disable", "test/ju"]);
+    assert_eq!(candidates(&disable), ["test/jukebox-ui", "test/jukebox"]);
+    let typed = callback(
+        &env,
+        &work,
+        &["mlops", "autoscale", "disable", "test/jukebox-ui", "test/"],
+    );
+    assert_eq!(candidates(&typed), ["test/jukebox"]);
+}
+
+/// `set` completes the keys of the files named on the line, as `KEY=`.
+#[test]
+fn set_completes_the_keys_of_the_named_models() {
+    let env = Env::new();
+    let work = repo(&env);
+    fs::write(
+        config(&work, "test", "jukebox"),
+        "name: jukebox\nversion: v1\nvalues_file: x\n",
+    )
+    .unwrap();
+    let keys = callback(
+        &env,
+        &work,
+        &["mlops", "set", "--env", "test", "jukebox", "v"],
+    );
+    assert_eq!(candidates(&keys), ["version=", "values_file="]);
+    let by_path = callback(&env, &work, &["mlops", "set", "test/jukebox", "ver"]);
+    assert_eq!(candidates(&by_path), ["version="]);
+    // A value is never completed.
+    let value = callback(&env, &work, &["mlops", "set", "test/jukebox", "version=v"]);
+    assert!(candidates(&value).is_empty());
+}
