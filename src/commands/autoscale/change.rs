@@ -14,6 +14,7 @@ use crate::cli::EditArgs;
 use crate::commands::Context;
 use crate::edit::{self, Outcome};
 use crate::error::{self, Error, Kind, Result};
+use crate::git::worktree::one_line;
 use crate::git::{FileChange, Workspace};
 use crate::layout::{self, FsSnapshot, Target};
 use crate::ui::{diff, prompt};
@@ -177,7 +178,7 @@ fn catch_up(ctx: &Context, ws: &Workspace) {
         )),
         Err(e) => ctx.ui.warn(format!(
             "the checkout is behind the remote and was left as it is ({}); git pull --ff-only brings it along",
-            e.message
+            one_line(&e)
         )),
     }
 }
@@ -221,7 +222,12 @@ fn push(
         ws.compose(&changes(&plan), &message, &mut |_: &str| {})
             .map(Some)
     };
+    // The checkout's locks are taken before anything reaches the remote:
+    // a lock someone else holds stops the run here, with nothing pushed.
+    let handle = ws.lock_handle()?;
+    let lock = handle.as_ref().map(|h| h.lock(ws)).transpose()?;
     let Some(pushed) = ws.publish(commit, &mut rebuild)? else {
+        drop(lock);
         ctx.ui
             .info("Someone else already made this change: nothing to push.");
         catch_up(ctx, ws);
@@ -229,14 +235,10 @@ fn push(
         report.unchanged = targets.iter().map(Entry::from).collect();
         return Ok(());
     };
-    ws.advance_checkout(pushed.commit, &format!("mlops: {message}"))
-        .map_err(|e| {
-            e.hinted(format!(
-                "the change was pushed as {} to {}; bring the checkout along with git pull --ff-only",
-                short(&pushed.commit.to_string()),
-                pushed.remote_branch
-            ))
-        })?;
+    let reflog = format!("mlops: {message}");
+    if let Some(warning) = ws.follow(lock, pushed.commit, &pushed.remote_branch, &reflog) {
+        ctx.ui.warn(warning);
+    }
     report.commit = Some(pushed.commit.to_string());
     report.pushed = true;
     report.remote_branch = Some(pushed.remote_branch.clone());
