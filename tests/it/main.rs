@@ -5,6 +5,7 @@ mod common;
 mod term;
 
 mod autoscale;
+mod checkout;
 mod completion;
 mod demo;
 mod faults;
