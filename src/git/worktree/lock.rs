@@ -12,14 +12,19 @@
 //!
 //! A lock another program holds is waited for briefly (an editor's git
 //! extension takes `index.lock` for a moment, often); one that stays is
-//! named, with what to do, before anything reaches the remote.
+//! named, with what to do, before anything reaches the remote. The locks
+//! this process holds are removed if SIGINT or SIGTERM ends it, as git
+//! does, so an interrupted run leaves no lock file behind.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use git2::{ErrorCode, Oid, Repository, Signature, Transaction};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use super::super::local::gerr;
 use super::super::Workspace;
@@ -43,7 +48,10 @@ pub(crate) struct LockHandle(Repository);
 /// [`CheckoutLock::commit`] or drop (which releases both untouched).
 pub(crate) struct CheckoutLock<'h> {
     index: IndexLock,
+    // Dropped before `_held`: the transaction removes its lock file, then
+    // the signal watcher forgets it.
     branch: Transaction<'h>,
+    _held: Held,
     refname: String,
 }
 
@@ -80,6 +88,7 @@ impl LockHandle {
             Err(e) if e.code() == ErrorCode::Locked => Ok(None),
             Err(e) => Err(gerr(format!("could not lock {refname}"))(e)),
         })?;
+        let held = Held::new(ref_lock);
         let head = ws.repo.head().ok();
         let on_branch = head.as_ref().and_then(|h| h.name().ok()) == Some(refname.as_str());
         let at = head.and_then(|h| h.target());
@@ -99,16 +108,11 @@ impl LockHandle {
             .and_then(|mut i| i.read(false))
             .map_err(gerr("could not read the index"))?;
         remove_stale_copies(git_dir);
-        ws.step(|| {
-            format!(
-                "holding {} and {}",
-                index.path.display(),
-                ref_lock.display()
-            )
-        });
+        ws.step(|| format!("holding {} and {}", index.path.display(), held.0.display()));
         Ok(CheckoutLock {
             index,
             branch,
+            _held: held,
             refname,
         })
     }
@@ -139,10 +143,13 @@ impl CheckoutLock<'_> {
 struct IndexLock {
     path: PathBuf,
     file: Option<File>,
+    _held: Held,
 }
 
 impl IndexLock {
     fn take(git_dir: &Path) -> Result<IndexLock> {
+        // Before the first lock file exists: a signal must find it handled.
+        watch_signals();
         let path = git_dir.join("index.lock");
         let file = wait_for(&path, || {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -152,6 +159,7 @@ impl IndexLock {
             }
         })?;
         Ok(IndexLock {
+            _held: Held::new(path.clone()),
             path,
             file: Some(file),
         })
@@ -170,6 +178,7 @@ impl IndexLock {
         drop(file);
         written.and_then(|()| fs::rename(&self.path, &index).map_err(|e| io("replace", e)))?;
         self.path = PathBuf::new();
+        self._held.forget();
         Ok(())
     }
 }
@@ -220,4 +229,54 @@ fn remove_stale_copies(git_dir: &Path) {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// Lock files this process holds, for the signal watcher.
+static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// One lock file registered with the signal watcher while it is ours.
+struct Held(PathBuf);
+
+impl Held {
+    fn new(path: PathBuf) -> Held {
+        if let Ok(mut held) = HELD.lock() {
+            held.push(path.clone());
+        }
+        Held(path)
+    }
+
+    /// The file is no longer ours (committed, or removed).
+    fn forget(&self) {
+        if let Ok(mut held) = HELD.lock() {
+            held.retain(|p| *p != self.0);
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.forget();
+    }
+}
+
+/// On SIGINT or SIGTERM, removes the lock files this process holds and
+/// exits with 128 + the signal number (130, 143), as a shell reports it.
+fn watch_signals() {
+    static WATCHER: Once = Once::new();
+    WATCHER.call_once(|| {
+        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let removed = HELD.lock().map(|held| {
+                    held.iter().filter(|p| fs::remove_file(p).is_ok()).count()
+                });
+                if removed.is_ok_and(|n| n > 0) {
+                    eprintln!("interrupted: mlops removed the git lock files it held; run the same command again (a change already pushed is not made twice)");
+                }
+                std::process::exit(128 + signal);
+            }
+        });
+    });
 }

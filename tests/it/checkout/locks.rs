@@ -88,6 +88,41 @@ fn checkout_a_lock_released_within_the_wait_is_waited_for() {
     assert_eq!(env.status(&s.mlops), "");
 }
 
+/// Interrupted while it holds `index.lock` (here: waiting for the branch
+/// lock someone else holds), mlops removes its own lock, not theirs.
+#[test]
+fn checkout_an_interrupted_run_leaves_no_lock_of_its_own() {
+    let env = Env::new();
+    let s = sides(&env, &nothing);
+    let theirs = s.mlops.join(".git/refs/heads/main.lock");
+    fs::write(&theirs, "").unwrap();
+    let mut cmd = Command::new(super::MLOPS);
+    cmd.args(words(ENABLE))
+        .current_dir(&s.mlops)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    env.apply(&mut cmd);
+    let child = cmd.spawn().unwrap();
+    let ours = s.mlops.join(".git/index.lock");
+    for _ in 0..100 {
+        if ours.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(ours.exists(), "mlops holds the index lock while it waits");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(!ours.exists(), "its own lock is removed");
+    assert!(theirs.exists(), "someone else's lock is not");
+}
+
 #[test]
 fn checkout_a_held_lock_leaves_a_catch_up_for_later() {
     let env = Env::new();
