@@ -68,6 +68,17 @@ impl Workspace {
     /// before pushing and again before writing. Returns the paths that
     /// differ between HEAD and `commit`.
     pub fn check_can_advance(&self, commit: Oid) -> Result<Vec<String>> {
+        let paths = self.check_clean_for(commit)?;
+        let conflicts = self.checkout_conflicts(&self.commit_tree(commit)?, &paths)?;
+        if !conflicts.is_empty() {
+            return Err(super::clean::dirty(&conflicts));
+        }
+        Ok(paths)
+    }
+
+    /// The clean check of [`Self::check_can_advance`] alone: with the
+    /// locks held, the checkout itself refuses what the dry run would.
+    fn check_clean_for(&self, commit: Oid) -> Result<Vec<String>> {
         let Some(head) = self.head else {
             return Ok(Vec::new());
         };
@@ -85,10 +96,6 @@ impl Workspace {
             })
             .collect();
         self.check_clean_towards(&targets)?;
-        let conflicts = self.checkout_conflicts(&tree, &paths)?;
-        if !conflicts.is_empty() {
-            return Err(super::clean::dirty(&conflicts));
-        }
         Ok(paths)
     }
 
@@ -118,7 +125,7 @@ impl Workspace {
         let Some(head) = self.head else {
             return Ok(());
         };
-        let paths = self.check_can_advance(commit)?;
+        let paths = self.check_clean_for(commit)?;
         let (old, new) = (self.commit_tree(head)?, self.commit_tree(commit)?);
         let (_, who) = super::identity::signatures(&self.repo, &mut |_: &str| {})?;
         let index = self.checkout_paths(&old, &new, &paths)?;

@@ -97,7 +97,7 @@ impl Workspace {
             })
             .and_then(|()| fix_permissions(self.root(), tree, &others, umask));
         if let Err(e) = written {
-            let restored = self.with_index(&real, || self.restore_paths(old, paths));
+            let restored = self.restore_paths(old, paths);
             return Err(match restored {
                 Ok(()) => e,
                 Err(again) => e.hinted(format!(
@@ -110,17 +110,21 @@ impl Workspace {
     }
 
     /// Runs `body` with the repository's index replaced by the index file
-    /// at `path`, then puts the repository's own index back.
+    /// at `path`, then puts the repository's own index object back (as it
+    /// was: nothing wrote it).
     fn with_index(&self, path: &Path, body: impl FnOnce() -> Result<()>) -> Result<()> {
-        let mut index = Index::open(path).map_err(gerr("could not read the index"))?;
+        let mut own = self
+            .repo
+            .index()
+            .map_err(gerr("could not read the index"))?;
+        let mut copy = Index::open(path).map_err(gerr("could not read the index"))?;
         self.repo
-            .set_index(&mut index)
+            .set_index(&mut copy)
             .map_err(gerr("could not use a copy of the index"))?;
         let result = body();
-        let own = self.repo.path().join("index");
-        Index::open(&own)
-            .and_then(|mut i| self.repo.set_index(&mut i))
-            .map_err(gerr("could not read the index"))?;
+        self.repo
+            .set_index(&mut own)
+            .map_err(gerr("could not use the index again"))?;
         result
     }
 
