@@ -21,7 +21,9 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use git2::build::CheckoutBuilder;
-use git2::{CheckoutNotificationType, ErrorCode, FileMode, Index, IndexEntry, IndexTime, Tree};
+use git2::{
+    CheckoutNotificationType, ErrorCode, FileMode, Index, IndexEntry, IndexTime, Oid, Tree,
+};
 
 use super::super::local::gerr;
 use super::super::Workspace;
@@ -37,7 +39,7 @@ impl Workspace {
         paths: &[String],
     ) -> Result<Vec<String>> {
         let mut conflicts = Vec::new();
-        let mut builder = limited(paths);
+        let mut builder = limited(paths.iter().map(String::as_str));
         builder
             .dry_run()
             .update_index(false)
@@ -86,16 +88,16 @@ impl Workspace {
         }
         let umask = umask(temp.path())?;
         let stage = temp.path().join("stage");
-        let (replaced, others): (Vec<String>, Vec<String>) = paths
+        let (replaced, others): (Vec<Entry>, Vec<Entry>) = paths
             .iter()
-            .cloned()
-            .partition(|path| self.replaceable(old, tree, path, git_dir));
+            .map(|path| Entry::new(old, tree, path))
+            .partition(|entry| self.replaceable(entry, git_dir));
         let written = self
             .with_index(&copy, || {
                 self.replace_files(tree, &replaced, &stage, umask)?;
-                self.write_paths(old, tree, &others)
+                self.write_paths(tree, &others)
             })
-            .and_then(|()| fix_permissions(self.root(), tree, &others, umask));
+            .and_then(|()| fix_permissions(self.root(), &others, umask));
         if let Err(e) = written {
             let restored = self.restore_paths(old, paths);
             return Err(match restored {
@@ -128,78 +130,66 @@ impl Workspace {
         result
     }
 
-    /// Whether `path` is a regular file in both trees and on disk, in a
+    /// Whether the entry is a regular file in both trees and on disk, in a
     /// work tree on the same file system as the git directory (where the
     /// staging folder is), so it can be replaced by a rename.
-    fn replaceable(&self, old: &Tree<'_>, tree: &Tree<'_>, path: &str, git_dir: &Path) -> bool {
-        let regular = |t: &Tree<'_>| {
-            t.get_path(Path::new(path)).is_ok_and(|e| {
-                e.filemode() == i32::from(FileMode::Blob)
-                    || e.filemode() == i32::from(FileMode::BlobExecutable)
-            })
-        };
-        let Ok(file) = fs::symlink_metadata(self.root().join(path)) else {
+    fn replaceable(&self, entry: &Entry, git_dir: &Path) -> bool {
+        let Ok(file) = fs::symlink_metadata(self.root().join(&entry.path)) else {
             return false;
         };
         let same_fs = fs::metadata(git_dir).is_ok_and(|g| g.dev() == file.dev());
-        file.is_file() && same_fs && regular(old) && regular(tree)
+        file.is_file() && same_fs && is_regular(entry.old) && is_regular(entry.new)
     }
 
-    /// libgit2 writes the new content of `paths` into `stage`; each file
+    /// libgit2 writes the new content of `entries` into `stage`; each file
     /// then replaces the old one by a rename, and its index entry becomes
     /// the tree's, with the new file's stat data.
     fn replace_files(
         &self,
         tree: &Tree<'_>,
-        paths: &[String],
+        entries: &[Entry],
         stage: &Path,
         umask: u32,
     ) -> Result<()> {
-        if paths.is_empty() {
+        if entries.is_empty() {
             return Ok(());
         }
         fs::create_dir(stage).map_err(|e| error::io(Kind::Git, "create", stage, e))?;
-        let mut builder = limited(paths);
+        let mut builder = limited(entries.iter().map(|e| e.path.as_str()));
         builder.force().update_index(false).target_dir(stage);
         self.repo
             .checkout_tree(tree.as_object(), Some(&mut builder))
             .map_err(gerr("could not write the new files"))?;
-        fix_permissions(stage, tree, paths, umask)?;
+        fix_permissions(stage, entries, umask)?;
         let mut index = self
             .repo
             .index()
             .map_err(gerr("could not read the index"))?;
-        for path in paths {
-            let (from, to) = (stage.join(path), self.root().join(path));
+        for entry in entries {
+            let (from, to) = (stage.join(&entry.path), self.root().join(&entry.path));
             fs::rename(&from, &to).map_err(|e| error::io(Kind::Git, "replace", &to, e))?;
-            let entry = tree
-                .get_path(Path::new(path))
-                .map_err(gerr(format!("could not read {path} from the new commit")))?;
             let meta =
                 fs::symlink_metadata(&to).map_err(|e| error::io(Kind::Git, "read", &to, e))?;
             index
-                .add(&index_entry(path, &entry, &meta))
-                .map_err(gerr(format!("could not stage {path}")))?;
+                .add(&index_entry(entry, &meta))
+                .map_err(gerr(format!("could not stage {}", entry.path)))?;
         }
         index.write().map_err(gerr("could not write the index"))
     }
 
-    fn write_paths(&self, old: &Tree<'_>, tree: &Tree<'_>, paths: &[String]) -> Result<()> {
-        if paths.is_empty() {
+    fn write_paths(&self, tree: &Tree<'_>, entries: &[Entry]) -> Result<()> {
+        if entries.is_empty() {
             return Ok(());
         }
-        for path in paths {
-            let link = |t: &Tree<'_>| {
-                t.get_path(Path::new(path))
-                    .is_ok_and(|e| e.filemode() == i32::from(FileMode::Link))
-            };
-            let file = self.root().join(path);
+        for entry in entries {
+            let link = |mode: Option<i32>| mode == Some(i32::from(FileMode::Link));
+            let file = self.root().join(&entry.path);
             let on_disk = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
-            if link(old) && link(tree) && on_disk {
+            if link(entry.old) && link(entry.new) && on_disk {
                 fs::remove_file(&file).map_err(|e| error::io(Kind::Git, "replace", &file, e))?;
             }
         }
-        let mut builder = limited(paths);
+        let mut builder = limited(entries.iter().map(|e| e.path.as_str()));
         builder.recreate_missing(true);
         self.repo
             .checkout_tree(tree.as_object(), Some(&mut builder))
@@ -210,7 +200,7 @@ impl Workspace {
         if paths.is_empty() {
             return Ok(());
         }
-        let mut builder = limited(paths);
+        let mut builder = limited(paths.iter().map(String::as_str));
         builder
             .force()
             .recreate_missing(true)
@@ -222,29 +212,55 @@ impl Workspace {
     }
 }
 
+/// One path that differs: its mode in the old and new tree (`None` when
+/// absent there) and its new blob, each looked up once (libgit2 rereads a
+/// large tree for every lookup).
+struct Entry {
+    path: String,
+    old: Option<i32>,
+    new: Option<i32>,
+    id: Oid,
+}
+
+impl Entry {
+    fn new(old: &Tree<'_>, tree: &Tree<'_>, path: &str) -> Entry {
+        let found = tree.get_path(Path::new(path)).ok();
+        Entry {
+            path: path.to_string(),
+            old: old.get_path(Path::new(path)).ok().map(|e| e.filemode()),
+            new: found.as_ref().map(|e| e.filemode()),
+            id: found.map_or(Oid::ZERO_SHA1, |e| e.id()),
+        }
+    }
+}
+
+fn is_regular(mode: Option<i32>) -> bool {
+    mode == Some(i32::from(FileMode::Blob)) || mode == Some(i32::from(FileMode::BlobExecutable))
+}
+
 /// The index entry git writes for a file it checked out: the tree's id
 /// and mode, the file's stat data (truncated to 32 bits, as in the index).
-fn index_entry(path: &str, entry: &git2::TreeEntry<'_>, meta: &fs::Metadata) -> IndexEntry {
+fn index_entry(entry: &Entry, meta: &fs::Metadata) -> IndexEntry {
     let time = |secs: i64, nanos: i64| IndexTime::new(secs as i32, nanos as u32);
     IndexEntry {
         ctime: time(meta.ctime(), meta.ctime_nsec()),
         mtime: time(meta.mtime(), meta.mtime_nsec()),
         dev: meta.dev() as u32,
         ino: meta.ino() as u32,
-        mode: entry.filemode() as u32,
+        mode: entry.new.unwrap_or_default() as u32,
         uid: meta.uid(),
         gid: meta.gid(),
         file_size: meta.size() as u32,
-        id: entry.id(),
-        flags: path.len().min(0xfff) as u16,
+        id: entry.id,
+        flags: entry.path.len().min(0xfff) as u16,
         flags_extended: 0,
-        path: path.as_bytes().to_vec(),
+        path: entry.path.as_bytes().to_vec(),
     }
 }
 
 /// A safe checkout of exactly `paths` (no pattern matching), creating
 /// files and folders as git does: 0666 and 0777 less the umask.
-fn limited<'cb>(paths: &[String]) -> CheckoutBuilder<'cb> {
+fn limited<'cb, 'p>(paths: impl IntoIterator<Item = &'p str>) -> CheckoutBuilder<'cb> {
     let mut builder = CheckoutBuilder::new();
     builder
         .safe()
@@ -252,7 +268,7 @@ fn limited<'cb>(paths: &[String]) -> CheckoutBuilder<'cb> {
         .file_perm(0o666)
         .dir_perm(0o777);
     for path in paths {
-        builder.path(path.as_str());
+        builder.path(path);
     }
     builder
 }
@@ -271,19 +287,16 @@ fn umask(dir: &Path) -> Result<u32> {
         .map_err(|e| error::io(Kind::Git, "create a file in", dir, e))
 }
 
-/// Gives each regular file among `paths` the permissions git gives a file
-/// it writes: 0666 (0777 when executable) less the umask.
-fn fix_permissions(root: &Path, tree: &Tree<'_>, paths: &[String], umask: u32) -> Result<()> {
-    for path in paths {
-        let Ok(entry) = tree.get_path(Path::new(path)) else {
-            continue;
-        };
-        let wanted = match entry.filemode() {
-            m if m == i32::from(FileMode::BlobExecutable) => 0o777 & !umask,
-            m if m == i32::from(FileMode::Blob) => 0o666 & !umask,
+/// Gives each regular file among `entries` (under `root`) the permissions
+/// git gives a file it writes: 0666 (0777 when executable) less the umask.
+fn fix_permissions(root: &Path, entries: &[Entry], umask: u32) -> Result<()> {
+    for entry in entries {
+        let wanted = match entry.new {
+            Some(m) if m == i32::from(FileMode::BlobExecutable) => 0o777 & !umask,
+            Some(m) if m == i32::from(FileMode::Blob) => 0o666 & !umask,
             _ => continue,
         };
-        let file = root.join(path);
+        let file = root.join(&entry.path);
         let meta =
             fs::symlink_metadata(&file).map_err(|e| error::io(Kind::Git, "read", &file, e))?;
         if meta.is_file() && meta.permissions().mode() & 0o7777 != wanted {
