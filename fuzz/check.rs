@@ -3,17 +3,21 @@
 //! (tests/fuzz_regressions.rs), so a saved input is checked exactly as the
 //! fuzzer checked it.
 //!
-//! Input: first byte odd = `enable` (true), even = `disable` (false); the
-//! rest is the file. No panic anywhere; and when the engine returns an edit:
+//! Input: a first byte below 0x80 switches `autoscaling` (odd = `enable`,
+//! true; even = `disable`, false) and the rest is the file; from 0x80 up,
+//! the rest is one `KEY=STRING` or `KEY:=SCALAR` line for `set`, then the
+//! file. No panic anywhere; and when the engine returns an edit:
 //! - the input parsed (serde_yaml, the same YAML reader Helm-like tools use),
-//! - the output parses, its first document is a mapping whose
-//!   `autoscaling` is the boolean asked for, every other top-level key has
-//!   the same value as before, no key was added besides `autoscaling`,
+//! - the output parses, its first document is a mapping whose key reads
+//!   as asked (the boolean; the string; the typed scalar as serde_yaml
+//!   reads it alone), every other top-level key has the same value as
+//!   before, no other key was added,
 //! - later documents are unchanged,
-//! - the engine reads its own output as the value asked for, and a second
-//!   edit with the same value is "unchanged" (idempotent).
+//! - the engine reads its own output as the value asked for (a string as
+//!   exactly that string), and a second edit with the same value is
+//!   "unchanged" (idempotent).
 
-use mlops::edit::{self, Outcome};
+use mlops::edit::{self, Assign, ChartValue, NewValue, Outcome};
 use serde_yaml::Value;
 
 /// All documents of `bytes`, or why they do not parse. A leading UTF-8
@@ -42,64 +46,33 @@ fn top(docs: &[Value]) -> Option<serde_yaml::Mapping> {
 }
 
 pub fn check(data: &[u8]) {
-    let Some((&first, input)) = data.split_first() else {
+    let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let value = first & 1 == 1;
+    if first < 0x80 {
+        check_autoscaling(first & 1 == 1, rest);
+        return;
+    }
+    let (arg, input) = match rest.iter().position(|b| *b == b'\n') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let Some(assign) = std::str::from_utf8(arg).ok().and_then(edit::parse_assign) else {
+        return;
+    };
+    check_set(assign, input);
+}
+
+fn show(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn check_autoscaling(value: bool, input: &[u8]) {
     let _ = edit::read_autoscaling(input);
     let Ok(Outcome::Changed { bytes, line }) = edit::set_autoscaling(input, value) else {
         return;
     };
-    let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let old_docs = documents(input)
-        .unwrap_or_else(|e| panic!("edited a file that does not parse ({e}):\n{}", show(input)));
-    let new_docs = documents(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "output does not parse ({e}):\n--- in\n{}\n--- out\n{}",
-            show(input),
-            show(&bytes)
-        )
-    });
-    let old = top(&old_docs).unwrap_or_else(|| panic!("edited a non-mapping:\n{}", show(input)));
-    let new =
-        top(&new_docs).unwrap_or_else(|| panic!("output is not a mapping:\n{}", show(&bytes)));
-    let key = Value::String("autoscaling".into());
-    assert_eq!(
-        new.get(&key),
-        Some(&Value::Bool(value)),
-        "autoscaling is not {value}:\n--- in\n{}\n--- out\n{}",
-        show(input),
-        show(&bytes)
-    );
-    for (k, v) in &old {
-        if k != &key {
-            assert_eq!(
-                new.get(k),
-                Some(v),
-                "key {k:?} changed:\n--- in\n{}\n--- out\n{}",
-                show(input),
-                show(&bytes)
-            );
-        }
-    }
-    for k in new.keys() {
-        assert!(
-            k == &key || old.contains_key(k),
-            "key {k:?} appeared:\n{}",
-            show(&bytes)
-        );
-    }
-    assert_eq!(
-        old_docs.get(1..),
-        new_docs.get(1..),
-        "later documents changed:\n--- in\n{}\n--- out\n{}",
-        show(input),
-        show(&bytes)
-    );
-    assert!(
-        line >= 1 && line <= bytes.split(|b| *b == b'\n').count(),
-        "line {line} out of range"
-    );
+    same_but(input, &bytes, "autoscaling", &Value::Bool(value), line);
     let reading = edit::read_autoscaling(&bytes)
         .unwrap_or_else(|r| panic!("cannot read own output ({}):\n{}", r.reason, show(&bytes)));
     assert_eq!(
@@ -113,5 +86,90 @@ pub fn check(data: &[u8]) {
         Ok(Outcome::Unchanged),
         "second edit not unchanged:\n{}",
         show(&bytes)
+    );
+}
+
+fn check_set(assign: Assign, input: &[u8]) {
+    let _ = edit::read(input);
+    let Ok(Outcome::Changed { bytes, line }) = edit::set(input, std::slice::from_ref(&assign))
+    else {
+        return;
+    };
+    let (want, chart) = match &assign.value {
+        NewValue::Str(s) => (Value::String(s.clone()), Some(ChartValue::Str(s.clone()))),
+        NewValue::Typed(t) => (
+            serde_yaml::from_str(t).unwrap_or_else(|e| panic!("wrote {t:?}, not YAML: {e}")),
+            None,
+        ),
+    };
+    same_but(input, &bytes, &assign.key, &want, line);
+    let values = edit::read(&bytes)
+        .unwrap_or_else(|r| panic!("cannot read own output ({}):\n{}", r.reason, show(&bytes)));
+    if let Some(chart) = chart {
+        assert_eq!(
+            values.get(&assign.key).map(|r| &r.value),
+            Some(&chart),
+            "the chart reads another value:\n{}",
+            show(&bytes)
+        );
+    }
+    assert_eq!(
+        edit::set(&bytes, &[assign]),
+        Ok(Outcome::Unchanged),
+        "second edit not unchanged:\n{}",
+        show(&bytes)
+    );
+}
+
+/// `output` holds `input`'s data with only `key` set to `value`.
+fn same_but(input: &[u8], output: &[u8], key: &str, value: &Value, line: usize) {
+    let bytes = output;
+    let old_docs = documents(input)
+        .unwrap_or_else(|e| panic!("edited a file that does not parse ({e}):\n{}", show(input)));
+    let new_docs = documents(bytes).unwrap_or_else(|e| {
+        panic!(
+            "output does not parse ({e}):\n--- in\n{}\n--- out\n{}",
+            show(input),
+            show(bytes)
+        )
+    });
+    let old = top(&old_docs).unwrap_or_else(|| panic!("edited a non-mapping:\n{}", show(input)));
+    let new = top(&new_docs).unwrap_or_else(|| panic!("output is not a mapping:\n{}", show(bytes)));
+    let key = Value::String(key.into());
+    assert_eq!(
+        new.get(&key),
+        Some(value),
+        "{key:?} is not {value:?}:\n--- in\n{}\n--- out\n{}",
+        show(input),
+        show(bytes)
+    );
+    for (k, v) in &old {
+        if k != &key {
+            assert_eq!(
+                new.get(k),
+                Some(v),
+                "key {k:?} changed:\n--- in\n{}\n--- out\n{}",
+                show(input),
+                show(bytes)
+            );
+        }
+    }
+    for k in new.keys() {
+        assert!(
+            k == &key || old.contains_key(k),
+            "key {k:?} appeared:\n{}",
+            show(bytes)
+        );
+    }
+    assert_eq!(
+        old_docs.get(1..),
+        new_docs.get(1..),
+        "later documents changed:\n--- in\n{}\n--- out\n{}",
+        show(input),
+        show(bytes)
+    );
+    assert!(
+        line >= 1 && line <= bytes.split(|b| *b == b'\n').count(),
+        "line {line} out of range"
     );
 }

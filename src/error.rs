@@ -66,9 +66,15 @@ impl Error {
         self
     }
 
-    /// Attaches the lower-level cause, printed as "Caused by:".
+    /// Attaches the lower-level cause, printed as "Caused by:". A libgit2
+    /// error keeps only its message: its class and code
+    /// (`class=Config (7); code=NotFound (-3)`) mean nothing to a user.
     pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        self.cause = Some(cause.into());
+        let cause = cause.into();
+        self.cause = Some(match cause.downcast_ref::<git2::Error>() {
+            Some(e) => anyhow::anyhow!(e.message().to_string()),
+            None => cause,
+        });
         self
     }
 

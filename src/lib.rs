@@ -3,12 +3,18 @@
 //! The binary (`src/main.rs`) only parses arguments and maps errors to exit
 //! codes; everything else lives in this library so that tests, benchmarks
 //! and the fuzz target can reach the parts they need.
+//!
+//! Layers, each importing only those below it:
+//! `commands` and `complete` (the clap glue) on `gitops` (the domain) on
+//! `git` and `edit`; `ui` and `error` are used throughout; `cli` holds the
+//! clap types.
 
 pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod edit;
-pub mod error;
+pub(crate) mod error;
 pub mod git;
-pub mod layout;
-pub mod ui;
+pub(crate) mod gitops;
+pub(crate) mod interrupt;
+pub(crate) mod ui;

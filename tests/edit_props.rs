@@ -1,9 +1,13 @@
 //! Property test: generated values files (comments, also after values,
 //! quoting styles, blank lines, LF/CRLF, BOM, final newline or not, `---`
 //! or not, `autoscaling` absent or in many spellings). Every edit changes
-//! one line or inserts one, keeps all other data, and reads back as asked.
+//! one line or inserts one, keeps all other data, and reads back as asked:
+//! `set_autoscaling`, and `set` of arbitrary strings and typed values on
+//! the same files and on a few fixed ones.
 
-use mlops::edit::{read_autoscaling, set_autoscaling, Outcome};
+use mlops::edit::{
+    read, read_autoscaling, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome,
+};
 use proptest::prelude::*;
 use serde_yaml::Value;
 
@@ -249,5 +253,105 @@ proptest! {
             }
         }
         let _ = read_autoscaling(text.as_bytes());
+    }
+}
+
+/// serde_yaml's (YAML 1.2) reading of top-level `key` in `bytes`.
+fn yaml12_value(bytes: &[u8], key: &str) -> Option<Value> {
+    match data(bytes) {
+        Value::Mapping(m) => m.get(key).cloned(),
+        _ => None,
+    }
+}
+
+/// Files the string goes into: a new key, a plain value, a quoted one of
+/// each style with a comment, a one-line flow mapping, an empty document.
+const HOMES: &[&str] = &[
+    "name: jukebox\nversion: v1\n",
+    "---\nk: old # keep\n",
+    "k: 'old'\r\nb: 1\r\n",
+    "k: \"old\" # keep\n",
+    "{name: jukebox, k: v1}\n",
+    "---\n",
+];
+
+fn string_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ -~]{0,12}",
+        "[0-9._:+eExob-]{1,8}",
+        "(yes|no|on|off|y|n|true|null|~|-|:|#|'|\"|&|\\*|!|%|@|`|\\?|<<|=| |\t|\n|\u{85}|\u{2028}|\u{feff}|\u{7f}|\u{9f}|é|🚀|a|0){1,6}",
+    ]
+}
+
+proptest! {
+    /// Any string either reads back as exactly that string, by YAML 1.2
+    /// and by the chart's reading, or is refused: never a wrong value.
+    #[test]
+    fn strings_round_trip_or_are_refused(s in string_value(), home in 0..HOMES.len()) {
+        let input = HOMES[home].as_bytes();
+        let assign = Assign { key: "k".into(), value: NewValue::Str(s.clone()) };
+        let Ok(outcome) = set(input, std::slice::from_ref(&assign)) else { return Ok(()) };
+        let bytes = match outcome {
+            Outcome::Changed { bytes, .. } => bytes,
+            Outcome::Unchanged => input.to_vec(),
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        prop_assert_eq!(yaml12_value(&bytes, "k"), Some(Value::String(s.clone())), "{:?}", text);
+        let chart = read(&bytes).unwrap().get("k").map(|r| r.value.clone());
+        prop_assert_eq!(chart, Some(ChartValue::Str(s.clone())), "{:?}", text);
+        prop_assert!(one_line_diff(input, &bytes), "{:?}", text);
+        prop_assert!(!HOMES[home].contains("# keep") || text.contains("# keep"), "{:?}", text);
+        prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
+    }
+}
+
+/// A `KEY=STRING` or a `KEY:=SCALAR` value.
+fn new_value() -> impl Strategy<Value = NewValue> {
+    let typed = [
+        "true", "3", "null", "\"x\"", "'it''s'", "1.5", "~", "yes", "-7", "'0123'",
+    ];
+    prop_oneof![
+        string_value().prop_map(NewValue::Str),
+        prop::sample::select(typed.to_vec()).prop_map(|t| NewValue::Typed(t.into())),
+    ]
+}
+
+proptest! {
+    /// `set` on the generated files: exact, or refused only where the
+    /// key's current value is a mapping or a list.
+    #[test]
+    fn set_on_generated_files(c in config(), key in 0..NAMES.len() + 1, value in new_value()) {
+        let text = render(&c);
+        let input = text.as_bytes();
+        let key = NAMES.get(key).copied().unwrap_or("autoscaling");
+        let assign = Assign { key: key.into(), value: value.clone() };
+        let old = yaml12_value(input, key);
+        let bytes = match set(input, std::slice::from_ref(&assign)) {
+            Err(r) => {
+                let collection = old.as_ref().is_some_and(|v| v.is_mapping() || v.is_sequence());
+                prop_assert!(collection, "refused {text:?}: {r:?}");
+                return Ok(());
+            }
+            Ok(Outcome::Unchanged) => input.to_vec(),
+            Ok(Outcome::Changed { bytes, .. }) => bytes,
+        };
+        let new_text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut want = match data(input) {
+            Value::Mapping(m) => m,
+            _ => serde_yaml::Mapping::new(),
+        };
+        let yaml12 = match &value {
+            NewValue::Str(s) => Value::String(s.clone()),
+            NewValue::Typed(t) => serde_yaml::from_str(t).unwrap(),
+        };
+        want.insert(Value::from(key), yaml12);
+        prop_assert_eq!(data(&bytes), Value::Mapping(want), "{:?}", new_text);
+        prop_assert!(one_line_diff(input, &bytes), "{:?} -> {:?}", text, new_text);
+        if let NewValue::Str(s) = value {
+            let chart = read(&bytes).unwrap().get(key).map(|r| r.value.clone());
+            prop_assert_eq!(chart, Some(ChartValue::Str(s)), "{:?}", new_text);
+        }
+        prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
     }
 }

@@ -1,6 +1,8 @@
 //! Inputs the fuzzer (fuzz/run.sh) found, checked on every `cargo test`
 //! with the very checks the fuzz target makes (fuzz/check.rs): each file in
-//! fuzz/regressions/ is one input, first byte odd = enable, even = disable.
+//! fuzz/regressions/ is one input: a first byte below 0x80 switches
+//! autoscaling (odd = enable, even = disable), from 0x80 up the first line
+//! is a `set` argument (see fuzz/check.rs).
 
 #[path = "../fuzz/check.rs"]
 mod check;

@@ -5,9 +5,10 @@
 //! For each case and each value the engine either refuses, or its output
 //! parses to exactly the suite's expected data plus `autoscaling`, and
 //! differs from the input on one line or by one inserted line. Zero wrong
-//! edits are allowed.
+//! edits are allowed. The same holds for `set` of strings and typed values,
+//! on a new key and on the case's first existing top-level key.
 
-use mlops::edit::{set_autoscaling, Outcome};
+use mlops::edit::{read, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -71,16 +72,21 @@ struct Counts {
     refusals: usize,
 }
 
-#[test]
-fn yaml_test_suite_edits_are_exact_or_refused() {
-    let Some(dir) = suite_dir() else { return };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("in.yaml").is_file())
         .collect();
     cases.sort();
     assert_eq!(cases.len(), 104, "expected 104 cases in {}", dir.display());
+    cases
+}
+
+#[test]
+fn yaml_test_suite_edits_are_exact_or_refused() {
+    let Some(dir) = suite_dir() else { return };
+    let cases = cases(&dir);
 
     let mut wrong = Vec::new();
     let mut disagree = Vec::new();
@@ -141,5 +147,112 @@ fn yaml_test_suite_edits_are_exact_or_refused() {
     eprintln!(
         "of those, edited (checked against serde_yaml's reading): {edited_despite_disagreement:?}"
     );
+    assert!(wrong.is_empty(), "wrong edits: {wrong:#?}");
+}
+
+/// serde_yaml's reading of a BOM-less input as a mapping, untagged.
+fn mapping(bytes: &[u8]) -> Option<serde_yaml::Mapping> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match untag(serde_yaml::from_slice(bytes).ok()?) {
+        serde_yaml::Value::Mapping(m) => Some(m),
+        serde_yaml::Value::Null => Some(serde_yaml::Mapping::new()),
+        _ => None,
+    }
+}
+
+/// The first top-level key of the input whose value is a scalar (by
+/// serde_yaml's reading), as a candidate for replacing in place.
+fn first_scalar_key(input: &[u8]) -> Option<String> {
+    mapping(input)?.into_iter().find_map(|(k, v)| match (k, v) {
+        (serde_yaml::Value::String(k), v) if !v.is_mapping() && !v.is_sequence() => Some(k),
+        _ => None,
+    })
+}
+
+/// Checks one `set` edit independently of the engine: None when right.
+fn wrong_edit(input: &[u8], output: &[u8], key: &str, value: &NewValue) -> Option<&'static str> {
+    let Some(mut want) = mapping(input) else {
+        return Some("edited an input serde_yaml does not read as a mapping");
+    };
+    let (yaml12, chart) = match value {
+        NewValue::Str(s) => (
+            serde_yaml::Value::from(s.as_str()),
+            Some(ChartValue::Str(s.clone())),
+        ),
+        NewValue::Typed(t) => (serde_yaml::from_str(t).unwrap(), None),
+    };
+    want.insert(serde_yaml::Value::from(key), yaml12);
+    if mapping(output) != Some(want) {
+        return Some("data differs");
+    }
+    if !one_line_diff(input, output) {
+        return Some("more than one line changed");
+    }
+    let read_back = read(output)
+        .ok()
+        .and_then(|v| v.get(key).map(|r| r.value.clone()));
+    if chart.is_some_and(|c| read_back != Some(c)) {
+        return Some("the chart does not read the string");
+    }
+    None
+}
+
+#[test]
+fn yaml_test_suite_set_is_exact_or_refused() {
+    let Some(dir) = suite_dir() else { return };
+    let values = [
+        NewValue::Str("4562a17c17".into()),
+        NewValue::Str("yes: #1 it's".into()),
+        NewValue::Typed("3".into()),
+        NewValue::Typed("'x'".into()),
+    ];
+    let mut counts: Vec<(String, Counts)> = Vec::new();
+    let mut wrong = Vec::new();
+    for case in cases(&dir) {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let input = std::fs::read(case.join("in.yaml")).unwrap();
+        let existing = first_scalar_key(&input);
+        let keys = [Some("mlops_new_key".to_string()), existing];
+        for (where_, key) in ["new key", "existing key"].iter().zip(keys) {
+            let Some(key) = key else { continue };
+            for value in &values {
+                let label = format!("{where_}, {value:?}");
+                let i = match counts.iter().position(|(l, _)| *l == label) {
+                    Some(i) => i,
+                    None => {
+                        counts.push((label, Counts::default()));
+                        counts.len() - 1
+                    }
+                };
+                let assign = Assign {
+                    key: key.clone(),
+                    value: value.clone(),
+                };
+                match set(&input, &[assign]) {
+                    Err(_) => counts[i].1.refusals += 1,
+                    Ok(Outcome::Unchanged) => {
+                        counts[i].1.unchanged += 1;
+                        let now = read(&input)
+                            .ok()
+                            .and_then(|v| v.get(&key).map(|r| r.value.clone()));
+                        if let NewValue::Str(s) = value {
+                            if now != Some(ChartValue::Str(s.clone())) {
+                                wrong.push(format!("{name} {key} {value:?}: unchanged"));
+                            }
+                        }
+                    }
+                    Ok(Outcome::Changed { bytes, .. }) => {
+                        counts[i].1.edits += 1;
+                        if let Some(why) = wrong_edit(&input, &bytes, &key, value) {
+                            wrong.push(format!("{name} {key} {value:?}: {why}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (label, c) in &counts {
+        eprintln!("yaml-test-suite, set ({label}): {c:?}");
+    }
     assert!(wrong.is_empty(), "wrong edits: {wrong:#?}");
 }

@@ -1,7 +1,8 @@
-//! The YAML edit engine on arbitrary bytes: the first byte picks the value
-//! (odd: `true`, even: `false`), the rest is the file. The checks live in
-//! `mlops::edit::oracle`-style code below, shared with the regression test
-//! (tests/fuzz_regressions.rs includes `fuzz/check.rs`).
+//! The YAML edit engine on arbitrary bytes: a first byte below 0x80 picks
+//! an autoscaling value (odd: `true`, even: `false`) and the rest is the
+//! file; from 0x80 up, the rest is a `KEY=STRING` / `KEY:=SCALAR` line for
+//! `set`, then the file. The checks live in `fuzz/check.rs`, shared with
+//! the regression test (tests/fuzz_regressions.rs includes it).
 
 #![no_main]
 

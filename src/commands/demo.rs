@@ -9,11 +9,12 @@ use std::path::Path;
 
 use git2::{IndexAddOption, Repository, Signature};
 
-use super::autoscale::change::{self, Switch};
-use super::autoscale::status;
+use super::autoscale::{status, Render};
+use super::change::{self, Edit};
 use super::Context;
-use crate::cli::{DemoArgs, EditArgs, StatusArgs};
+use crate::cli::{DemoArgs, LogArgs, StatusArgs, TargetArgs};
 use crate::error::{self, Result};
+use crate::gitops::chart::Autoscaler;
 
 /// The demo repository's files: fixtures/mlops-gitops, with the workshop's
 /// test config for jukebox (the step where the workshop adds autoscaling).
@@ -74,20 +75,43 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Result<()> {
         remote.display()
     ));
 
-    let mut global = ctx.global.clone();
-    global.repo = Some(work.clone());
-    global.clone = None;
-    let demo = Context::new(global);
-    ctx.ui.info("$ mlops autoscale enable --env test jukebox");
-    let edit = EditArgs {
-        envs: vec!["test".into()],
-        models: vec!["jukebox".into()],
-    };
-    change::run(&demo, &edit, Switch::On)?;
+    let mut demo = ctx.with_repo(work.clone());
+    // A throwaway repository: without a terminal to ask on, the demo
+    // answers yes itself (a real checkout needs --yes for that).
+    demo.change.yes = !ctx.ui.interactive();
+    let env = ["test".to_string()];
+    let jukebox = ["jukebox".to_string()];
+    let steps: [(&str, &dyn Edit); 3] = [
+        (
+            "mlops autoscale enable --env test jukebox",
+            &Render(Autoscaler::Hpa),
+        ),
+        (
+            "mlops autoscale enable --autoscaler keda --env test jukebox",
+            &Render(Autoscaler::Keda),
+        ),
+        (
+            "mlops set --env test jukebox version=7f3e9a1b2c",
+            &super::set::demo_step(),
+        ),
+    ];
+    for (line, edit) in steps {
+        ctx.ui.info(format!("\n$ {line}"));
+        change::run(&demo, &env, &jukebox, edit)?;
+    }
 
     if !ctx.ui.json() {
         ctx.ui.info("\n$ mlops autoscale status");
-        status::run(&demo, &StatusArgs { envs: Vec::new() })?;
+        status::run(&demo, &StatusArgs::default())?;
+        ctx.ui.info("\n$ mlops log --env test jukebox");
+        let log = LogArgs {
+            targets: TargetArgs {
+                envs: env.to_vec(),
+                models: jukebox.to_vec(),
+            },
+            ..LogArgs::default()
+        };
+        super::log::run(&demo, &log)?;
         let origin = Repository::open_bare(&remote)
             .map_err(|e| error::git("could not open the demo remote").caused_by(e))?;
         let tip = origin.head().and_then(|h| h.peel_to_commit());

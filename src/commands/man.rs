@@ -46,11 +46,6 @@ pub fn run(ctx: &Context, args: &ManArgs) -> Result<()> {
     Ok(())
 }
 
-/// The top page for `mlops`, as committed under man/.
-pub fn page() -> Result<String> {
-    Ok(pages()?.swap_remove(0).1)
-}
-
 /// Every page, `mlops.1` first, then one per visible subcommand named
 /// `mlops-<sub>-<sub>.1` the way git names its pages, as (file name, roff).
 pub fn pages() -> Result<Vec<(String, String)>> {

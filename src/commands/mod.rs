@@ -1,51 +1,62 @@
-//! The one dispatch: builds the context every command needs and runs the
-//! chosen command. Each command lives in its own file.
+//! The one dispatch: builds the context every command needs (merged
+//! options, the output object) and runs the chosen command. Each command
+//! lives in its own file.
 
-pub mod autoscale;
-pub mod completions;
-pub mod demo;
-pub mod man;
-
-use std::path::PathBuf;
+pub(crate) mod autoscale;
+pub(crate) mod change;
+mod completions;
+mod demo;
+mod log;
+mod man;
+mod options;
+mod set;
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{ChangeArgs, Cli, Command, RepoArgs};
 use crate::error::{Kind, Result};
 use crate::ui::Ui;
 
-/// What every command gets: the global options and the output object.
-pub struct Context {
-    pub global: GlobalArgs,
+/// What every command gets: the output object and the options that apply
+/// to it (given before or after the subcommand, merged).
+pub(crate) struct Context {
     pub ui: Ui,
+    pub repo: RepoArgs,
+    pub change: ChangeArgs,
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs) -> Self {
-        let ui = Ui::new(&global);
-        Context { global, ui }
-    }
-
     /// The folder to look for the checkout from: `-C`/`MLOPS_REPO`, else
     /// the current directory.
     pub fn start_dir(&self) -> PathBuf {
-        self.global
-            .repo
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("."))
+        self.repo.repo.clone().unwrap_or_else(|| PathBuf::from("."))
     }
 
-    /// The git options of the contract, from the global flags.
+    /// The git options of the contract.
     pub fn git_options(&self) -> crate::git::Options {
         crate::git::Options {
-            remote: self.global.remote.clone(),
-            branch: self.global.branch.clone(),
-            base: self.global.base.clone(),
-            retries: self.global.retries,
-            quiet: self.global.quiet,
-            verbose: self.global.verbose,
+            remote: self.repo.remote.clone(),
+            branch: self.repo.branch.clone(),
+            base: self.change.base.clone(),
+            retries: self.change.retries.unwrap_or(options::RETRIES),
+            quiet: self.ui.verbosity == crate::ui::Verbosity::Quiet,
+            verbose: self.ui.verbosity == crate::ui::Verbosity::Verbose,
+            history: false,
+        }
+    }
+
+    /// The same context pointed at another checkout (the demo's).
+    pub fn with_repo(&self, dir: PathBuf) -> Context {
+        Context {
+            ui: self.ui.clone(),
+            repo: RepoArgs {
+                repo: Some(dir),
+                ..RepoArgs::default()
+            },
+            change: self.change.clone(),
         }
     }
 }
@@ -91,33 +102,37 @@ fn wants_json(args: &[std::ffi::OsString]) -> bool {
 /// Runs the command line and returns the process exit status. Errors are
 /// printed here, in one place.
 pub fn run(cli: Cli) -> u8 {
-    let ctx = Context::new(cli.global);
-    match dispatch(&ctx, cli.command) {
+    let ui = Ui::new(&cli.output);
+    match dispatch(ui.clone(), cli) {
         Ok(code) => code,
         Err(err) => {
-            ctx.ui.error(&err);
+            ui.error(&err);
             err.kind.exit_code()
         }
     }
 }
 
-fn dispatch(ctx: &Context, command: Command) -> Result<u8> {
-    if matches!(command, Command::Autoscale(_) | Command::Demo(_)) {
+fn dispatch(ui: Ui, cli: Cli) -> Result<u8> {
+    let (repo, change) = options::merge(cli.repo, cli.change, &cli.command)?;
+    let ctx = Context { ui, repo, change };
+    if !matches!(cli.command, Command::Completions(_) | Command::Man(_)) {
         // Before the first libgit2 call: it would parse the whole CA
         // bundle on every run (~50 ms). Commands without git skip even that.
         crate::git::tls::defer_ca_bundle();
     }
-    match command {
-        Command::Autoscale(cmd) => autoscale::run(ctx, cmd),
-        Command::Completions(args) => completions::run(ctx, &args).map(|()| 0),
-        Command::Man(args) => man::run(ctx, &args).map(|()| 0),
-        Command::Demo(args) => demo::run(ctx, &args).map(|()| 0),
+    match cli.command {
+        Command::Autoscale(cmd) => autoscale::run(&ctx, cmd),
+        Command::Set(args) => set::run(&ctx, &args),
+        Command::Log(args) => log::run(&ctx, &args),
+        Command::Completions(args) => completions::run(&ctx, &args).map(|()| 0),
+        Command::Man(args) => man::run(&ctx, &args).map(|()| 0),
+        Command::Demo(args) => demo::run(&ctx, &args).map(|()| 0),
     }
 }
 
 /// Exit status 0, or the status of `kind` when some part failed after the
 /// command went on to report everything else (e.g. `status` with one
 /// unreadable file).
-pub fn exit_code(failed: Option<Kind>) -> u8 {
+pub(crate) fn exit_code(failed: Option<Kind>) -> u8 {
     failed.map_or(0, Kind::exit_code)
 }

@@ -1,45 +1,55 @@
 //! Tab completion that knows the repository: subcommands and options from
-//! the clap types, environment and model names from the checkout the
-//! command would act on.
+//! the clap types; environments, models (`--env ENV MODEL` or `ENV/MODEL`)
+//! and `set` keys from the checkout the command would act on.
 //!
 //! Why clap_complete's dynamic completion (`CompleteEnv`) and not static
 //! scripts: the names live in the repository, not in the binary, so the
 //! shell has to call back into `mlops` on every Tab anyway. `CompleteEnv`
 //! gives that callback for bash, zsh, fish, elvish and PowerShell from one
-//! implementation, keeps subcommands and options in step with `cli.rs`, and
+//! implementation, keeps subcommands and options in step with `cli`, and
 //! passes candidates through in our order (bash gets `-o nosort`, fish
 //! `--keep-order`), which the "actionable models first" ordering needs.
 //! Its one gap: a value completer sees only the word being completed, not
-//! the rest of the line. [`Line`] fills it by re-parsing the words with
-//! clap in lenient mode, so `-C`, `MLOPS_REPO`, `--env` and
-//! `enable`/`disable` are understood exactly as the real parse would.
+//! the rest of the line; [`line::Line`] fills it by re-parsing the words.
 //!
-//! Completion runs on every Tab and prints into the user's prompt, so it
-//! must be fast and silent: listing reads folder names only, the state
-//! that orders models is read under a time budget ([`state`]), and every
+//! This module is clap glue and a time budget: listing, names and states
+//! come from the domain (`gitops`), as for `status` and picking. Every
 //! error or panic yields no candidates and no output at all.
 
-pub mod state;
+mod line;
 
-use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
-use crate::cli::{AutoscaleCommand, Cli, Command};
-use crate::commands::autoscale::change::Switch;
-use crate::layout::{check_name, DEPLOYMENTS};
-use state::{Class, State};
+use crate::cli::Cli;
+use crate::gitops::chart::Autoscaler;
+use crate::gitops::layout::Target;
+use crate::gitops::models;
+use crate::gitops::snapshot::{Snapshot, WorkTree};
+use crate::gitops::states::{self, Class, State};
+use line::Line;
 
 /// The environment variable the shell scripts set to ask for candidates.
 pub const VAR: &str = "COMPLETE";
 
-/// When this completion request began, so the state budget counts the
-/// time already spent starting up, parsing and listing.
+/// How long after the completion request began reading states must stop,
+/// out of the ~20 ms a Tab may cost: process start comes before the clock
+/// starts (~1 ms), and ranking and printing the candidates after it.
+const BUDGET: Duration = Duration::from_millis(14);
+
+/// What ranking, clap's engine and printing cost per candidate after the
+/// states are read, measured at about 0.7 µs (7 ms for 10,000 models);
+/// that time is kept out of the reading budget.
+fn per_candidate(count: usize) -> Duration {
+    Duration::from_nanos(700 * count as u64)
+}
+
+/// When this completion request began.
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// Answers a completion request and exits, when this process is one
@@ -92,73 +102,152 @@ pub fn envs(current: &OsStr) -> Vec<CompletionCandidate> {
         return Vec::new();
     };
     let line = Line::from_process();
-    let Some(root) = line.root() else {
+    let Some(snap) = line.snapshot() else {
         return Vec::new();
     };
-    folders_starting(&root.join(DEPLOYMENTS), prefix)
+    env_names(&snap, prefix)
         .into_iter()
         .filter(|env| !line.envs.contains(env))
         .map(|env| CompletionCandidate::new(env).tag(Some("ENV".into())))
         .collect()
 }
 
-/// Candidates for `MODEL`: the model folders of the named environments
-/// (of every environment when none is named yet), the ones the command
-/// would change first, then those of unknown state, then the rest.
+/// Candidates for `MODEL`: with `--env`, the model folders of those
+/// environments; without, `ENV/` first and then `ENV/MODEL`. Models come
+/// in the order of what the command would do to them: the ones it would
+/// change first, then those of unknown state, then the rest.
 pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(prefix) = current.to_str() else {
+    let Some(word) = current.to_str() else {
         return Vec::new();
     };
     let line = Line::from_process();
-    let Some(root) = line.root() else {
+    let Some(snap) = line.snapshot() else {
         return Vec::new();
     };
-    let base = root.join(DEPLOYMENTS);
-    let envs = if line.envs.is_empty() {
-        folders(&base)
-    } else {
-        line.envs.clone()
-    };
-    let names = candidates(&base, &envs, !line.envs.is_empty(), prefix, &line.models);
-    let started = STARTED.get().copied().unwrap_or_else(Instant::now);
-    let deadline = (started + state::BUDGET).checked_sub(state::per_candidate(names.len()));
-    let states = state::read(&base, &envs, &names, deadline.unwrap_or(started));
-    rank(names, &states, line.switch)
+    model_candidates(&snap, &line, word)
 }
 
-/// Model folder names starting with `prefix` and not yet on the line: in
-/// every env of `envs` when `all`, else in any of them. Sorted, no repeats.
-fn candidates(
-    base: &Path,
-    envs: &[String],
-    all: bool,
-    prefix: &str,
-    typed: &[String],
-) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for (i, env) in envs.iter().enumerate() {
-        let here = folders_starting(&base.join(env), prefix);
-        if all && i > 0 {
-            names.retain(|n| here.binary_search(n).is_ok());
-        } else {
-            names.extend(here);
+/// Candidates for `set`'s words: the keys of the models on the line
+/// (`ver` -> `version=`), then models as for [`models`].
+pub fn set_words(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(word) = current.to_str() else {
+        return Vec::new();
+    };
+    if word.contains('=') {
+        return Vec::new();
+    }
+    let line = Line::from_process();
+    let Some(snap) = line.snapshot() else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for target in line.targets() {
+        let Ok(Some(bytes)) = snap.read(&target.path()) else {
+            continue;
+        };
+        let Ok(values) = crate::edit::read(&bytes) else {
+            continue;
+        };
+        for (key, _) in values.keys() {
+            if key.starts_with(word) && !keys.iter().any(|k| k == key) {
+                keys.push(key.to_string());
+            }
         }
     }
-    names.sort_unstable();
-    names.dedup();
-    names.retain(|n| !typed.contains(n));
+    let mut out: Vec<CompletionCandidate> = keys
+        .into_iter()
+        .map(|k| CompletionCandidate::new(format!("{k}=")).tag(Some("KEY".into())))
+        .collect();
+    out.extend(model_candidates(&snap, &line, word));
+    out
+}
+
+fn env_names(snap: &WorkTree, prefix: &str) -> Vec<String> {
+    let Ok(all) = snap.folders(crate::gitops::layout::DEPLOYMENTS) else {
+        return Vec::new();
+    };
+    all.into_iter()
+        .filter(|e| e.starts_with(prefix) && crate::gitops::layout::name_problem(e).is_none())
+        .collect()
+}
+
+fn model_candidates(snap: &WorkTree, line: &Line, word: &str) -> Vec<CompletionCandidate> {
+    let typed = line.targets();
+    if !line.envs.is_empty() {
+        let names = folders_in_all(snap, &line.envs, word);
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|m| !line.envs.iter().all(|e| typed.contains(&Target::new(e, m))))
+            .collect();
+        let states = read_states(snap, &line.envs, &names);
+        return rank(names, &states, line.want, |m| m.to_string());
+    }
+    let Some((env, prefix)) = word.split_once('/') else {
+        return env_names(snap, word)
+            .into_iter()
+            .map(|e| CompletionCandidate::new(format!("{e}/")).tag(Some("ENV".into())))
+            .collect();
+    };
+    let envs = [env.to_string()];
+    let names: Vec<String> = models::folders(snap, env, prefix)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| !typed.contains(&Target::new(env, m)))
+        .collect();
+    let states = read_states(snap, &envs, &names);
+    rank(names, &states, line.want, |m| format!("{env}/{m}"))
+}
+
+/// Model folders starting with `prefix` present in every env of `envs`.
+fn folders_in_all(snap: &WorkTree, envs: &[String], prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, env) in envs.iter().enumerate() {
+        let here = models::folders(snap, env, prefix).unwrap_or_default();
+        if i == 0 {
+            names = here;
+        } else {
+            names.retain(|n| here.binary_search(n).is_ok());
+        }
+    }
     names
 }
 
+/// The states of `models` over `envs`, read until the budget is spent.
+fn read_states(snap: &WorkTree, envs: &[String], names: &[String]) -> Vec<State> {
+    let started = STARTED.get().copied().unwrap_or_else(Instant::now);
+    let deadline = (started + BUDGET)
+        .checked_sub(per_candidate(names.len()))
+        .unwrap_or(started);
+    let threads = states::threads(names.len(), 64, 4);
+    states::map(names.len(), threads, Some(deadline), |i| {
+        envs.iter().fold(State::Missing, |state, env| {
+            let here = match snap.read(&Target::new(env, &names[i]).path()) {
+                Ok(Some(bytes)) => State::of(&bytes),
+                Ok(None) => State::Missing,
+                Err(_) => State::Unknown,
+            };
+            state.merge(here)
+        })
+    })
+    .into_iter()
+    .map(|s| s.unwrap_or(State::Unknown))
+    .collect()
+}
+
 /// Orders `names` by what the command would do to them, with the state as
-/// help text (shown by zsh, fish and PowerShell). Models found to have no
-/// config.yaml in any env are dropped.
-fn rank(names: Vec<String>, states: &[State], switch: Option<Switch>) -> Vec<CompletionCandidate> {
+/// help text (shown by zsh, fish and PowerShell). Folders found to have no
+/// config.yaml are dropped.
+fn rank(
+    names: Vec<String>,
+    states: &[State],
+    want: Option<Autoscaler>,
+    show: impl Fn(&str) -> String,
+) -> Vec<CompletionCandidate> {
     let mut ranked: Vec<(Class, String, State)> = names
         .into_iter()
         .zip(states.iter().copied())
         .filter(|(_, s)| *s != State::Missing)
-        .map(|(name, s)| (s.class(switch), name, s))
+        .map(|(name, s)| (s.class(want), name, s))
         .collect();
     ranked.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     ranked
@@ -168,7 +257,7 @@ fn rank(names: Vec<String>, states: &[State], switch: Option<Switch>) -> Vec<Com
             // An explicit tag: without one, clap renders the argument's
             // name anew for every candidate (a third of the time with
             // 10,000 models).
-            CompletionCandidate::new(name)
+            CompletionCandidate::new(show(&name))
                 .help(s.label().map(Into::into))
                 .tag(Some("MODEL".into()))
                 .display_order(Some(i))
@@ -176,162 +265,9 @@ fn rank(names: Vec<String>, states: &[State], switch: Option<Switch>) -> Vec<Com
         .collect()
 }
 
-/// Sub-folders of `dir` that are valid names, sorted.
-pub fn folders(dir: &Path) -> Vec<String> {
-    folders_starting(dir, "")
-}
-
-/// Sub-folders of `dir` whose names start with `prefix` and are valid
-/// names, sorted. Reads only the folder listing (the file type comes with
-/// it), never a file; any error is an empty list. Names are compared as
-/// bytes before anything is allocated, so after `model-01<Tab>` among
-/// 10,000 models only the hundred that match cost more than the kernel's
-/// listing.
-fn folders_starting(dir: &Path, prefix: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .as_encoded_bytes()
-                .starts_with(prefix.as_bytes())
-        })
-        .filter(|e| {
-            e.file_type()
-                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && e.path().is_dir()))
-        })
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| check_name("", n).is_ok())
-        .collect();
-    names.sort_unstable();
-    names
-}
-
-/// What the rest of the command line says, as far as completion cares.
-#[derive(Debug, Default, PartialEq)]
-pub struct Line {
-    pub repo: Option<PathBuf>,
-    pub clone: bool,
-    pub envs: Vec<String>,
-    pub models: Vec<String>,
-    pub switch: Option<Switch>,
-}
-
-impl Line {
-    /// The line of this completion request: the words after `--`, without
-    /// the one being completed (`_CLAP_COMPLETE_INDEX` where the shell
-    /// gives it, else the last).
-    fn from_process() -> Line {
-        let args: Vec<OsString> = std::env::args_os().collect();
-        let start = args
-            .iter()
-            .position(|a| a == "--")
-            .map_or(args.len(), |i| i + 1);
-        let mut words = args[start..].to_vec();
-        let index = std::env::var("_CLAP_COMPLETE_INDEX")
-            .ok()
-            .and_then(|i| i.parse::<usize>().ok())
-            .filter(|i| *i < words.len())
-            .or_else(|| words.len().checked_sub(1));
-        if let Some(i) = index {
-            words.remove(i);
-        }
-        Line::parse(words)
-    }
-
-    /// Parses `words` (starting with the program name) the way the real
-    /// command would, ignoring errors, since a line being typed is rarely
-    /// complete.
-    pub fn parse(words: Vec<OsString>) -> Line {
-        let matches = Cli::command()
-            .ignore_errors(true)
-            .try_get_matches_from(words);
-        let Ok(matches) = matches else {
-            return Line::default();
-        };
-        let mut line = Line::default();
-        let Ok(cli) = Cli::from_arg_matches(&matches) else {
-            // The subcommand is not there yet (`mlops -C dir <Tab>`): only
-            // the globals matter.
-            line.repo = matches.get_one::<PathBuf>("repo").cloned();
-            return line;
-        };
-        line.repo = cli.global.repo;
-        line.clone = cli.global.clone.is_some();
-        if let Command::Autoscale(cmd) = cli.command {
-            match cmd {
-                AutoscaleCommand::Enable(args) => {
-                    (line.envs, line.models) = (args.envs, args.models);
-                    line.switch = Some(Switch::On);
-                }
-                AutoscaleCommand::Disable(args) => {
-                    (line.envs, line.models) = (args.envs, args.models);
-                    line.switch = Some(Switch::Off);
-                }
-                AutoscaleCommand::Status(args) => line.envs = args.envs,
-            }
-        }
-        line
-    }
-
-    /// The repository root the command would act on: `-C`/`MLOPS_REPO` or
-    /// the current directory, then upward to the first folder holding
-    /// model-deployments/ (stopping at a `.git`). None with `--clone`: the
-    /// names are in a remote we will not contact on a Tab.
-    fn root(&self) -> Option<PathBuf> {
-        if self.clone {
-            return None;
-        }
-        let start = self.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-        find_root(&start)
-    }
-}
-
-/// The folder at or above `start` holding model-deployments/, without
-/// opening git: the checkout's root for any real mlops-gitops checkout.
-pub fn find_root(start: &Path) -> Option<PathBuf> {
-    let start = std::path::absolute(start).ok()?;
-    for dir in start.ancestors() {
-        if dir.join(DEPLOYMENTS).is_dir() {
-            return Some(dir.to_path_buf());
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(words: &str) -> Line {
-        Line::parse(words.split_whitespace().map(OsString::from).collect())
-    }
-
-    #[test]
-    fn the_line_is_read_like_the_real_parse() {
-        let l = line("mlops -C /r autoscale disable --env test -e prod jukebox");
-        assert_eq!(l.repo, Some(PathBuf::from("/r")));
-        assert_eq!(l.envs, ["test", "prod"]);
-        assert_eq!(l.models, ["jukebox"]);
-        assert_eq!(l.switch, Some(Switch::Off));
-        let l = line("mlops autoscale enable --env=test --repo=/x");
-        assert_eq!(l.repo, Some(PathBuf::from("/x")));
-        assert_eq!(l.envs, ["test"]);
-        assert_eq!(l.switch, Some(Switch::On));
-        assert_eq!(line("mlops -C /r").repo, Some(PathBuf::from("/r")));
-        assert_eq!(
-            line("mlops autoscale enable --env"),
-            Line {
-                switch: Some(Switch::On),
-                ..Line::default()
-            }
-        );
-    }
 
     #[test]
     fn every_shell_gets_a_script_that_calls_mlops_back() {

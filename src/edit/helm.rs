@@ -1,143 +1,116 @@
-//! What Helm's chart sees: go-yaml v2 (YAML 1.1) resolution, merge keys and
-//! Go template truthiness (`{{ if .Values.autoscaling }}`).
+//! What Helm's chart sees: go-yaml v2 (YAML 1.1) resolution, merge keys,
+//! aliases; and a note where the text misleads or readers disagree.
 
 use super::events::Style;
+use super::resolve::{core12, go_yaml, is_null_word, yaml11_bool};
 use super::tree::{Doc, Id, NodeKind};
-use super::{line_of, Reading, Refusal};
+use super::{line_of, ChartValue, Refusal};
+use std::collections::HashSet;
 
 const TAG_STR: &str = "tag:yaml.org,2002:str";
 const TAG_BOOL: &str = "tag:yaml.org,2002:bool";
 const TAG_NULL: &str = "tag:yaml.org,2002:null";
 const TAG_MERGE: &str = "tag:yaml.org,2002:merge";
 
-/// YAML 1.1 booleans as go-yaml v2 resolves them.
-pub(crate) fn yaml11_bool(s: &str) -> Option<bool> {
-    match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            Some(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            Some(false)
-        }
-        _ => None,
-    }
-}
-
-pub(crate) fn is_null_word(s: &str) -> bool {
-    matches!(s, "" | "~" | "null" | "Null" | "NULL")
-}
-
-/// A YAML 1.1 number's value is zero / non-zero; `None` if not a number.
-fn number_is_zero(s: &str) -> Option<bool> {
-    let t = s.replace('_', "");
-    let digits = t.trim_start_matches(['+', '-']);
-    let int = if let Some(h) = digits.strip_prefix("0x") {
-        u128::from_str_radix(h, 16).ok()
-    } else if let Some(b) = digits.strip_prefix("0b") {
-        u128::from_str_radix(b, 2).ok()
-    } else if let Some(o) = digits.strip_prefix("0o") {
-        u128::from_str_radix(o, 8).ok()
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        u128::from_str_radix(&digits[1..], 8).ok()
-    } else {
-        digits.parse::<u128>().ok()
-    };
-    if let Some(n) = int {
-        return Some(n == 0);
-    }
-    if matches!(digits, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN") {
-        return Some(false);
-    }
-    let looks_float = !digits.is_empty()
-        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    match t.parse::<f64>() {
-        Ok(f) if looks_float => Some(f == 0.0),
-        _ => None,
-    }
-}
-
-/// Where the value the chart sees comes from.
+/// Where the value the chart sees for one key comes from.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Found {
+    pub key: Id,
     pub value: Id,
-    /// Line of the `<<` entry when the value comes only through a merge.
+    /// Line of the top-level `<<` entry when the value comes only through
+    /// a merge.
     pub merge_line: Option<usize>,
 }
 
-/// Finds `key` in mapping `map` as go-yaml v2 would after merges: an
-/// explicit entry wins; then merges in order, the first providing it wins.
+/// Every key of mapping `map` after merges, as go-yaml v2 resolves them:
+/// explicit entries first (file order), then the keys merges add, the
+/// first merge providing a key winning (file order, list order).
+pub(crate) fn merged(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, Found)>, Refusal> {
+    let mut walk = Merges {
+        input,
+        doc,
+        budget: 10_000,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    walk.collect(map, None, 0)?;
+    Ok(walk.out)
+}
+
+/// The one key `key` of [`merged`].
 pub(crate) fn lookup(
     input: &[u8],
     doc: &Doc,
     map: Id,
     key: &str,
 ) -> Result<Option<Found>, Refusal> {
-    let mut budget = 10_000usize;
-    find(input, doc, map, key, 0, &mut budget)
+    Ok(merged(input, doc, map)?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, found)| found))
 }
 
-fn find(
-    input: &[u8],
-    doc: &Doc,
-    map: Id,
-    key: &str,
-    depth: usize,
-    budget: &mut usize,
-) -> Result<Option<Found>, Refusal> {
-    *budget = budget.saturating_sub(1);
-    if depth > 32 || *budget == 0 {
-        return Err(Refusal {
-            line: Some(line_of(input, doc.node(map).start)),
-            reason: "merge keys (`<<`) nest too deeply to follow".into(),
-            hint: "simplify the merge keys of this file".into(),
-        });
-    }
-    let NodeKind::Mapping(entries) = &doc.node(map).kind else {
-        return Ok(None);
-    };
-    let mut explicit = None;
-    for (k, v) in entries {
-        if scalar_key(doc, *k) == Some(key) {
-            explicit = Some(*v);
+/// One walk through a mapping and the mappings its merge keys name, with
+/// a bound on the work (merges may nest and name one mapping many times).
+struct Merges<'a> {
+    input: &'a [u8],
+    doc: &'a Doc,
+    budget: usize,
+    seen: HashSet<&'a str>,
+    out: Vec<(String, Found)>,
+}
+
+impl<'a> Merges<'a> {
+    fn collect(&mut self, map: Id, merge_line: Option<usize>, depth: usize) -> Result<(), Refusal> {
+        let (input, doc) = (self.input, self.doc);
+        self.budget = self.budget.saturating_sub(1);
+        if depth > 32 || self.budget == 0 {
+            return Err(Refusal {
+                line: Some(line_of(input, doc.node(map).start)),
+                reason: "merge keys (`<<`) nest too deeply to follow".into(),
+                hint: "simplify the merge keys of this file".into(),
+            });
         }
-    }
-    if let Some(value) = explicit {
-        return Ok(Some(Found {
-            value,
-            merge_line: None,
-        }));
-    }
-    for (k, v) in entries {
-        if !is_merge_key(doc, *k) {
-            continue;
-        }
-        let line = line_of(input, doc.node(*k).start);
-        let sources: Vec<Id> = match doc.resolve(*v).map(|r| &doc.node(r).kind) {
-            Some(NodeKind::Sequence(items)) if doc.resolve(*v) == Some(*v) => items.clone(),
-            _ => vec![*v],
+        let NodeKind::Mapping(entries) = &doc.node(map).kind else {
+            return Ok(());
         };
-        for src in sources {
-            let target = doc
-                .resolve(src)
-                .filter(|t| matches!(doc.node(*t).kind, NodeKind::Mapping(_)));
-            let Some(target) = target else {
-                return Err(Refusal {
-                    line: Some(line),
-                    reason: "a merge key (`<<`) must name a mapping or a list of mappings".into(),
-                    hint: "fix the `<<` entry so that it points at mappings (`<<: *base`)".into(),
-                });
+        for &(k, v) in entries {
+            let Some(text) = key_text(doc, k).filter(|_| !is_merge_key(doc, k)) else {
+                continue;
             };
-            if let Some(found) = find(input, doc, target, key, depth + 1, budget)? {
-                return Ok(Some(Found {
-                    value: found.value,
-                    merge_line: Some(line),
-                }));
+            if self.seen.insert(text) {
+                let found = Found {
+                    key: k,
+                    value: v,
+                    merge_line,
+                };
+                self.out.push((text.to_string(), found));
             }
         }
+        for &(k, v) in entries.iter().filter(|(k, _)| is_merge_key(doc, *k)) {
+            let line = merge_line.unwrap_or_else(|| line_of(input, doc.node(k).start));
+            let sources: Vec<Id> = match doc.resolve(v).map(|r| &doc.node(r).kind) {
+                Some(NodeKind::Sequence(items)) if doc.resolve(v) == Some(v) => items.clone(),
+                _ => vec![v],
+            };
+            for src in sources {
+                let target = doc
+                    .resolve(src)
+                    .filter(|t| matches!(doc.node(*t).kind, NodeKind::Mapping(_)));
+                let Some(target) = target else {
+                    return Err(Refusal {
+                        line: Some(line_of(input, doc.node(k).start)),
+                        reason: "a merge key (`<<`) must name a mapping or a list of mappings"
+                            .into(),
+                        hint: "fix the `<<` entry so that it points at mappings (`<<: *base`)"
+                            .into(),
+                    });
+                };
+                self.collect(target, Some(line), depth + 1)?;
+            }
+        }
+        Ok(())
     }
-    Ok(None)
 }
 
 /// The text of a key that is a plain string (untagged or `!!str`).
@@ -145,6 +118,15 @@ pub(crate) fn scalar_key(doc: &Doc, id: Id) -> Option<&str> {
     let node = doc.node(id);
     match (&node.kind, node.tag.as_deref()) {
         (NodeKind::Scalar { value, .. }, None | Some(TAG_STR)) => Some(value),
+        _ => None,
+    }
+}
+
+/// The text of a scalar key, whatever its tag, following an alias key to
+/// its anchored scalar (Helm turns every scalar key into its text).
+pub(crate) fn key_text(doc: &Doc, id: Id) -> Option<&str> {
+    match &doc.node(doc.resolve(id)?).kind {
+        NodeKind::Scalar { value, .. } => Some(value),
         _ => None,
     }
 }
@@ -164,130 +146,121 @@ pub(crate) fn is_merge_key(doc: &Doc, id: Id) -> bool {
     }
 }
 
-/// Tags the engine understands on an `autoscaling` value.
+/// Tags the engine understands on a value it rewrites.
 pub(crate) fn is_simple_tag(tag: Option<&str>) -> bool {
     matches!(tag, None | Some(TAG_STR | TAG_BOOL | TAG_NULL))
 }
 
+/// What the chart sees for one value, and what to tell people about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Eval {
+    pub value: ChartValue,
+    /// Where the value's text misleads, or readers disagree on it.
+    pub note: Option<String>,
+    /// Where the value comes from, when not from its own entry (an alias,
+    /// a merge key).
+    pub source: Option<String>,
+}
+
+impl Eval {
+    /// Both notes as one warning.
+    pub fn warning(&self) -> Option<String> {
+        join(self.note.clone(), self.source.clone())
+    }
+}
+
+pub(crate) fn join(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
 /// What the chart sees for the value node `id` (aliases followed).
-pub(crate) fn evaluate(doc: &Doc, id: Id) -> Reading {
+pub(crate) fn evaluate(doc: &Doc, id: Id) -> Eval {
     let Some(target) = doc.resolve(id) else {
-        return reading(
-            None,
-            "an alias that leads nowhere: the chart default applies".into(),
-        );
-    };
-    let via_alias = target != id;
-    let node = doc.node(target);
-    let mut r = match &node.kind {
-        NodeKind::Scalar { value, style } => scalar(value, *style, node.tag.as_deref()),
-        NodeKind::Sequence(items) => collection(items.is_empty(), "list"),
-        NodeKind::Mapping(entries) => collection(entries.is_empty(), "mapping"),
-        NodeKind::Alias { .. } => reading(None, "an alias that leads nowhere".into()),
-    };
-    if via_alias {
-        let name = match &doc.node(id).kind {
-            NodeKind::Alias { name, .. } => name.as_str(),
-            _ => "",
+        return Eval {
+            value: ChartValue::Null,
+            note: Some("an alias that leads nowhere: the chart default applies".into()),
+            source: None,
         };
-        let note = format!("set through alias *{name}");
-        r.warning = Some(match r.warning {
-            Some(w) => format!("{w} ({note})"),
-            None => note,
-        });
-    }
-    r
-}
-
-fn reading(effective: Option<bool>, warning: String) -> Reading {
-    Reading {
-        effective,
-        warning: Some(warning),
-    }
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b {
-        "ON"
-    } else {
-        "OFF"
+    };
+    let node = doc.node(target);
+    let (value, note) = match &node.kind {
+        NodeKind::Scalar { value, style } => scalar(value, *style, node.tag.as_deref()),
+        NodeKind::Sequence(items) => (ChartValue::List(items.len()), None),
+        NodeKind::Mapping(entries) => (ChartValue::Map(entries.len()), None),
+        NodeKind::Alias { .. } => (ChartValue::Null, Some("an alias that leads nowhere".into())),
+    };
+    let source = match &doc.node(id).kind {
+        NodeKind::Alias { name, .. } => Some(format!("set through alias *{name}")),
+        _ => None,
+    };
+    Eval {
+        value,
+        note,
+        source,
     }
 }
 
-fn collection(empty: bool, what: &str) -> Reading {
-    reading(
-        Some(!empty),
-        format!(
-            "a {what}, not a boolean: the chart turns autoscaling {}",
-            on_off(!empty)
-        ),
-    )
-}
+const NULL_NOTE: &str = "null: Helm drops the key, so the chart default applies";
 
-fn scalar(value: &str, style: Style, tag: Option<&str>) -> Reading {
+/// What the chart sees for the text of one scalar (already unescaped).
+pub(crate) fn scalar(value: &str, style: Style, tag: Option<&str>) -> (ChartValue, Option<String>) {
     let plain = style == Style::Plain;
     match tag {
-        Some(TAG_NULL) => return reading(None, "null: the chart default applies".into()),
-        Some(TAG_BOOL) => {
-            if let Some(b) = yaml11_bool(value) {
-                return Reading {
-                    effective: Some(b),
-                    warning: (!plain || !matches!(value, "true" | "false"))
-                        .then(|| format!("`!!bool {value}`: write plain `{b}`")),
-                };
+        Some(TAG_NULL) => (ChartValue::Null, Some(NULL_NOTE.into())),
+        Some(TAG_BOOL) => match yaml11_bool(value) {
+            Some(b) => {
+                let note = (!plain || !matches!(value, "true" | "false"))
+                    .then(|| format!("`!!bool {value}`: write plain `{b}`"));
+                (ChartValue::Bool(b), note)
             }
-        }
-        Some(TAG_STR) | None => {}
-        Some(other) => {
-            return reading(
-                Some(!value.is_empty()),
-                format!("tag {other}: readers may disagree on this value"),
-            )
-        }
-    }
-    if plain && tag.is_none() {
-        if is_null_word(value) {
-            return reading(None, "null: the chart default applies".into());
-        }
-        if let Some(b) = yaml11_bool(value) {
-            let warning = match value {
-                "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => None,
-                _ => Some(format!(
-                    "`{value}` is {b} only in YAML 1.1 (Helm); YAML 1.2 tools (yq) read a string"
+            None => (
+                ChartValue::Str(value.into()),
+                Some(format!(
+                    "`!!bool {value}` is no boolean: Helm cannot read it"
                 )),
+            ),
+        },
+        None if plain => {
+            let (helm, yq) = (go_yaml(value), core12(value));
+            let note = if helm == ChartValue::Null {
+                Some(NULL_NOTE.into())
+            } else if helm == yq {
+                None
+            } else if let ChartValue::Bool(b) = helm {
+                Some(format!(
+                    "`{value}` is {b} only in YAML 1.1 (Helm); YAML 1.2 tools (yq) read a string"
+                ))
+            } else {
+                Some(format!(
+                    "`{value}`: YAML 1.1 (Helm) reads {}, YAML 1.2 tools (yq) read {}",
+                    helm.display(),
+                    yq.display()
+                ))
             };
-            return Reading {
-                effective: Some(b),
-                warning,
-            };
+            (helm, note)
         }
-        if let Some(zero) = number_is_zero(value) {
-            return reading(
-                Some(!zero),
+        None | Some(TAG_STR) => {
+            let looks_typed =
+                !value.is_empty() && (yaml11_bool(value).is_some() || is_null_word(value));
+            let note = looks_typed.then(|| {
                 format!(
-                    "`{value}` is a number: the chart turns autoscaling {}",
-                    on_off(!zero)
-                ),
-            );
+                    "{} is a string, not a {}: Go templates take any non-empty string as true",
+                    ChartValue::Str(value.into()).display(),
+                    if is_null_word(value) {
+                        "null"
+                    } else {
+                        "boolean"
+                    }
+                )
+            });
+            (ChartValue::Str(value.into()), note)
         }
+        Some(other) => (
+            ChartValue::Str(value.into()),
+            Some(format!("tag {other}: readers may disagree on this value")),
+        ),
     }
-    if value.is_empty() {
-        return reading(
-            Some(false),
-            "an empty string: the chart turns autoscaling OFF".into(),
-        );
-    }
-    let shown = if value.chars().count() > 12 {
-        let cut: String = value.chars().take(12).collect();
-        format!("{cut}…")
-    } else {
-        value.to_string()
-    };
-    let falsy = yaml11_bool(value) == Some(false) || is_null_word(value.trim()) || value == "0";
-    let warning = if falsy {
-        format!("\"{shown}\" is a non-empty string: the chart turns autoscaling ON")
-    } else {
-        format!("\"{shown}\" is a string, not a boolean: the chart turns autoscaling ON")
-    };
-    reading(Some(true), warning)
 }

@@ -1,10 +1,11 @@
-//! Finding the top-level mapping and its `autoscaling` entry, refusing the
-//! shapes where "the `autoscaling` value" is not one clear span of text.
+//! Finding the top-level mapping and its entries, refusing the shapes where
+//! "the value of that key" is not one clear span of text.
 
 use super::events::Style;
-use super::helm::scalar_key;
-use super::tree::{Doc, Id, NodeKind};
-use super::{line_of, Refusal, KEY};
+use super::helm::{is_merge_key, key_text, scalar_key};
+use super::tree::{self, Doc, Id, NodeKind};
+use super::{line_of, Refusal};
+use std::collections::HashMap;
 
 /// The file's top level, as far as the engine cares.
 pub(crate) enum Top {
@@ -71,56 +72,80 @@ pub(crate) fn top(input: &[u8], doc: &Doc) -> Result<Top, Refusal> {
     }
 }
 
-/// The explicit `autoscaling` entry of the top-level mapping, if any, as
-/// (key node, value node). Refuses duplicates and keys that are written in
-/// a way the engine will not guess about.
-pub(crate) fn entry(input: &[u8], doc: &Doc, map: Id) -> Result<Option<(Id, Id)>, Refusal> {
-    let NodeKind::Mapping(entries) = &doc.node(map).kind else {
-        return Ok(None);
+/// UTF-8 check and one libyaml parse: the first step of every call.
+pub(crate) fn load(input: &[u8]) -> Result<Doc, Refusal> {
+    if let Err(e) = std::str::from_utf8(input) {
+        return Err(Refusal {
+            line: Some(line_of(input, e.valid_up_to())),
+            reason: "the file is not valid UTF-8 text".into(),
+            hint: "save the file as UTF-8".into(),
+        });
+    }
+    tree::build(input).map_err(|e| Refusal {
+        line: Some(e.line),
+        reason: format!("invalid YAML: {}", e.message),
+        hint: "fix the YAML syntax, then run the command again".into(),
+    })
+}
+
+/// One explicit entry of the top-level mapping.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub key: Id,
+    pub value: Id,
+}
+
+/// The explicit entries of the top-level mapping with a scalar key, by key
+/// text (merge keys left out). Refuses a key written twice: readers
+/// disagree on which one counts.
+pub(crate) fn entries(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, Entry)>, Refusal> {
+    let NodeKind::Mapping(pairs) = &doc.node(map).kind else {
+        return Ok(Vec::new());
     };
-    let mut found: Option<(Id, Id)> = None;
-    for &(k, v) in entries {
-        let key = doc.node(k);
-        let text = match &key.kind {
-            NodeKind::Scalar { value, .. } => Some(value.as_str()),
-            NodeKind::Alias { .. } => doc.resolve(k).and_then(|t| match &doc.node(t).kind {
-                NodeKind::Scalar { value, .. } => Some(value.as_str()),
-                _ => None,
-            }),
-            _ => None,
-        };
-        if text != Some(KEY) {
+    let mut found: Vec<(String, Entry)> = Vec::new();
+    let mut first_at: HashMap<&str, Id> = HashMap::new();
+    for &(k, v) in pairs {
+        let Some(text) = key_text(doc, k).filter(|_| !is_merge_key(doc, k)) else {
             continue;
-        }
-        if scalar_key(doc, k) != Some(KEY) {
+        };
+        if let Some(&first) = first_at.get(text) {
+            check_key_written(input, doc, k, text)?;
             return Err(refuse(
                 input,
-                key.start,
-                "the `autoscaling` key is written as an alias or with a tag",
-                "write the key plainly as `autoscaling:`",
-            ));
-        }
-        if let Some((first, _)) = found {
-            return Err(refuse(
-                input,
-                key.start,
+                doc.node(k).start,
                 format!(
-                    "`autoscaling` appears twice at the top level (lines {} and {})",
+                    "`{text}` appears twice at the top level (lines {} and {})",
                     line_of(input, doc.node(first).start),
-                    line_of(input, key.start)
+                    line_of(input, doc.node(k).start)
                 ),
                 "delete one of the two entries, then run the command again",
             ));
         }
-        found = Some((k, v));
+        first_at.insert(text, k);
+        found.push((text.to_string(), Entry { key: k, value: v }));
     }
     Ok(found)
 }
 
-/// Accepts `autoscaling:` (or a quoted key) that starts a line or follows
-/// `{`/`,` in a flow mapping; refuses explicit `? autoscaling` entries and
-/// anything else unusual, where the value's place is less obvious.
-pub(crate) fn check_key_layout(input: &[u8], doc: &Doc, k: Id) -> Result<(), Refusal> {
+/// Refuses a key `name` written as an alias or with a tag (other than
+/// `!!str`): the engine edits only keys written as their text.
+pub(crate) fn check_key_written(input: &[u8], doc: &Doc, k: Id, name: &str) -> Result<(), Refusal> {
+    if scalar_key(doc, k) == Some(name) {
+        return Ok(());
+    }
+    Err(refuse(
+        input,
+        doc.node(k).start,
+        format!("the `{name}` key is written as an alias or with a tag"),
+        format!("write the key plainly as `{name}:`"),
+    ))
+}
+
+/// Accepts `name:` (or a quoted key) that starts a line or follows `{`/`,`
+/// in a flow mapping; refuses explicit `? name` entries and anything else
+/// unusual, where the value's place is less obvious.
+pub(crate) fn check_key_layout(input: &[u8], doc: &Doc, k: Id, name: &str) -> Result<(), Refusal> {
+    check_key_written(input, doc, k, name)?;
     let key = doc.node(k);
     let before = input[..key.start]
         .iter()
@@ -132,8 +157,8 @@ pub(crate) fn check_key_layout(input: &[u8], doc: &Doc, k: Id) -> Result<(), Ref
         return Err(refuse(
             input,
             key.start,
-            "`autoscaling` is written as an explicit key (`? autoscaling`)",
-            "rewrite the entry as `autoscaling: <value>` on one line",
+            format!("`{name}` is written as an explicit key (`? {name}`)"),
+            format!("rewrite the entry as `{name}: <value>` on one line"),
         ));
     }
     let colon = input[key.end..]
@@ -144,8 +169,8 @@ pub(crate) fn check_key_layout(input: &[u8], doc: &Doc, k: Id) -> Result<(), Ref
         return Err(refuse(
             input,
             key.start,
-            "the `autoscaling` key is written in an unusual way",
-            "rewrite the entry as `autoscaling: <value>` on a line of its own",
+            format!("the `{name}` key is written in an unusual way"),
+            format!("rewrite the entry as `{name}: <value>` on a line of its own"),
         ));
     }
     Ok(())

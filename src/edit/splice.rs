@@ -1,44 +1,50 @@
-//! Byte surgery: replace the value's span, or insert one new line, and
-//! nothing else. Every result is checked by [`verify`] before it leaves.
+//! Byte surgery: replace a value's span, or insert new lines, and nothing
+//! else. Every result is checked by `verify` before it leaves the engine.
 
 use super::tree::{Doc, Id, NodeKind};
-use super::{line_of, Outcome, Refusal, KEY};
+use super::{line_of, Refusal};
 
-fn word(value: bool) -> &'static str {
-    if value {
-        "true"
-    } else {
-        "false"
-    }
+/// One edit: bytes `start..end` of the input become `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Splice {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
 }
 
-/// Replaces bytes `start..end` (all on one line) with `text`.
-pub(crate) fn replace_span(input: &[u8], start: usize, end: usize, text: &str) -> Outcome {
-    let mut bytes = Vec::with_capacity(input.len() + text.len());
-    bytes.extend_from_slice(&input[..start]);
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.extend_from_slice(&input[end..]);
-    Outcome::Changed {
-        line: line_of(input, start),
-        bytes,
+/// Applies non-overlapping splices back to front (so every offset still
+/// points where it did), splices at one place in the order given. Returns
+/// the new bytes and the first changed line of the new content.
+pub(crate) fn apply(input: &[u8], mut splices: Vec<Splice>) -> (Vec<u8>, usize) {
+    splices.sort_by_key(|s| s.start);
+    let line = splices
+        .iter()
+        .map(|s| line_of(input, s.start) + usize::from(s.text.starts_with(['\r', '\n'])))
+        .min()
+        .unwrap_or(1);
+    let mut bytes = input.to_vec();
+    for s in splices.iter().rev() {
+        bytes.splice(s.start..s.end, s.text.bytes());
     }
+    (bytes, line)
 }
 
-/// Where an empty value (`autoscaling:` with nothing after the colon, or
-/// only a comment) gets its word, and the text to put there.
-pub(crate) fn empty_value_slot(
-    input: &[u8],
-    key_end: usize,
-    value: bool,
-) -> Option<(usize, String)> {
+/// Where an empty value (`key:` with nothing after the colon, or only a
+/// comment) gets its text.
+pub(crate) fn empty_value_slot(input: &[u8], key_end: usize, text: &str) -> Option<Splice> {
     let colon = key_end + input[key_end..].iter().position(|b| *b == b':')?;
     let after = colon + 1;
-    match input.get(after) {
-        None | Some(b'\n' | b'\r') => Some((after, format!(" {}", word(value)))),
-        // `autoscaling: # note` -> `autoscaling: true # note`
-        Some(b' ' | b'\t') => Some((after + 1, format!("{} ", word(value)))),
-        _ => None,
-    }
+    let (at, text) = match input.get(after) {
+        None | Some(b'\n' | b'\r') => (after, format!(" {text}")),
+        // `key: # note` -> `key: value # note`
+        Some(b' ' | b'\t') => (after + 1, format!("{text} ")),
+        _ => return None,
+    };
+    Some(Splice {
+        start: at,
+        end: at,
+        text,
+    })
 }
 
 /// The end of a node's own text: block collections end where their last
@@ -93,29 +99,20 @@ fn line_end(input: &[u8], from: usize) -> usize {
         .map_or(input.len(), |p| from + p + 1)
 }
 
-/// Inserts `autoscaling: <value>` as the last entry of the top-level block
-/// mapping `map` (or as the only entry of an empty document): after the
-/// last entry and after any comment lines that follow it (so a commented
-/// sub-key such as the chart's `  # trafficPercent: 10` stays with its
-/// entry), but before trailing blank lines and a `...` end marker.
+/// Inserts `lines` (`key: value` each) as the last entries of the
+/// top-level block mapping `map` (or as the only entries of an empty
+/// document): after the last entry and after any comment lines that follow
+/// it (so a commented sub-key such as the chart's `  # trafficPercent: 10`
+/// stays with its entry), but before trailing blank lines and a `...` end
+/// marker; with the mapping's indentation and the file's line breaks.
 pub(crate) fn insert(
     input: &[u8],
     doc: &Doc,
     map: Option<Id>,
-    value: bool,
-) -> Result<Outcome, Refusal> {
+    lines: &[String],
+) -> Result<Splice, Refusal> {
     let (indent, after) = match map {
-        Some(m) => {
-            let node = doc.node(m);
-            if node.flow {
-                return Err(Refusal {
-                    line: Some(line_of(input, node.start)),
-                    reason: "the top level is a flow mapping (`{...}`): the engine adds keys only to block mappings".into(),
-                    hint: "add `autoscaling: true` to the mapping by hand, or rewrite it as `key: value` lines".into(),
-                });
-            }
-            (indent_of(input, doc, m), content_end(doc, m))
-        }
+        Some(m) => (indent_of(input, doc, m), content_end(doc, m)),
         None => (0, doc.doc_start.1),
     };
     let doc_end = match doc.doc_end_marker {
@@ -144,25 +141,24 @@ pub(crate) fn insert(
             line: Some(line_of(input, after)),
             reason: "could not find where the top-level mapping ends".into(),
             hint: format!(
-                "add `{KEY}: {}` as the last top-level entry by hand",
-                word(value)
+                "add `{}` as the last top-level entry by hand",
+                lines.join("`, `")
             ),
         });
     }
     let eol = line_break(input, at);
-    let entry = format!("{}{KEY}: {}", " ".repeat(indent), word(value));
-    let needs_break_before = at > 0 && input[at - 1] != b'\n';
-    let text = if needs_break_before {
-        format!("{eol}{entry}")
+    let pad = " ".repeat(indent);
+    let body: Vec<String> = lines.iter().map(|l| format!("{pad}{l}")).collect();
+    let text = if at > 0 && input[at - 1] != b'\n' {
+        format!("{eol}{}", body.join(eol))
     } else {
-        format!("{entry}{eol}")
+        format!("{}{eol}", body.join(eol))
     };
-    let mut bytes = Vec::with_capacity(input.len() + text.len());
-    bytes.extend_from_slice(&input[..at]);
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.extend_from_slice(&input[at..]);
-    let line = line_of(input, at) + usize::from(needs_break_before);
-    Ok(Outcome::Changed { bytes, line })
+    Ok(Splice {
+        start: at,
+        end: at,
+        text,
+    })
 }
 
 /// Column of the mapping's keys: the leading spaces of its first key's line.
@@ -180,35 +176,4 @@ fn indent_of(input: &[u8], doc: &Doc, map: Id) -> usize {
         .iter()
         .take_while(|b| **b == b' ')
         .count()
-}
-
-/// The self-check: the result must parse (serde_yaml, i.e. libyaml) to the
-/// old data with only `autoscaling` set to `value`. Anything else is a bug
-/// in the engine or a shape it misjudged, and becomes a refusal.
-pub(crate) fn verify(input: &[u8], output: &[u8], value: bool, line: usize) -> Result<(), Refusal> {
-    use serde_yaml::Value;
-    let old: Value = serde_yaml::from_slice(input).map_err(|e| Refusal {
-        line: e.location().map(|l| l.line()),
-        reason: format!("the file cannot be read as YAML data: {e}"),
-        hint: "fix the file so that a YAML parser accepts it, then run the command again".into(),
-    })?;
-    let mut expected = match old {
-        Value::Null => serde_yaml::Mapping::new(),
-        Value::Mapping(m) => m,
-        _ => return Err(mismatch(line, value)),
-    };
-    expected.insert(Value::String(KEY.into()), Value::Bool(value));
-    match serde_yaml::from_slice::<Value>(output) {
-        Ok(Value::Mapping(new)) if new == expected => Ok(()),
-        _ => Err(mismatch(line, value)),
-    }
-}
-
-fn mismatch(line: usize, value: bool) -> Refusal {
-    Refusal {
-        line: Some(line),
-        reason: "the edit could not be made without changing other data (its self-check failed)"
-            .into(),
-        hint: format!("set `{KEY}: {}` by hand", word(value)),
-    }
 }

@@ -3,7 +3,7 @@
 use super::*;
 
 #[track_caller]
-fn read(input: &str) -> Reading {
+fn read(input: &str) -> Switch {
     read_autoscaling(input.as_bytes()).unwrap_or_else(|r| panic!("{input:?} refused: {r:?}"))
 }
 
@@ -151,7 +151,7 @@ fn edited_files_read_back_as_asked() {
                 let r = read_autoscaling(&bytes).unwrap();
                 assert_eq!(
                     r,
-                    Reading {
+                    Switch {
                         effective: Some(value),
                         warning: None
                     },
@@ -164,25 +164,22 @@ fn edited_files_read_back_as_asked() {
 
 #[test]
 fn version_comes_with_the_reading_from_one_parse() {
-    let values = |text: &str| super::read_values(text.as_bytes()).unwrap();
+    let version = |text: &str| {
+        super::read_values(text.as_bytes())
+            .unwrap()
+            .get("version")
+            .map(|r| r.value.clone())
+    };
+    let s = |v: &str| Some(ChartValue::Str(v.into()));
     assert_eq!(
-        values("version: 4562a17c17 # comment\nautoscaling: true\n")
-            .version
-            .as_deref(),
-        Some("4562a17c17")
+        version("version: 4562a17c17 # comment\nautoscaling: true\n"),
+        s("4562a17c17")
     );
-    assert_eq!(values("version: \"1.2\"\n").version.as_deref(), Some("1.2"));
-    assert_eq!(
-        values("\u{feff}a: 1\nversion: v3\n").version.as_deref(),
-        Some("v3")
-    );
-    assert_eq!(
-        values("base: &b\n  version: v9\n<<: *b\n")
-            .version
-            .as_deref(),
-        Some("v9")
-    );
-    assert_eq!(values("version: [1, 2]\n").version, None);
-    assert_eq!(values("---\n").version, None);
-    assert_eq!(values("version: v1\n").autoscaling.effective, None);
+    assert_eq!(version("version: \"1.2\"\n"), s("1.2"));
+    assert_eq!(version("\u{feff}a: 1\nversion: v3\n"), s("v3"));
+    assert_eq!(version("base: &b\n  version: v9\n<<: *b\n"), s("v9"));
+    assert_eq!(version("version: [1, 2]\n"), Some(ChartValue::List(2)));
+    assert_eq!(version("---\n"), None);
+    let values = super::read_values(b"version: v1\n").unwrap();
+    assert_eq!(values.switch("autoscaling").effective, None);
 }

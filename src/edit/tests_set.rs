@@ -33,9 +33,21 @@ fn unchanged(input: &str, value: bool) {
 
 #[track_caller]
 fn refused(input: &str, value: bool, line: usize, reason_part: &str) {
-    match set(input, value) {
+    is_refusal(set(input, value), Some(line), reason_part, input);
+}
+
+/// `result` is a refusal on `line` whose reason has `reason_part`, with a
+/// hint; `what` names the call in the message.
+#[track_caller]
+pub(super) fn is_refusal(
+    result: Result<Outcome, Refusal>,
+    line: Option<usize>,
+    reason_part: &str,
+    what: &str,
+) {
+    match result {
         Err(r) => {
-            assert_eq!(r.line, Some(line), "line of refusal {r:?} for {input:?}");
+            assert_eq!(r.line, line, "line of refusal {r:?} for {what:?}");
             assert!(
                 r.reason.contains(reason_part),
                 "reason {:?} lacks {reason_part:?}",
@@ -43,7 +55,7 @@ fn refused(input: &str, value: bool, line: usize, reason_part: &str) {
             );
             assert!(!r.hint.is_empty(), "refusal without a hint: {r:?}");
         }
-        other => panic!("expected a refusal for {input:?}, got {other:?}"),
+        other => panic!("expected a refusal for {what:?}, got {other:?}"),
     }
 }
 
@@ -312,7 +324,7 @@ fn refusals() {
     refused("a: 1\n---\nb: 2\n", true, 2, "more than one");
     refused("- a\n- b\n", true, 1, "list");
     refused("just a string\n", true, 1, "single value");
-    refused("{a: 1}\n", true, 1, "flow mapping");
+    refused("{a: 1,\n b: 2}\n", true, 1, "flow mapping");
     refused("a: [1\n", true, 2, "invalid YAML");
     refused("a: 1\n b: 2\n", true, 2, "invalid YAML");
     refused("autoscaling: |\n  true\n", false, 1, "several lines");
@@ -326,8 +338,7 @@ fn refusals() {
         2,
         "alias or with a tag",
     );
-    // serde_yaml points at the mapping that holds the duplicate.
-    refused("a: 1\na: 2\n", true, 1, "cannot be read");
+    refused("a: 1\na: 2\n", true, 2, "`a` appears twice");
     // go-yaml reads `yes` as a boolean here, serde_yaml (YAML 1.2) does
     // not: the self-check cannot vouch for the file, so no edit.
     refused("autoscaling: !!bool yes\n", false, 1, "cannot be read");

@@ -4,23 +4,14 @@
 //! it builds on. No work tree is written; the edit is composed in the
 //! object database and pushed from there. The temporary directory is
 //! removed on every way out: on return and on errors by [`tempfile::TempDir`]'s
-//! drop, and on SIGINT/SIGTERM by a watcher thread (below), since a signal
-//! would otherwise end the process without running any destructor.
-
-use std::path::PathBuf;
-use std::sync::{Mutex, Once};
+//! drop, and on SIGINT/SIGTERM by `crate::interrupt`.
 
 use git2::Repository;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 use super::session::{Listing, Session};
 use super::url::redact;
 use super::{Options, Target, Workspace};
 use crate::error::{self, Result};
-
-/// Temporary clones to remove if a signal arrives.
-static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// For a repository on this machine, the temporary clone reads the
 /// remote's objects in place (`objects/info/alternates`, what
@@ -65,7 +56,7 @@ impl Workspace {
             .prefix("mlops-clone-")
             .tempdir()
             .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
-        remove_on_signal(temp.path().to_path_buf());
+        crate::interrupt::remove_on_signal(temp.path().to_path_buf());
         let repo = Repository::init_bare(temp.path())
             .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
         let repo = match super::remote::is_local(url) {
@@ -117,7 +108,8 @@ impl Workspace {
             chosen = (branch, exists);
             Ok(Some(from))
         };
-        let (_, fetched) = ws.list_and_fetch(&session, &remote, 1, &mut choose)?;
+        let depth = if ws.options.history { 0 } else { 1 };
+        let (_, fetched) = ws.list_and_fetch(&session, &remote, depth, &mut choose)?;
         let Some((from, tip)) = fetched else {
             return Err(error::git("internal: nothing was fetched"));
         };
@@ -155,38 +147,7 @@ impl Workspace {
 impl Drop for Workspace {
     fn drop(&mut self) {
         if let Some(temp) = &self.temp {
-            if let Ok(mut dirs) = TEMP_DIRS.lock() {
-                dirs.retain(|d| d != temp.path());
-            }
+            crate::interrupt::forget(temp.path());
         }
     }
-}
-
-/// Registers `dir` for removal when SIGINT or SIGTERM arrives; the first
-/// call starts the watcher thread. The thread removes every registered
-/// folder and exits with 128 + the signal number (130, 143), as a shell
-/// reports a process killed by it. Only the clone mode installs this: in a
-/// checkout the default action is right, since nothing there is half-done
-/// (the work tree moves only after a successful push, file by file).
-fn remove_on_signal(dir: PathBuf) {
-    static WATCHER: Once = Once::new();
-    if let Ok(mut dirs) = TEMP_DIRS.lock() {
-        dirs.push(dir);
-    }
-    WATCHER.call_once(|| {
-        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
-            return;
-        };
-        std::thread::spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                if let Ok(dirs) = TEMP_DIRS.lock() {
-                    for dir in dirs.iter() {
-                        let _ = std::fs::remove_dir_all(dir);
-                    }
-                }
-                eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
-                std::process::exit(128 + signal);
-            }
-        });
-    });
 }

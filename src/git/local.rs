@@ -8,7 +8,6 @@ use git2::{BranchType, ErrorCode, FileMode, ObjectType, Oid, Repository, Reposit
 
 use super::{identity, FileChange, Options, Workspace};
 use crate::error::{self, Error, Kind, Result};
-use crate::layout::Snapshot;
 
 /// Wraps a git2 error with what we were doing. The cause keeps libgit2's
 /// own words, without its error class and code (`class=Os (2); code=…`),
@@ -89,26 +88,26 @@ impl Workspace {
                 ),
             );
         }
-        let branch = head.shorthand().unwrap_or("HEAD").to_string();
-        if let Some(wanted) = &options.branch {
-            if wanted != &branch {
-                return Err(error::failure(format!(
-                    "the checkout is on branch {branch:?}, not {wanted:?}"
-                ))
-                .hinted(format!("switch to it first (git switch {wanted}), or use --clone URL --branch {wanted}")));
-            }
-        }
+        let current = head.shorthand().unwrap_or("HEAD").to_string();
         let base = head
             .peel_to_commit()
             .map_err(gerr("could not read HEAD's commit"))?
             .id();
         drop(head);
+        // `--branch NAME` other than the checked-out branch: a review
+        // branch composed on the remote's NAME (or --base) and pushed
+        // there; the checkout (branch, index, work tree) is not touched.
+        let review = options.branch.clone().filter(|wanted| *wanted != current);
+        let (branch, workdir, head) = match review {
+            Some(wanted) => (wanted, None, None),
+            None => (current, Some(workdir), Some(base)),
+        };
         let ws = Workspace {
             repo,
-            workdir: Some(workdir),
+            workdir,
             branch,
             base,
-            head: Some(base),
+            head,
             options,
             target: None,
             temp: None,
@@ -123,30 +122,37 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// A snapshot of the base commit's tree, for listing envs and models.
-    pub fn tree_snapshot(&self) -> Result<TreeSnapshot<'_>> {
-        self.tree_snapshot_at(self.base)
-    }
-
-    /// A snapshot of any commit's tree.
-    pub fn tree_snapshot_at(&self, commit: Oid) -> Result<TreeSnapshot<'_>> {
+    /// The content of `path` at the base commit, or `None` when it is not
+    /// there. A link or a folder there is an error (exit 3).
+    pub fn read_base(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let commit = self
             .repo
-            .find_commit(commit)
+            .find_commit(self.base)
             .map_err(gerr("could not read the base commit"))?;
         let tree = commit
             .tree()
             .map_err(gerr("could not read the base tree"))?;
-        Ok(TreeSnapshot {
-            repo: &self.repo,
-            tree,
-        })
-    }
-
-    /// The content of `path` at the base commit, or `None` when it is not
-    /// there.
-    pub fn read_base(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        self.tree_snapshot()?.read(path)
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(
+                    error::git(format!("could not read {path} from the commit")).caused_by(e)
+                )
+            }
+        };
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
+            return Err(Error::new(
+                Kind::Config,
+                format!("{path} is not a regular file in the commit"),
+            )
+            .hinted("mlops only edits regular files; replace the link with the file itself"));
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(gerr(format!("could not read {path} from the commit")))?;
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// Writes the new blobs and a commit whose parent is [`Self::base`] and
@@ -225,96 +231,4 @@ impl Workspace {
 
 fn workdir_display(ws: &Workspace) -> String {
     ws.root().display().to_string()
-}
-
-/// A commit's tree, seen through [`Snapshot`].
-pub struct TreeSnapshot<'r> {
-    repo: &'r Repository,
-    tree: git2::Tree<'r>,
-}
-
-impl TreeSnapshot<'_> {
-    /// The names of the regular files directly in `dir` (`""`: the top).
-    pub fn files(&self, dir: &str) -> Result<Vec<String>> {
-        let sub;
-        let tree = if dir.is_empty() {
-            &self.tree
-        } else {
-            match self.tree.get_path(Path::new(dir)) {
-                Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                    sub = entry
-                        .to_object(self.repo)
-                        .and_then(|o| o.peel_to_tree())
-                        .map_err(gerr(format!("could not read {dir}")))?;
-                    &sub
-                }
-                _ => return Ok(Vec::new()),
-            }
-        };
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
-        Ok(tree
-            .iter()
-            .filter(|e| e.kind() == Some(ObjectType::Blob))
-            .filter_map(|e| e.name().ok().map(|n| format!("{prefix}{n}")))
-            .collect())
-    }
-
-    /// The blob at `path`, or `None` when there is no such file.
-    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let entry = match self.tree.get_path(Path::new(path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(
-                    error::git(format!("could not read {path} from the commit")).caused_by(e)
-                )
-            }
-        };
-        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
-            return Err(Error::new(
-                Kind::Config,
-                format!("{path} is not a regular file in the commit"),
-            )
-            .hinted("mlops only edits regular files; replace the link with the file itself"));
-        }
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .map_err(gerr(format!("could not read {path} from the commit")))?;
-        Ok(Some(blob.content().to_vec()))
-    }
-}
-
-impl Snapshot for TreeSnapshot<'_> {
-    fn folders(&self, dir: &str) -> Result<Vec<String>> {
-        let tree = match self.tree.get_path(Path::new(dir)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => entry
-                .to_object(self.repo)
-                .and_then(|o| o.peel_to_tree())
-                .map_err(gerr(format!("could not read {dir}")))?,
-            Ok(_) => return Ok(Vec::new()),
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(error::git(format!("could not read {dir}")).caused_by(e)),
-        };
-        let mut names: Vec<String> = tree
-            .iter()
-            .filter(|e| e.kind() == Some(ObjectType::Tree))
-            .filter_map(|e| e.name().ok().map(str::to_string))
-            .filter(|n| !n.starts_with('.'))
-            .collect();
-        names.sort();
-        Ok(names)
-    }
-
-    fn is_file(&self, path: &str) -> Result<bool> {
-        match self.tree.get_path(Path::new(path)) {
-            Ok(entry) => Ok(entry.kind() == Some(ObjectType::Blob)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(false),
-            Err(e) => Err(error::git(format!("could not read {path}")).caused_by(e)),
-        }
-    }
 }

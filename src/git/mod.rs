@@ -6,10 +6,10 @@
 //! builds on), never from whatever happens to be in the work tree, and the
 //! work tree is only brought along afterwards, file by file.
 
-pub mod argo;
 pub mod clean;
 pub mod clone;
 pub mod credentials;
+pub mod divergence;
 pub mod fail;
 pub mod identity;
 pub mod local;
@@ -25,8 +25,6 @@ pub mod worktree;
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
-
-pub use local::TreeSnapshot;
 
 /// One file's content before and after the edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +46,9 @@ pub struct Options {
     pub quiet: bool,
     /// `--verbose`: explain each git step on stderr.
     pub verbose: bool,
+    /// `--clone` for reading history (`mlops log`): the whole branch, not
+    /// only its tip.
+    pub history: bool,
 }
 
 /// The remote branch a workspace publishes to, once fetched.

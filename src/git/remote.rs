@@ -53,7 +53,7 @@ impl Workspace {
 
     /// "Nothing changed" in this workspace's terms.
     pub(crate) fn unchanged(&self) -> &'static str {
-        if self.workdir.is_some() {
+        if self.temp.is_none() {
             UNCHANGED_CHECKOUT
         } else {
             "nothing was changed (the temporary clone is removed)"
@@ -134,10 +134,30 @@ impl Workspace {
         Ok((listing, Some((branch, tip))))
     }
 
+    /// Whether the base must be fetched before composing: always for a
+    /// checkout that pushes, and for a review branch (`--branch` other
+    /// than the checked-out one), which is composed on the remote's branch
+    /// even for a dry run. A temporary clone fetched when it was made.
+    pub fn needs_sync(&self, pushing: bool) -> bool {
+        self.temp.is_none() && (pushing || self.head.is_none())
+    }
+
     /// Fetches the branch's upstream and moves [`Workspace::base`] to its
     /// tip. Refuses when the local branch has commits the remote does not,
     /// rather than pushing someone's unrelated work along.
     pub fn sync(&mut self) -> Result<()> {
+        let upstream = self.fetch_upstream()?;
+        if let Some(head) = self.head {
+            self.refuse_local_commits(head, self.base, &upstream)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the branch's upstream (`--remote`, else the branch's
+    /// upstream remote, else `origin`; a branch the remote lacks is read
+    /// from `--base`, else the remote's default branch) and moves
+    /// [`Workspace::base`] to its tip. Returns `remote/branch` as fetched.
+    pub fn fetch_upstream(&mut self) -> Result<String> {
         let (remote, branch) = match (&self.options.remote, self.upstream()) {
             (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
             (Some(r), _) => (r.clone(), self.branch.clone()),
@@ -172,18 +192,15 @@ impl Workspace {
             return Err(error::git("internal: nothing was fetched"));
         };
         self.step(|| format!("{remote}/{from} is at {tip:.10}; the change is composed on it"));
-        if let Some(head) = self.head {
-            self.refuse_local_commits(head, tip, &format!("{remote}/{from}"))?;
-        }
         self.base = tip;
         self.target = Some(Target {
             url: self.remote_url(&remote),
-            remote,
+            remote: remote.clone(),
             branch,
             tip: exists.then_some(tip),
-            from: (!exists).then_some(from),
+            from: (!exists).then_some(from.clone()),
         });
-        Ok(())
+        Ok(format!("{remote}/{from}"))
     }
 
     fn refuse_local_commits(&self, head: Oid, tip: Oid, upstream: &str) -> Result<()> {
@@ -373,7 +390,7 @@ impl Workspace {
             ),
             None => format!("{}/{} was not created", target.remote, target.branch),
         };
-        let local = if self.workdir.is_some() {
+        let local = if self.temp.is_none() {
             UNCHANGED_CHECKOUT
         } else {
             "the temporary clone is removed"

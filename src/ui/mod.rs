@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use console::Style;
 use serde::Serialize;
 
-use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
+use crate::cli::{ColorChoice, OutputArgs, OutputFormat};
 use crate::error::{Error, Kind, Result};
 
 /// How much to say on stderr.
@@ -34,7 +34,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(args: &GlobalArgs) -> Self {
+    pub fn new(args: &OutputArgs) -> Self {
         let verbosity = if args.quiet {
             Verbosity::Quiet
         } else if args.verbose {

@@ -49,7 +49,7 @@ fn an_http_token_from_the_environment_works() {
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains(TOKEN).not());
@@ -76,7 +76,7 @@ fn a_wrong_token_is_exit_4_without_the_secret() {
             .mlops(env.path())
             .env("MLOPS_GIT_USERNAME", "bot")
             .env("MLOPS_GIT_TOKEN", wrong)
-            .args(words("autoscale enable --env test jukebox"))
+            .args(words("autoscale enable --env test jukebox --yes"))
             .args(&args)
             .assert()
             .code(4)
@@ -112,7 +112,7 @@ fn the_store_credential_helper_works_without_an_env_token() {
         &["config", "--global", "credential.helper", "store"],
     );
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains(TOKEN).not());
@@ -168,7 +168,7 @@ fn a_push_rejected_because_another_clone_pushed_first_is_retried() {
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains("after 2 attempts"));
@@ -205,7 +205,7 @@ fn a_remote_that_refuses_is_exit_4_with_its_message() {
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .code(4)
         .stderr(predicate::str::contains(
@@ -241,7 +241,7 @@ fn an_ssh_key_works() {
     };
     env.mlops(env.path())
         .env("MLOPS_SSH_KEY", &key)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &sshd.url(&remote)])
         .assert()
         .success();
@@ -252,7 +252,7 @@ fn an_ssh_key_works() {
     // Without MLOPS_SSH_KEY (and no agent): the default key file.
     fs::copy(&key, env.home().join(".ssh/id_ed25519")).unwrap();
     env.mlops(env.path())
-        .args(words("autoscale disable --env test jukebox"))
+        .args(words("autoscale disable --env test jukebox --yes"))
         .args(["--clone", &sshd.url(&remote)])
         .assert()
         .success();
@@ -278,7 +278,7 @@ fn a_changed_ssh_host_key_is_refused() {
     .unwrap();
     env.mlops(env.path())
         .env("MLOPS_SSH_KEY", &key)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &sshd.url(&remote)])
         .assert()
         .code(4)
@@ -296,7 +296,7 @@ fn an_unknown_ssh_host_key_is_refused_with_its_fingerprint() {
     let out = env
         .mlops(env.path())
         .env("MLOPS_SSH_KEY", &key)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &sshd.url(&remote)])
         .assert()
         .code(4)
@@ -345,7 +345,7 @@ fn a_kill_during_the_push_leaves_the_checkout_consistent() {
         .current_dir(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -370,7 +370,7 @@ fn a_kill_during_the_push_leaves_the_checkout_consistent() {
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     let shown = env.git(

@@ -30,7 +30,7 @@ fn enable_adds_the_key_commits_only_that_file() {
     let env = Env::new();
     let repo = workshop(&env);
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -84,7 +84,7 @@ fn two_envs_two_models_change_in_one_commit() {
     let before = head(&env, &repo);
     env.mlops(&repo)
         .args(words(
-            "autoscale enable --env test --env prod jukebox jukebox-ui --no-push",
+            "autoscale enable --env test --env prod jukebox jukebox-ui --no-push --yes",
         ))
         .assert()
         .success();
@@ -122,6 +122,7 @@ fn message_and_identity_come_from_the_options_and_environment() {
             "test",
             "jukebox",
             "--no-push",
+            "--yes",
             "-m",
             "Scale jukebox on requests",
         ])
@@ -145,7 +146,7 @@ fn without_any_identity_it_commits_as_mlops_with_a_warning() {
     let repo = env.checkout();
     fs::remove_file(env.home().join(".gitconfig")).unwrap();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .success()
         .stderr(
@@ -188,6 +189,7 @@ fn a_second_identical_run_is_unchanged_and_makes_no_commit() {
         "test",
         "jukebox",
         "--no-push",
+        "--yes",
         "--output",
         "json",
     ];
@@ -208,7 +210,11 @@ fn a_second_identical_run_is_unchanged_and_makes_no_commit() {
             "changed": [],
             "unchanged": [{"env": "test", "model": "jukebox", "path": "model-deployments/test/jukebox/config.yaml"}],
             "commit": null,
-            "pushed": false
+            "pushed": false,
+            "remote_branch": null,
+            "attempts": null,
+            "applications": [],
+            "uncovered": []
         })
     );
     assert_eq!(head(&env, &repo), after_first);
@@ -221,7 +227,7 @@ fn json_report_names_the_commit() {
     let out = env
         .mlops(&repo)
         .args(words(
-            "autoscale enable --env test jukebox --no-push --output json",
+            "autoscale enable --env test jukebox --no-push --output json --yes",
         ))
         .assert()
         .success()
@@ -248,7 +254,9 @@ fn disable_rewrites_other_spellings_and_keeps_the_comment() {
         .unwrap();
     });
     env.mlops(&repo)
-        .args(words("autoscale disable --env test jukebox --no-push"))
+        .args(words(
+            "autoscale disable --env test jukebox --no-push --yes",
+        ))
         .assert()
         .success();
     assert_eq!(
@@ -267,7 +275,9 @@ fn disable_without_the_key_changes_nothing() {
     let repo = env.checkout();
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args(words("autoscale disable --env test jukebox --no-push"))
+        .args(words(
+            "autoscale disable --env test jukebox --no-push --yes",
+        ))
         .assert()
         .success()
         .stderr(predicate::str::contains("unchanged"));
@@ -304,7 +314,7 @@ fn invalid_yaml_in_one_target_writes_none_of_them() {
     let before = head(&env, &repo);
     env.mlops(&repo)
         .args(words(
-            "autoscale enable --env test --env prod jukebox --no-push",
+            "autoscale enable --env test --env prod jukebox --no-push --yes",
         ))
         .assert()
         .code(3)
@@ -320,13 +330,13 @@ fn unknown_names_are_exit_3_with_what_exists_and_a_suggestion() {
     let env = Env::new();
     let repo = env.checkout();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukbox --no-push"))
+        .args(words("autoscale enable --env test jukbox --no-push --yes"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("did you mean \"jukebox\"?"))
         .stderr(predicate::str::contains("jukebox, jukebox-ui"));
     env.mlops(&repo)
-        .args(words("autoscale enable --env tset jukebox --no-push"))
+        .args(words("autoscale enable --env tset jukebox --no-push --yes"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("did you mean \"test\"?"))
@@ -339,16 +349,44 @@ fn names_that_are_not_kubernetes_names_are_rejected_before_any_path_is_built() {
     let repo = env.checkout();
     for (env_name, model) in [
         ("..", "jukebox"),
-        ("test", "../prod/jukebox"),
         ("test", "has space"),
+        ("test", "Jukebox_Old"),
         ("test", ""),
     ] {
         env.mlops(&repo)
-            .args(["autoscale", "enable", "--env", env_name, model, "--no-push"])
+            .args([
+                "autoscale",
+                "enable",
+                "--env",
+                env_name,
+                model,
+                "--no-push",
+                "--yes",
+            ])
             .assert()
             .code(3)
-            .stderr(predicate::str::contains("not a valid Kubernetes name"));
+            .stderr(predicate::str::contains("is not a valid name"));
     }
+    // A slash makes it ENV/MODEL, which can't be mixed with --env.
+    env.mlops(&repo)
+        .args(words(
+            "autoscale enable --env test ../prod/jukebox --no-push --yes",
+        ))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("can't be mixed with --env"));
+    env.mlops(&repo)
+        .args(words("autoscale enable ../jukebox --no-push --yes"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "environment name \"..\" is not a valid name",
+        ));
+    assert_eq!(
+        env.subjects(&repo, "HEAD").len(),
+        1,
+        "nothing was committed"
+    );
 }
 
 #[test]
@@ -361,7 +399,7 @@ fn missing_env_or_model_without_a_terminal_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--env"));
     env.mlops(&repo)
-        .args(words("autoscale enable --env test"))
+        .args(words("autoscale enable --env test --yes"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("MODEL"));
@@ -375,7 +413,7 @@ fn a_target_with_local_changes_is_refused_and_kept() {
     fs::write(&file, "---\n# my work in progress\n").unwrap();
     let before = head(&env, &repo);
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -395,7 +433,7 @@ fn unrelated_dirty_and_untracked_files_stay_as_they_are_and_out_of_the_commit() 
     fs::write(config(&repo, "prod", "jukebox"), "---\n# editing prod\n").unwrap();
     fs::write(repo.join("notes.txt"), "scratch\n").unwrap();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .success();
     assert_eq!(
@@ -419,7 +457,7 @@ fn unrelated_dirty_and_untracked_files_stay_as_they_are_and_out_of_the_commit() 
 #[test]
 fn crlf_line_endings_are_kept_and_permissions_follow_git() {
     let env = Env::new();
-    let text = "---\r\nname: jukebox\r\nautoscaling: \"false\" # was off\r\n";
+    let text = "---\r\nname: jukebox\r\nautoscaling: False # was off\r\n";
     let (_, repo) = env.gitops(|seed| fs::write(config(seed, "test", "jukebox"), text).unwrap());
     let file = config(&repo, "test", "jukebox");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
@@ -431,7 +469,7 @@ fn crlf_line_endings_are_kept_and_permissions_follow_git() {
         "umask 022 && exec \"$0\" \"$@\"",
         env!("CARGO_BIN_EXE_mlops"),
     ])
-    .args(words("autoscale enable --env test jukebox --no-push"))
+    .args(words("autoscale enable --env test jukebox --no-push --yes"))
     .current_dir(&repo);
     env.apply(&mut cmd);
     assert!(cmd.status().unwrap().success());
@@ -455,12 +493,10 @@ fn a_config_symlinked_out_of_the_repository_is_refused() {
     fs::remove_file(&file).unwrap();
     std::os::unix::fs::symlink(&outside, &file).unwrap();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(
-            "symlink leading out of the repository",
-        ));
+        .stderr(predicate::str::contains("config.yaml is a symlink"));
     assert_eq!(fs::read_to_string(&outside).unwrap(), "---\n");
 }
 

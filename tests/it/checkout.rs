@@ -298,7 +298,7 @@ fn checkout_no_push_commits_like_git() {
         &s.mlops,
         "002",
         MLOPS,
-        &words("autoscale enable --env test jukebox-ui --no-push"),
+        &words("autoscale enable --env test jukebox-ui --no-push --yes"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let from = s.mlops.to_str().unwrap();

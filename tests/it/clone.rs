@@ -33,7 +33,7 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     let tmp = tmpdir(&env);
     env.mlops(env.path())
         .env("TMPDIR", &tmp)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .success()
@@ -50,7 +50,7 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     // A failure (an unknown model) leaves nothing either.
     env.mlops(env.path())
         .env("TMPDIR", &tmp)
-        .args(words("autoscale enable --env test nope"))
+        .args(words("autoscale enable --env test nope --yes"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .code(3);
@@ -85,7 +85,14 @@ fn eight_concurrent_clone_runs_all_land_with_linear_history() {
             cmd.current_dir(env.path())
                 .env("MLOPS_GIT_USERNAME", "bot")
                 .env("MLOPS_GIT_TOKEN", "t0ken-secret")
-                .args(["autoscale", "enable", "--env", "test", &format!("model{i}")])
+                .args([
+                    "autoscale",
+                    "enable",
+                    "--env",
+                    "test",
+                    &format!("model{i}"),
+                    "--yes",
+                ])
                 .args(["--clone", &url, "--retries", "30"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -148,7 +155,7 @@ fn a_kill_during_the_push_leaves_no_temporary_clone() {
         .env("TMPDIR", &tmp)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", "t0ken-secret")
-        .args(words("autoscale enable --env test model1"))
+        .args(words("autoscale enable --env test model1 --yes"))
         .args(["--clone", &http.url("remote.git")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -211,7 +218,7 @@ fn url_instead_of_from_git_config_is_honoured() {
         ],
     );
     env.mlops(env.path())
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", "gitops:remote.git"])
         .assert()
         .success();
@@ -227,7 +234,7 @@ fn no_push_with_clone_is_a_usage_error_that_points_to_dry_run() {
     let (remote, _) = env.gitops(|_| {});
     let before = env.subjects(&remote, "main");
     env.mlops(env.path())
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
         .code(2)

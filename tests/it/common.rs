@@ -200,3 +200,30 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
 }
+
+impl Env {
+    /// `mlops autoscale status --output json ARGS` in `dir`: the exit
+    /// code and the rows.
+    pub fn status_rows(&self, dir: &Path, args: &str) -> (i32, Vec<serde_json::Value>) {
+        let out = self
+            .mlops(dir)
+            .args(words("autoscale status --output json"))
+            .args(words(args))
+            .output()
+            .unwrap();
+        let rows = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "status printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), rows)
+    }
+}
+
+/// The row of `env/model` in status rows.
+pub fn row<'a>(rows: &'a [serde_json::Value], env: &str, model: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["env"] == env && r["model"] == model)
+        .unwrap_or_else(|| panic!("no row for {env}/{model} in {rows:?}"))
+}

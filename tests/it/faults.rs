@@ -17,7 +17,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::common::{config, words, Env};
+use crate::common::{config, row, words, Env};
 
 fn head(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "HEAD"]).trim().to_string()
@@ -35,13 +35,14 @@ fn assert_fsck_clean(env: &Env, repo: &Path) {
     );
 }
 
-const ENABLE_NO_PUSH: [&str; 6] = [
+const ENABLE_NO_PUSH: [&str; 7] = [
     "autoscale",
     "enable",
     "--env",
     "test",
     "jukebox",
     "--no-push",
+    "--yes",
 ];
 
 /// Sets the immutable attribute (writes fail with EPERM, even for root)
@@ -295,7 +296,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
     // How long one whole run takes here, so the kills spread over it.
     let started = std::time::Instant::now();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push"))
+        .args(words("autoscale enable --env test jukebox --no-push --yes"))
         .assert()
         .success();
     let whole = started.elapsed();
@@ -313,7 +314,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             other => panic!("each round must be a change: {other:?}"),
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
-            .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+            .args([
+                "autoscale",
+                verb,
+                "--env",
+                "test",
+                "jukebox",
+                "--no-push",
+                "--yes",
+            ])
             .current_dir(&repo)
             .env("HOME", env.home())
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -347,7 +356,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             // Not written (or written but not committed): run it again.
             let out = env
                 .mlops(&repo)
-                .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+                .args([
+                    "autoscale",
+                    verb,
+                    "--env",
+                    "test",
+                    "jukebox",
+                    "--no-push",
+                    "--yes",
+                ])
                 .output()
                 .unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -362,7 +379,15 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
                 );
                 locks += remove_lock_files(&repo.join(".git"));
                 env.mlops(&repo)
-                    .args(["autoscale", verb, "--env", "test", "jukebox", "--no-push"])
+                    .args([
+                        "autoscale",
+                        verb,
+                        "--env",
+                        "test",
+                        "jukebox",
+                        "--no-push",
+                        "--yes",
+                    ])
                     .assert()
                     .success();
             }
@@ -533,12 +558,10 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
     fs::write(outside.join("config.yaml"), "---\nname: x\n").unwrap();
     std::os::unix::fs::symlink(&outside, repo.join("model-deployments/test/linked")).unwrap();
     env.mlops(&repo)
-        .args(words("autoscale enable --env test linked --no-push"))
+        .args(words("autoscale enable --env test linked --no-push --yes"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(
-            "symlink leading out of the repository",
-        ));
+        .stderr(predicate::str::contains("model folder is a symlink"));
     assert_eq!(
         fs::read_to_string(outside.join("config.yaml")).unwrap(),
         "---\nname: x\n"
@@ -551,9 +574,17 @@ fn a_model_folder_symlinked_out_of_the_repository_is_refused() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let linked = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == "linked")
+        .expect("the linked folder is listed");
+    assert_eq!(linked["autoscaler"], serde_json::Value::Null);
     assert!(
-        stderr.contains("symlink leading out of the repository"),
-        "{stderr}"
+        linked["error"].as_str().unwrap().contains("symlink"),
+        "{linked}"
     );
 }
 
@@ -570,7 +601,7 @@ fn a_model_folder_symlinked_inside_the_repository_is_refused_not_followed() {
     let before = fs::read(&file).unwrap();
     let old_head = head(&env, &repo);
     env.mlops(&repo)
-        .args(words("autoscale enable --env test alias --no-push"))
+        .args(words("autoscale enable --env test alias --no-push --yes"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("model-deployments/test/alias"));
@@ -606,17 +637,9 @@ fn a_checkout_under_a_non_ascii_path_works() {
 }
 
 fn status_json(env: &Env, repo: &Path) -> Vec<serde_json::Value> {
-    let out = env
-        .mlops(repo)
-        .args(words("autoscale status --output json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (code, rows) = env.status_rows(repo, "");
+    assert_eq!(code, 0);
+    rows
 }
 
 #[test]
@@ -629,13 +652,25 @@ fn a_non_ascii_model_folder_is_named_not_crashed_on() {
     });
     // Not a Kubernetes name: refused before any path is built.
     env.mlops(&repo)
-        .args(words("autoscale enable --env test jükebox --no-push"))
+        .args(words("autoscale enable --env test jükebox --no-push --yes"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("not a valid Kubernetes name"));
-    // status still reads every file, the odd one included.
-    let rows = status_json(&env, &repo);
-    assert!(rows.iter().any(|r| r["model"] == "jükebox"), "{rows:?}");
+        .stderr(predicate::str::contains("is not a valid name"));
+    // status lists it with the reason it is not a model (exit 3), and
+    // still reads every other file.
+    let (code, rows) = env.status_rows(&repo, "");
+    assert_eq!(code, 3);
+    let odd = row(&rows, "test", "jükebox");
+    assert!(
+        odd["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid model name"),
+        "{odd}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r["model"] == "jukebox" && r["autoscaler"] == "off"));
 }
 
 /// What a user wants after a run was killed between replacing the file and

@@ -60,16 +60,16 @@ fn picking_the_environment_and_models_by_keystrokes() {
     term.type_text("tes");
     term.press("Enter");
     // jukebox is already on, so jukebox-ui (the one to change) comes first.
-    let screen = term.expect("Models to enable");
-    let ui = screen.find("jukebox-ui  autoscaling unset").expect(&screen);
-    let on = screen.find("jukebox     autoscaling on").expect(&screen);
+    let screen = term.expect("Models for `mlops autoscale enable`");
+    let ui = screen.find("jukebox-ui  autoscaler off").expect(&screen);
+    let on = screen.find("jukebox     autoscaler hpa").expect(&screen);
     assert!(ui < on, "{screen}");
     term.press("Space");
     term.press("Enter");
     term.expect("Commit these changes?");
     assert!(term
         .screen()
-        .contains("Picked: mlops autoscale enable --env test jukebox-ui"));
+        .contains("Picked: mlops autoscale enable test/jukebox-ui"));
     term.type_text("y");
     term.expect("rc=0");
     assert_eq!(
@@ -86,7 +86,7 @@ fn escape_in_a_picker_changes_nothing() {
         return;
     };
     term.run("mlops autoscale disable --env prod --no-push; echo rc=$?");
-    term.expect("Models to disable");
+    term.expect("Models for `mlops autoscale disable`");
     term.press("Escape");
     term.expect("rc=1");
     assert!(term.screen().contains("Nothing picked"));

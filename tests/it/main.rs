@@ -5,16 +5,21 @@ mod common;
 mod term;
 
 mod autoscale;
+mod chart;
 mod checkout;
 mod completion;
 mod demo;
 mod faults;
 mod generated;
 mod interactive;
+mod log;
 mod servers;
+mod skipped;
 mod status;
 
 mod auth;
 mod clone;
 mod push;
+mod safety;
+mod set;
 mod tls;

@@ -29,7 +29,7 @@ fn push_lands_on_the_remote_and_leaves_unrelated_work_alone() {
     let before = env.status(&work);
 
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains("Pushed "))
@@ -63,7 +63,9 @@ fn a_second_identical_run_makes_no_commit() {
     let (remote, work) = env.gitops(|_| {});
     let run = || {
         env.mlops(&work)
-            .args(words("autoscale enable --env test jukebox --output json"))
+            .args(words(
+                "autoscale enable --env test jukebox --output json --yes",
+            ))
             .assert()
             .success()
     };
@@ -91,7 +93,7 @@ fn local_commits_not_on_the_remote_are_refused() {
     let tip = rev(&env, &remote, "main");
     let head = rev(&env, &work, "HEAD");
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -128,7 +130,7 @@ fn a_checkout_behind_the_remote_builds_on_the_remote_tip() {
     env.git(&other, &["push", "-q", "origin", "main"]);
 
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     assert_eq!(
@@ -152,7 +154,7 @@ fn a_review_branch_is_created_from_the_default_branch() {
     let (remote, work) = env.gitops(|_| {});
     env.git(&work, &["switch", "-q", "-c", "jukebox-prod-autoscaling"]);
     env.mlops(&work)
-        .args(words("autoscale enable --env prod jukebox"))
+        .args(words("autoscale enable --env prod jukebox --yes"))
         .args(["--branch", "jukebox-prod-autoscaling"])
         .assert()
         .success()
@@ -181,7 +183,7 @@ fn a_file_no_applicationset_covers_is_warned_about() {
         fs::remove_file(seed.join("appset-test.yaml")).unwrap();
     });
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -210,7 +212,7 @@ fn a_signed_commit_verifies() {
         env.git(&work, &["config", k, v]);
     }
     env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success();
     let out = env.git_output(&work, &["verify-commit", "HEAD"]);
@@ -229,7 +231,7 @@ fn verbose_explains_each_git_step_and_quiet_says_nothing() {
     let (_remote, work) = env.gitops(|_| {});
     let out = env
         .mlops(&work)
-        .args(words("autoscale enable --env test jukebox -v"))
+        .args(words("autoscale enable --env test jukebox -v --yes"))
         .assert()
         .success()
         .get_output()
@@ -247,7 +249,7 @@ fn verbose_explains_each_git_step_and_quiet_says_nothing() {
     }
     let quiet = env
         .mlops(&work)
-        .args(words("autoscale disable --env test jukebox -q"))
+        .args(words("autoscale disable --env test jukebox -q --yes"))
         .assert()
         .success()
         .get_output()

@@ -41,14 +41,20 @@ fn a_fresh_repository_reports_every_model_unset() {
     let env = Env::new();
     let repo = env.checkout();
     let doc = status_json(&env, &repo, &[], 0);
-    let path = |e: &str, m: &str| format!("model-deployments/{e}/{m}/config.yaml");
+    let row = |e: &str, m: &str| {
+        json!({
+            "env": e, "model": m, "path": format!("model-deployments/{e}/{m}/config.yaml"),
+            "autoscaler": "off", "autoscaling": null, "keda": null, "version": null,
+            "warning": null, "error": null, "uncommitted": false, "differs_from_upstream": false,
+        })
+    };
     assert_eq!(
         doc,
         json!([
-            {"env": "prod", "model": "jukebox", "path": path("prod", "jukebox"), "autoscaling": null},
-            {"env": "prod", "model": "jukebox-ui", "path": path("prod", "jukebox-ui"), "autoscaling": null},
-            {"env": "test", "model": "jukebox", "path": path("test", "jukebox"), "autoscaling": null},
-            {"env": "test", "model": "jukebox-ui", "path": path("test", "jukebox-ui"), "autoscaling": null},
+            row("prod", "jukebox"),
+            row("prod", "jukebox-ui"),
+            row("test", "jukebox"),
+            row("test", "jukebox-ui"),
         ])
     );
 }
@@ -126,14 +132,26 @@ fn folders_without_config_hidden_folders_and_unknown_envs() {
         )
         .unwrap();
     });
-    let doc = status_json(&env, &repo, &["--env", "test"], 0);
-    let models: Vec<&str> = doc
+    // A folder that is not a model is listed with the reason (exit 3);
+    // hidden folders are not listed at all.
+    let doc = status_json(&env, &repo, &["--env", "test"], 3);
+    let rows: Vec<(&str, Option<&str>)> = doc
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["model"].as_str().unwrap())
+        .map(|r| (r["model"].as_str().unwrap(), r["error"].as_str()))
         .collect();
-    assert_eq!(models, ["jukebox", "jukebox-ui"]);
+    assert_eq!(
+        rows,
+        [
+            ("jukebox", None),
+            ("jukebox-ui", None),
+            (
+                "not-a-model",
+                Some("it holds no config.yaml (it has README.md)")
+            ),
+        ]
+    );
     env.mlops(&repo)
         .args(words("autoscale status --env staging"))
         .assert()

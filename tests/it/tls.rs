@@ -78,7 +78,7 @@ fn clone_mode_over_https_with_the_test_ca_in_ssl_cert_file_pushes() {
         .env("SSL_CERT_FILE", ca(&https))
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &https.url("remote.git")])
         .assert()
         .success()
@@ -113,7 +113,7 @@ fn an_untrusted_certificate_is_exit_4_without_the_secret() {
         let out = cmd
             .env("MLOPS_GIT_USERNAME", "bot")
             .env("MLOPS_GIT_TOKEN", TOKEN)
-            .args(words("autoscale enable --env test jukebox"))
+            .args(words("autoscale enable --env test jukebox --yes"))
             .args(["--clone", &https.url("remote.git")])
             .assert()
             .code(4)
@@ -158,7 +158,7 @@ fn a_checkout_cloned_over_https_pushes_to_its_origin() {
         .env("SSL_CERT_FILE", ca(&https))
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
         .success()
         .get_output()
@@ -183,7 +183,7 @@ fn the_test_ca_in_ssl_cert_dir_is_trusted_too() {
         .env("SSL_CERT_DIR", &dir)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &https.url("remote.git")])
         .assert()
         .success();
@@ -228,7 +228,7 @@ fn a_credential_helper_sees_the_users_own_ssl_cert_file() {
     // libgit2 with it pointing at /dev/null, then puts it back).
     mlops(&env, env.path())
         .env("SSL_CERT_FILE", ca(&https))
-        .args(words("autoscale enable --env test jukebox"))
+        .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", &https.url("remote.git")])
         .assert()
         .success();
@@ -245,7 +245,7 @@ fn a_credential_helper_sees_the_users_own_ssl_cert_file() {
     let dir = hashed_ca_dir(&env, &https);
     mlops(&env, env.path())
         .env("SSL_CERT_DIR", &dir)
-        .args(words("autoscale disable --env test jukebox"))
+        .args(words("autoscale disable --env test jukebox --yes"))
         .args(["--clone", &https.url("remote.git")])
         .assert()
         .success();

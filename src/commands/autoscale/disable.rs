@@ -1,10 +1,16 @@
-//! `mlops autoscale disable --env ENV MODEL...`: `autoscaling: false`.
+//! `mlops autoscale disable`: the chart renders no autoscaler afterwards.
 
-use super::change::{self, Switch};
-use crate::cli::EditArgs;
-use crate::commands::Context;
+use super::Render;
+use crate::cli::DisableArgs;
+use crate::commands::{change, Context};
 use crate::error::Result;
+use crate::gitops::chart::Autoscaler;
 
-pub fn run(ctx: &Context, args: &EditArgs) -> Result<u8> {
-    change::run(ctx, args, Switch::Off)
+pub(super) fn run(ctx: &Context, args: &DisableArgs) -> Result<u8> {
+    change::run(
+        ctx,
+        &args.targets.envs,
+        &args.targets.models,
+        &Render(Autoscaler::Off),
+    )
 }

@@ -1,53 +1,123 @@
-//! `mlops autoscale status`: per environment and model, what the chart
-//! will see for `autoscaling`, with a warning where the text misleads.
+//! `mlops autoscale status`: per environment and model, which autoscaler
+//! the chart renders, from the work tree (saying when it differs from the
+//! upstream branch), from the upstream branch after a fetch
+//! (`--remote-branch`), or from a temporary clone (`--clone`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::super::Context;
 use crate::cli::StatusArgs;
-use crate::commands::Context;
-use crate::edit;
 use crate::error::{self, Kind, Result};
-use crate::layout::{self, Target};
+use crate::git::divergence::{self, Divergence};
+use crate::git::Workspace;
+use crate::gitops::chart::Rendering;
+use crate::gitops::layout::DEPLOYMENTS;
+use crate::gitops::models::{self, Listed};
+use crate::gitops::snapshot::{CommitTree, Snapshot, WorkTree};
+use crate::gitops::states;
 use crate::ui::table;
 
-/// One row of the report; the JSON shape of the contract (plus `version`
-/// and `warning`, which only appear when there is something to say).
+/// One row of the report: the contract's JSON shape, every key present.
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub env: String,
     pub model: String,
     pub path: String,
+    /// `"off"`, `"hpa"`, `"keda"`; null when the file can't be read.
+    pub autoscaler: Option<&'static str>,
+    /// Each key's truthiness for the chart; null when the key is absent.
     pub autoscaling: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keda: Option<bool>,
     pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Work-tree mode: the file has edits not committed (null otherwise).
+    pub uncommitted: Option<bool>,
+    /// Work-tree mode: the file differs from the upstream branch's as of
+    /// the last fetch (null without an upstream, or in the other modes).
+    pub differs_from_upstream: Option<bool>,
 }
 
-pub fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
-    let rows = match &ctx.global.clone {
-        Some(url) => read_remote(ctx, url, &args.envs)?,
-        None => {
-            let root = find_root(&ctx.start_dir())?;
-            let targets = layout::discover(&root, &args.envs)?;
-            read_all(&root, &targets)
+impl Row {
+    fn new(listed: &Listed) -> Row {
+        let t = &listed.target;
+        Row {
+            env: t.env.clone(),
+            model: t.model.clone(),
+            path: t.path(),
+            autoscaler: None,
+            autoscaling: None,
+            keda: None,
+            version: None,
+            warning: None,
+            error: listed.problem.clone(),
+            uncommitted: None,
+            differs_from_upstream: None,
         }
+    }
+
+    /// Fills the chart's reading from the file's bytes.
+    fn read(mut self, bytes: Result<Option<Vec<u8>>>) -> Row {
+        if self.error.is_some() {
+            return self;
+        }
+        let bytes = match bytes {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                self.error = Some("the file is gone".into());
+                return self;
+            }
+            Err(e) => {
+                self.error = Some(e.message);
+                return self;
+            }
+        };
+        match Rendering::read(&bytes) {
+            Ok(r) => {
+                self.autoscaler = Some(r.autoscaler().as_str());
+                self.autoscaling = r.autoscaling.as_ref().map(|s| s.truthy);
+                self.keda = r.keda.as_ref().map(|s| s.truthy);
+                let warnings = r.warnings();
+                self.warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+                self.version = r.version;
+            }
+            Err(refusal) => {
+                let at = refusal
+                    .line
+                    .map(|l| format!("line {l}: "))
+                    .unwrap_or_default();
+                self.error = Some(format!("{at}{}", refusal.reason));
+            }
+        }
+        self
+    }
+}
+
+pub(crate) fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
+    let (rows, note) = if let Some(url) = &ctx.repo.clone {
+        let ws = Workspace::clone_temp(url, ctx.git_options())?;
+        (remote_rows(&ws, &args.envs)?, None)
+    } else if args.remote_branch {
+        let mut ws = Workspace::open(&ctx.start_dir(), ctx.git_options())?;
+        ws.fetch_upstream()?;
+        (remote_rows(&ws, &args.envs)?, None)
+    } else {
+        if ctx.repo.branch.is_some() || ctx.repo.remote.is_some() {
+            return Err(error::usage(
+                "--branch and --remote choose a remote branch to read: add --remote-branch (or use --clone URL)",
+            ));
+        }
+        worktree_rows(&find_root(&ctx.start_dir())?, &args.envs)?
     };
     if ctx.ui.json() {
         ctx.ui.emit_json(&rows)?;
     } else {
         print_table(ctx, &rows)?;
     }
-    for row in rows.iter().filter(|r| r.error.is_some()) {
-        ctx.ui.verbose(format!(
-            "{}: {}",
-            row.path,
-            row.error.as_deref().unwrap_or("")
-        ));
+    if let Some(note) = note {
+        ctx.ui.info(note);
     }
     let failed = rows
         .iter()
@@ -58,154 +128,151 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
 
 /// The work tree enclosing `start`, or `start` itself when it holds a
 /// model-deployments folder without being a git checkout.
-pub fn find_root(start: &Path) -> Result<PathBuf> {
+pub(crate) fn find_root(start: &Path) -> Result<PathBuf> {
+    if !start.exists() {
+        return Err(
+            error::failure(format!("{} does not exist", start.display()))
+                .hinted("pass -C DIR (or MLOPS_REPO) naming your clone of mlops-gitops"),
+        );
+    }
     if let Ok(repo) = crate::git::local::discover(start) {
         if let Some(dir) = repo.workdir() {
             return Ok(dir.to_path_buf());
         }
     }
-    if start.join(layout::DEPLOYMENTS).is_dir() {
+    if start.join(DEPLOYMENTS).is_dir() {
         return Ok(start.to_path_buf());
     }
     Err(error::failure(format!(
-        "{} is not inside an mlops-gitops checkout",
+        "{} is not inside an mlops-gitops checkout (no git repository and no {DEPLOYMENTS}/ folder)",
         start.display()
     ))
     .hinted("run mlops inside your clone of mlops-gitops, or pass -C DIR or set MLOPS_REPO"))
 }
 
-/// Reads every target, on all cores: each file is independent and the
-/// cost is one small read and one parse, so two threads halve the time.
-fn read_all(root: &Path, targets: &[Target]) -> Vec<Row> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = targets.len().div_ceil(threads).max(256);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = targets
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|t| read_one(root, t)).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+/// Every model of the work tree, read on all cores, with how each file
+/// differs from HEAD and from the upstream branch.
+fn worktree_rows(root: &Path, only: &[String]) -> Result<(Vec<Row>, Option<String>)> {
+    let snap = WorkTree::new(root);
+    let listed = models::list(&snap, only)?;
+    let threads = states::threads(listed.len(), 256, 8);
+    let read = states::map(listed.len(), threads, None, |i| {
+        let row = Row::new(&listed[i]);
+        let bytes = snap.read(&row.path);
+        let raw = bytes.as_ref().ok().and_then(|b| b.clone());
+        (row.read(bytes), raw)
+    });
+    let mut rows = Vec::with_capacity(read.len());
+    let repo = crate::git::local::discover(root).ok();
+    let div = repo.as_ref().and_then(divergence::divergence);
+    let head = repo
+        .as_ref()
+        .and_then(|r| r.head().ok()?.peel_to_tree().ok());
+    let index = repo.as_ref().and_then(|r| r.index().ok());
+    let mut dirty = Vec::new();
+    for (mut row, raw) in read.into_iter().flatten() {
+        if let (Some(_), Some(bytes)) = (&repo, &raw) {
+            let changed = divergence::uncommitted(index.as_ref(), head.as_ref(), &row.path, bytes);
+            row.uncommitted = Some(changed);
+            if let Some(div) = &div {
+                row.differs_from_upstream = Some(changed || div.committed.contains(&row.path));
+            }
+            if changed {
+                dirty.push(format!("{}/{}", row.env, row.model));
+            }
+        }
+        rows.push(row);
+    }
+    Ok((rows, div.and_then(|d| note(&d, &dirty))))
 }
 
-/// `status --clone URL`: the state on the remote branch, read from a
-/// temporary clone's tree (nothing is written anywhere else).
-fn read_remote(ctx: &Context, url: &str, only: &[String]) -> Result<Vec<Row>> {
-    for env in only {
-        layout::check_name("environment", env)?;
+/// "The work tree is not what Argo CD deploys: …", or nothing when the
+/// model configs are as on the upstream branch.
+fn note(div: &Divergence, dirty: &[String]) -> Option<String> {
+    let upstream = div.upstream.as_deref()?;
+    let mut parts = Vec::new();
+    if !dirty.is_empty() {
+        parts.push(format!("uncommitted edits in {}", dirty.join(", ")));
     }
-    let ws = crate::git::Workspace::clone_temp(url, ctx.git_options())?;
-    let snap = ws.tree_snapshot()?;
-    let envs = layout::envs(&snap)?;
-    if let Some(unknown) = only.iter().find(|e| !envs.contains(e)) {
-        return Err(error::config(format!(
-            "unknown environment {unknown:?} on {}",
-            ctx.global
-                .branch
-                .as_deref()
-                .unwrap_or("the remote's default branch")
-        ))
-        .hinted(format!("environments there: {}", envs.join(", "))));
+    if div.ahead > 0 {
+        parts.push(format!("{} local commit(s) not pushed", div.ahead));
     }
-    let mut rows = Vec::new();
-    for env in envs.iter().filter(|e| only.is_empty() || only.contains(e)) {
-        for model in layout::models(&snap, env)? {
-            let target = Target {
-                env: env.clone(),
-                model,
-            };
-            let bytes = snap
-                .read(&target.path())
-                .map_err(|e| e.message)
-                .and_then(|b| b.ok_or_else(|| "not in the commit".to_string()));
-            rows.push(row(&target, bytes));
-        }
+    if div.behind > 0 {
+        parts.push(format!("{} commit(s) behind", div.behind));
     }
-    Ok(rows)
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Note: this is the work tree, which differs from {upstream} as of the last fetch ({}); Argo CD deploys the remote branch: mlops autoscale status --remote-branch shows it.",
+        parts.join("; ")
+    ))
 }
 
-fn read_one(root: &Path, target: &Target) -> Row {
-    let bytes = std::fs::read(root.join(target.path())).map_err(|e| e.to_string());
-    row(target, bytes)
-}
-
-/// One row from a config file's bytes (or why they could not be read).
-fn row(target: &Target, bytes: std::result::Result<Vec<u8>, String>) -> Row {
-    let path = target.path();
-    let mut row = Row {
-        env: target.env.clone(),
-        model: target.model.clone(),
-        path: path.clone(),
-        autoscaling: None,
-        version: None,
-        warning: None,
-        error: None,
-    };
-    let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            row.error = Some(format!("could not read: {e}"));
-            return row;
-        }
-    };
-    match edit::read_values(&bytes) {
-        Ok(values) => {
-            row.autoscaling = values.autoscaling.effective;
-            row.warning = values.autoscaling.warning;
-            row.version = values.version;
-        }
-        Err(refusal) => {
-            let at = refusal
-                .line
-                .map(|l| format!("line {l}: "))
-                .unwrap_or_default();
-            row.error = Some(format!("{at}{}", refusal.reason));
+/// Every model of the workspace's remote branch (its base commit).
+fn remote_rows(ws: &Workspace, only: &[String]) -> Result<Vec<Row>> {
+    if let Some(target) = &ws.target {
+        if target.tip.is_none() {
+            return Err(
+                error::git(format!("{} has no branch {}", target.url, target.branch))
+                    .hinted("check --branch (and --remote); nothing was changed"),
+            );
         }
     }
-    row
+    let snap = CommitTree::new(&ws.repo, ws.base)?;
+    let listed = models::list(&snap, only)?;
+    Ok(listed
+        .iter()
+        .map(|l| {
+            let row = Row::new(l);
+            let bytes = snap.read(&row.path);
+            row.read(bytes)
+        })
+        .collect())
 }
 
 fn print_table(ctx: &Context, rows: &[Row]) -> Result<()> {
     if rows.is_empty() {
         ctx.ui.info(format!(
-            "No models found under {}/<env>/<model>/{}.",
-            layout::DEPLOYMENTS,
-            layout::CONFIG
+            "No models found under {DEPLOYMENTS}/<env>/<model>/config.yaml."
         ));
         return Ok(());
     }
-    let mut cells = vec![vec![
-        "ENV".to_string(),
-        "MODEL".to_string(),
-        "AUTOSCALING".to_string(),
-        "VERSION".to_string(),
-        "NOTE".to_string(),
-    ]];
+    let head = [
+        "ENV",
+        "MODEL",
+        "AUTOSCALER",
+        "AUTOSCALING",
+        "KEDA",
+        "VERSION",
+        "NOTE",
+    ];
+    let mut cells = vec![head.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let word = |v: Option<bool>| match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "-",
+    };
     for row in rows {
-        let (state, style) = match (row.autoscaling, &row.error) {
-            (_, Some(_)) => ("error", console::Style::new().red()),
-            (Some(true), _) => ("on", console::Style::new().green()),
-            (Some(false), _) => ("off", console::Style::new()),
-            (None, _) => ("unset", console::Style::new().dim()),
+        let (state, style) = match (row.autoscaler, &row.error) {
+            (_, Some(_)) | (None, _) => ("error", console::Style::new().red()),
+            (Some("off"), _) => ("off", console::Style::new().dim()),
+            (Some(kind), _) => (kind, console::Style::new().green()),
         };
         let note = match (&row.error, &row.warning) {
             (Some(e), _) => ctx.ui.out_style(console::Style::new().red(), e),
             (None, Some(w)) => ctx
                 .ui
                 .out_style(console::Style::new().yellow(), &format!("warning: {w}")),
+            (None, None) if row.uncommitted == Some(true) => "uncommitted edits".to_string(),
             (None, None) => String::new(),
         };
         cells.push(vec![
             row.env.clone(),
             row.model.clone(),
             ctx.ui.out_style(style, state),
+            word(row.autoscaling).to_string(),
+            word(row.keda).to_string(),
             row.version.clone().unwrap_or_else(|| "-".to_string()),
             note,
         ]);

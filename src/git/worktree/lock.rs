@@ -14,17 +14,15 @@
 //! extension takes `index.lock` for a moment, often); one that stays is
 //! named, with what to do, before anything reaches the remote. The locks
 //! this process holds are removed if SIGINT or SIGTERM ends it, as git
-//! does, so an interrupted run leaves no lock file behind.
+//! does (see `crate::interrupt`), so an interrupted run leaves no lock
+//! file behind.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use git2::{ErrorCode, Oid, Repository, Signature, Transaction};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 use super::super::local::gerr;
 use super::super::Workspace;
@@ -149,7 +147,7 @@ struct IndexLock {
 impl IndexLock {
     fn take(git_dir: &Path) -> Result<IndexLock> {
         // Before the first lock file exists: a signal must find it handled.
-        watch_signals();
+        crate::interrupt::watch();
         let path = git_dir.join("index.lock");
         let file = wait_for(&path, || {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -231,25 +229,18 @@ fn remove_stale_copies(git_dir: &Path) {
     }
 }
 
-/// Lock files this process holds, for the signal watcher.
-static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// One lock file registered with the signal watcher while it is ours.
+/// One lock file registered with the interrupt handler while it is ours.
 struct Held(PathBuf);
 
 impl Held {
     fn new(path: PathBuf) -> Held {
-        if let Ok(mut held) = HELD.lock() {
-            held.push(path.clone());
-        }
+        crate::interrupt::hold_lock(path.clone());
         Held(path)
     }
 
     /// The file is no longer ours (committed, or removed).
     fn forget(&self) {
-        if let Ok(mut held) = HELD.lock() {
-            held.retain(|p| *p != self.0);
-        }
+        crate::interrupt::release_lock(&self.0);
     }
 }
 
@@ -257,26 +248,4 @@ impl Drop for Held {
     fn drop(&mut self) {
         self.forget();
     }
-}
-
-/// On SIGINT or SIGTERM, removes the lock files this process holds and
-/// exits with 128 + the signal number (130, 143), as a shell reports it.
-fn watch_signals() {
-    static WATCHER: Once = Once::new();
-    WATCHER.call_once(|| {
-        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
-            return;
-        };
-        std::thread::spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                let removed = HELD.lock().map(|held| {
-                    held.iter().filter(|p| fs::remove_file(p).is_ok()).count()
-                });
-                if removed.is_ok_and(|n| n > 0) {
-                    eprintln!("interrupted: mlops removed the git lock files it held; run the same command again (a change already pushed is not made twice)");
-                }
-                std::process::exit(128 + signal);
-            }
-        });
-    });
 }

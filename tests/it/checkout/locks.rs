@@ -60,7 +60,7 @@ fn checkout_a_held_branch_lock_stops_the_push_and_names_the_lock() {
 fn checkout_a_held_index_lock_stops_a_local_commit() {
     held(
         "index.lock",
-        "autoscale enable --env test jukebox-ui --no-push",
+        "autoscale enable --env test jukebox-ui --no-push --yes",
     );
 }
 

@@ -1,0 +1,380 @@
+//! The flow every command that changes files shares (`autoscale enable`,
+//! `autoscale disable`, `set`): name or pick the targets, edit each file
+//! from the commit the change builds on, show the diff and the Argo CD
+//! applications, confirm, commit, push, retry.
+//!
+//! The edit is computed from the base commit's blobs (the remote tip when
+//! pushing, HEAD with `--no-push`), not from the work tree, so the commit
+//! holds exactly the named files and nothing the user happened to have
+//! lying around. The work tree follows once the commit is final.
+
+mod announce;
+mod pick;
+mod report;
+
+use git2::Oid;
+
+use crate::commands::Context;
+use crate::edit::Refusal;
+use crate::error::{self, Error, Kind, Result};
+use crate::git::worktree::one_line;
+use crate::git::{FileChange, Workspace};
+use crate::gitops::chart::Autoscaler;
+use crate::gitops::layout::{self, Target};
+use crate::gitops::models;
+use crate::gitops::snapshot::{CommitTree, Snapshot, WorkTree};
+use crate::ui::{diff, prompt};
+use report::Report;
+
+/// What one command changes in each file; the flow around it is the same.
+pub(crate) trait Edit {
+    /// The file's new bytes, or `None` when it already holds what was asked.
+    fn apply(&self, old: &[u8]) -> Result<Option<Vec<u8>>, Refusal>;
+    /// The default commit message's subject for the changed targets.
+    fn subject(&self, changed: &[Target]) -> String;
+    /// Why a target needs no change, for people.
+    fn unchanged(&self, target: &Target) -> String;
+    /// One line above a file's diff saying what changes, in chart terms.
+    fn header(&self, target: &Target, old: &[u8], new: &[u8]) -> String;
+    /// What the JSON report adds to a changed entry (`set`: old and new
+    /// values); `Null` for nothing.
+    fn details(&self, _old: &[u8], _new: &[u8]) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    /// What the chart should render afterwards, when the command is about
+    /// the autoscaler (picking ranks models by it).
+    fn want(&self) -> Option<Autoscaler>;
+    /// The subcommand and its own options, for "Picked: mlops …".
+    fn command_line(&self) -> String;
+}
+
+/// One target's edit.
+struct Planned {
+    target: Target,
+    change: FileChange,
+}
+
+/// The edits for one base commit.
+struct Plan {
+    changes: Vec<Planned>,
+    unchanged: Vec<Target>,
+}
+
+/// Runs the whole flow for the targets named by `envs` and `models`
+/// (`--env ENV MODEL...` or `ENV/MODEL...`; on a terminal, what is missing
+/// is picked).
+pub(crate) fn run(
+    ctx: &Context,
+    envs: &[String],
+    models: &[String],
+    edit: &dyn Edit,
+) -> Result<u8> {
+    let named = layout::targets(envs, models)?;
+    pick::check(ctx, envs, models)?;
+    needs_confirmation_possible(ctx)?;
+    let mut ws = open(ctx)?;
+    let pushing = !ctx.change.dry_run && !ctx.change.no_push;
+    if !pushing && !ctx.change.dry_run && ws.workdir.is_none() {
+        return Err(error::usage(format!(
+            "--no-push with --branch {} (not the checked-out branch) would commit where nothing keeps it",
+            ws.branch
+        ))
+        .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
+    }
+    if ws.needs_sync(pushing) {
+        ws.sync()?;
+    }
+    let targets = match named.is_empty() {
+        false => named,
+        true => pick::targets(ctx, &ws, envs, models, edit)?,
+    };
+    with_snapshot(&ws, |snap| models::resolve(snap, &targets))?;
+    let plan = plan(&ws, &targets, edit)?;
+    check_checkout(ctx, &ws, &plan)?;
+    let mut report = Report::new(&plan.unchanged);
+    for target in &plan.unchanged {
+        ctx.ui
+            .info(format!("{}: {}", target.path(), edit.unchanged(target)));
+    }
+    if plan.changes.is_empty() {
+        ctx.ui.info("Nothing to change.");
+        if pushing {
+            catch_up(ctx, &ws);
+        }
+        return report.finish(ctx);
+    }
+    for p in &plan.changes {
+        let c = &p.change;
+        ctx.ui.info(edit.header(&p.target, &c.old, &c.new));
+        ctx.ui
+            .show(diff::render(&ctx.ui, &c.path, &c.old, &c.new))?;
+        report.changed(&p.target, edit.details(&c.old, &c.new));
+    }
+    let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
+    let branch = ws
+        .target
+        .as_ref()
+        .map_or(ws.branch.clone(), |t| t.branch.clone());
+    report.coverage(announce::coverage(ctx, &ws, ws.base, &paths, &branch));
+    if ctx.change.dry_run {
+        ctx.ui
+            .info("Dry run: nothing was written, committed or pushed.");
+        return report.finish(ctx);
+    }
+    confirm(ctx, pushing)?;
+    let message = message(ctx, edit, &plan);
+    let mut warn = |w: &str| ctx.ui.warn(w);
+    let commit = ws.compose(&changes(&plan), &message, &mut warn)?;
+    if pushing {
+        push(ctx, &mut ws, commit, (&targets, edit), &mut report)?;
+    } else {
+        commit_locally(ctx, &ws, commit, &message, &mut report)?;
+    }
+    report.finish(ctx)
+}
+
+/// Without a terminal and without `--yes`, nothing can be confirmed: a
+/// usage error before anything is fetched, written or pushed.
+fn needs_confirmation_possible(ctx: &Context) -> Result<()> {
+    if ctx.change.yes || ctx.change.dry_run || ctx.ui.interactive() {
+        return Ok(());
+    }
+    Err(error::usage(
+        "no terminal to confirm the change on, and --yes was not given: nothing was fetched, written or pushed",
+    )
+    .hinted("in CI or a script, pass --yes; to look first, pass --dry-run")
+    .hinted("or run the command on a terminal to see the diff and answer the question"))
+}
+
+/// Calls `f` with the snapshot the targets are checked against: the work
+/// tree of a checkout (what the user sees), else the base commit's tree.
+fn with_snapshot<T>(ws: &Workspace, f: impl FnOnce(&dyn Snapshot) -> Result<T>) -> Result<T> {
+    match &ws.workdir {
+        Some(dir) => f(&WorkTree::new(dir)),
+        None => f(&CommitTree::new(&ws.repo, ws.base)?),
+    }
+}
+
+/// In a checkout: no target may hold someone's uncommitted work, and every
+/// target must be writable, before anything is committed.
+fn check_checkout(ctx: &Context, ws: &Workspace, plan: &Plan) -> Result<()> {
+    if ws.workdir.is_none() {
+        return Ok(());
+    }
+    let changed = plan
+        .changes
+        .iter()
+        .map(|p| (p.change.path.clone(), Some(p.change.new.clone())));
+    let unchanged = plan.unchanged.iter().map(|t| (t.path(), None));
+    ws.check_clean_towards(&changed.chain(unchanged).collect::<Vec<_>>())?;
+    if !ctx.change.dry_run {
+        let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
+        ws.check_writable(&paths)?;
+    }
+    Ok(())
+}
+
+/// When the remote already has the change, a checkout that is behind is
+/// brought to the remote's tip (like `git pull --ff-only`), so its files
+/// show what the remote has. A checkout with local changes in the way
+/// stays as it is, with a note: nothing is lost either way.
+fn catch_up(ctx: &Context, ws: &Workspace) {
+    if ws.workdir.is_none() || ws.head == Some(ws.base) {
+        return;
+    }
+    match ws.advance_checkout(ws.base, "mlops: fast-forward to the remote branch") {
+        Ok(()) => ctx.ui.info(format!(
+            "Brought the checkout up to the remote branch ({:.10}).",
+            ws.base.to_string()
+        )),
+        Err(e) => ctx.ui.warn(format!(
+            "the checkout is behind the remote and was left as it is ({}); git pull --ff-only brings it along",
+            one_line(&e)
+        )),
+    }
+}
+
+/// `--no-push`: the checkout's branch moves to the new commit.
+fn commit_locally(
+    ctx: &Context,
+    ws: &Workspace,
+    commit: Oid,
+    message: &str,
+    report: &mut Report,
+) -> Result<()> {
+    ws.advance_checkout(commit, &format!("mlops: {message}"))?;
+    report.committed(commit);
+    ctx.ui.info(format!(
+        "Committed {:.10} on {}: {} (not pushed: --no-push)",
+        commit.to_string(),
+        ws.branch,
+        message.lines().next().unwrap_or("")
+    ));
+    Ok(())
+}
+
+/// Pushes the commit, rebuilding it on the new tip when someone else
+/// pushed first, then brings the checkout along and says what Argo CD
+/// will deploy.
+fn push(
+    ctx: &Context,
+    ws: &mut Workspace,
+    commit: Oid,
+    (targets, edit): (&[Target], &dyn Edit),
+    report: &mut Report,
+) -> Result<()> {
+    let mut rebuild = |ws: &Workspace| -> Result<Option<Oid>> {
+        let plan = self::plan(ws, targets, edit)?;
+        if plan.changes.is_empty() {
+            return Ok(None);
+        }
+        let message = self::message(ctx, edit, &plan);
+        ws.compose(&changes(&plan), &message, &mut |_: &str| {})
+            .map(Some)
+    };
+    // The checkout's locks are taken before anything reaches the remote:
+    // a lock someone else holds stops the run here, with nothing pushed.
+    let handle = ws.lock_handle()?;
+    let lock = handle.as_ref().map(|h| h.lock(ws)).transpose()?;
+    let Some(pushed) = ws.publish(commit, &mut rebuild)? else {
+        drop(lock);
+        ctx.ui
+            .info("Someone else already made this change: nothing to push.");
+        catch_up(ctx, ws);
+        report.all_unchanged(targets);
+        return Ok(());
+    };
+    report.pushed(&pushed);
+    announce::pushed(ctx, &pushed);
+    let reflog = "mlops: follow the pushed commit";
+    if let Some(warning) = ws.follow(lock, pushed.commit, &pushed.remote_branch, reflog) {
+        ctx.ui.warn(warning);
+    }
+    Ok(())
+}
+
+/// The checkout (`-C`, `MLOPS_REPO`, the current directory) or a
+/// temporary clone (`--clone`).
+pub(crate) fn open(ctx: &Context) -> Result<Workspace> {
+    match &ctx.repo.clone {
+        Some(url) => Workspace::clone_temp(url, ctx.git_options()),
+        None => Workspace::open(&ctx.start_dir(), ctx.git_options()),
+    }
+}
+
+/// Runs the edit on each target's content at the base commit.
+fn plan(ws: &Workspace, targets: &[Target], edit: &dyn Edit) -> Result<Plan> {
+    let mut plan = Plan {
+        changes: Vec::new(),
+        unchanged: Vec::new(),
+    };
+    for target in targets {
+        let path = target.path();
+        let Some(old) = ws.read_base(&path)? else {
+            return Err(error::config(format!(
+                "{path} is not in the commit mlops would build on ({:.10})",
+                ws.base.to_string()
+            ))
+            .hinted(
+                "commit the new model's config.yaml (and push it) first, then run mlops again",
+            ));
+        };
+        match edit.apply(&old) {
+            Ok(None) => plan.unchanged.push(target.clone()),
+            Ok(Some(new)) => plan.changes.push(Planned {
+                target: target.clone(),
+                change: FileChange { path, old, new },
+            }),
+            Err(refusal) => return Err(refused(&path, refusal)),
+        }
+    }
+    Ok(plan)
+}
+
+/// "path:line: reason" with the engine's hint, exit 3.
+pub(crate) fn refused(path: &str, refusal: Refusal) -> Error {
+    let at = refusal
+        .line
+        .map_or(path.to_string(), |line| format!("{path}:{line}"));
+    let mut err = Error::new(Kind::Config, format!("{at}: {}", refusal.reason));
+    if !refusal.hint.is_empty() {
+        err = err.hinted(refusal.hint);
+    }
+    err.hinted("nothing was written")
+}
+
+fn changes(plan: &Plan) -> Vec<FileChange> {
+    plan.changes.iter().map(|p| p.change.clone()).collect()
+}
+
+/// Asks on a terminal unless `--yes` (without a terminal, `--yes` was
+/// required before anything started).
+fn confirm(ctx: &Context, pushing: bool) -> Result<()> {
+    if ctx.change.yes {
+        return Ok(());
+    }
+    let question = if pushing {
+        "Commit and push these changes?"
+    } else {
+        "Commit these changes?"
+    };
+    if prompt::confirm(question)? {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::Declined, "Declined: nothing was written."))
+    }
+}
+
+/// `-m`, else the edit's subject, with the files in the body when there
+/// are several.
+fn message(ctx: &Context, edit: &dyn Edit, plan: &Plan) -> String {
+    if let Some(message) = &ctx.change.message {
+        return message.clone();
+    }
+    let changed: Vec<Target> = plan.changes.iter().map(|p| p.target.clone()).collect();
+    let mut message = edit.subject(&changed);
+    if plan.changes.len() > 1 {
+        message.push_str("\n\n");
+        for p in &plan.changes {
+            message.push_str(&format!("- {}\n", p.change.path));
+        }
+    }
+    message
+}
+
+/// "jukebox in test; jukebox-ui in prod": each environment's models,
+/// environments with the same models together.
+pub(crate) fn describe(targets: &[Target]) -> String {
+    let mut envs: Vec<&str> = Vec::new();
+    for t in targets {
+        if !envs.contains(&t.env.as_str()) {
+            envs.push(&t.env);
+        }
+    }
+    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for env in envs {
+        let models: Vec<String> = targets
+            .iter()
+            .filter(|t| t.env == env)
+            .map(|t| t.model.clone())
+            .collect();
+        match groups.iter_mut().find(|(m, _)| *m == models) {
+            Some((_, envs)) => envs.push(env.to_string()),
+            None => groups.push((models, vec![env.to_string()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(models, envs)| format!("{} in {}", join(models), join(envs)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// "a", "a and b", "a, b and c".
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

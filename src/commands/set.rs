@@ -1,0 +1,147 @@
+//! `mlops set --env ENV MODEL... KEY=STRING... [KEY:=SCALAR...]`: the
+//! workshop pipeline's yq step, byte-exact, through the same flow as the
+//! autoscale commands (diff, confirmation, commit, push, retry).
+
+use std::collections::BTreeMap;
+
+use super::change::{self, describe, Edit};
+use super::Context;
+use crate::cli::SetArgs;
+use crate::edit::{self, Assign, Refusal};
+use crate::error::{self, Result};
+use crate::gitops::chart::Autoscaler;
+use crate::gitops::layout::Target;
+
+pub(super) fn run(ctx: &Context, args: &SetArgs) -> Result<u8> {
+    let (models, assigns) = split(&args.words)?;
+    let edit = SetValues { assigns };
+    change::run(ctx, &args.envs, &models, &edit)
+}
+
+/// `set version=7f3e9a1b2c`, the demo's step.
+pub(super) fn demo_step() -> impl Edit {
+    let word = "version=7f3e9a1b2c".to_string();
+    let assign = edit::parse_assign(&word);
+    SetValues {
+        assigns: assign.map(|a| (word, a)).into_iter().collect(),
+    }
+}
+
+/// The words are models (`MODEL` or `ENV/MODEL`) and assignments
+/// (`KEY=STRING`, `KEY:=SCALAR`): a model name never holds `=`.
+fn split(words: &[String]) -> Result<(Vec<String>, Vec<Given>)> {
+    let mut models = Vec::new();
+    let mut assigns: Vec<Given> = Vec::new();
+    for word in words {
+        match edit::parse_assign(word) {
+            None => models.push(word.clone()),
+            Some(assign) => {
+                if let Some((other, _)) = assigns.iter().find(|(_, a)| a.key == assign.key) {
+                    if other != word {
+                        return Err(error::usage(format!(
+                            "{} is set twice, to different values ({other} and {word})",
+                            assign.key
+                        )));
+                    }
+                    continue;
+                }
+                assigns.push((word.clone(), assign));
+            }
+        }
+    }
+    if assigns.is_empty() {
+        return Err(error::usage("nothing to set: give at least one KEY=VALUE")
+            .hinted("for example: mlops set --env test jukebox version=7f3e9a1b2c"));
+    }
+    Ok((models, assigns))
+}
+
+/// An assignment with the word it was given as (`version=1.2`).
+type Given = (String, Assign);
+
+/// Set these top-level keys: what `set` does to a file.
+struct SetValues {
+    assigns: Vec<Given>,
+}
+
+impl SetValues {
+    fn words(&self) -> String {
+        self.assigns
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Per key whose value changed for the chart: before and after, as
+    /// the chart reads them (`None`: absent).
+    fn changes(
+        &self,
+        old: &[u8],
+        new: &[u8],
+    ) -> BTreeMap<String, (Option<String>, Option<String>)> {
+        let (before, after) = (edit::read(old).ok(), edit::read(new).ok());
+        let value = |values: &Option<edit::Values>, key: &str| {
+            values.as_ref()?.get(key).map(|r| r.value.clone())
+        };
+        self.assigns
+            .iter()
+            .map(|(_, a)| (value(&before, &a.key), value(&after, &a.key), &a.key))
+            .filter(|(o, n, _)| o != n)
+            .map(|(o, n, key)| {
+                let shown = |v: Option<edit::ChartValue>| v.map(|v| v.display());
+                (key.clone(), (shown(o), shown(n)))
+            })
+            .collect()
+    }
+}
+
+impl Edit for SetValues {
+    fn apply(&self, old: &[u8]) -> Result<Option<Vec<u8>>, Refusal> {
+        let assigns: Vec<Assign> = self.assigns.iter().map(|(_, a)| a.clone()).collect();
+        Ok(match edit::set(old, &assigns)? {
+            edit::Outcome::Unchanged => None,
+            edit::Outcome::Changed { bytes, .. } => Some(bytes),
+        })
+    }
+
+    fn subject(&self, changed: &[Target]) -> String {
+        format!("Set {} for {}", self.words(), describe(changed))
+    }
+
+    fn unchanged(&self, _target: &Target) -> String {
+        format!("already holds {} (unchanged)", self.words())
+    }
+
+    fn header(&self, target: &Target, old: &[u8], new: &[u8]) -> String {
+        let parts: Vec<String> = self
+            .changes(old, new)
+            .into_iter()
+            .map(|(key, (o, n))| {
+                format!(
+                    "{key} {} -> {}",
+                    o.as_deref().unwrap_or("(absent)"),
+                    n.as_deref().unwrap_or("(absent)")
+                )
+            })
+            .collect();
+        format!("{target}: {}", parts.join(", "))
+    }
+
+    fn details(&self, old: &[u8], new: &[u8]) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .changes(old, new)
+            .into_iter()
+            .map(|(key, (o, n))| (key, serde_json::json!({ "old": o, "new": n })))
+            .collect();
+        serde_json::Value::Object(map)
+    }
+
+    fn want(&self) -> Option<Autoscaler> {
+        None
+    }
+
+    fn command_line(&self) -> String {
+        format!("set {}", self.words())
+    }
+}

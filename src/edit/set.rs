@@ -1,0 +1,293 @@
+//! [`set`]: top-level keys to new values, byte-exact, in one go.
+
+use super::events::{self, Style};
+use super::locate::{self, Entry, Top};
+use super::splice::{self, Splice};
+use super::tree::{Doc, Id, NodeKind};
+use super::{flow, helm, line_of, quote, split_bom, verify};
+use super::{Assign, ChartValue, NewValue, Outcome, Refusal};
+
+/// One asked value, with how each reader must read it afterwards.
+pub(crate) struct Want {
+    pub key: String,
+    pub value: NewValue,
+    /// What the chart must read (YAML 1.1, go-yaml v2).
+    pub chart: ChartValue,
+    /// What a YAML 1.2 reader (serde_yaml) must read.
+    pub yaml12: serde_yaml::Value,
+    /// How a typed value is written (`None` for a string).
+    typed_style: Option<Style>,
+}
+
+/// Sets each top-level key of `assigns` to its value, in one edit of the
+/// file: only the values' own bytes change (or new entries are added after
+/// the last one); the result is parsed again, by YAML 1.2 and by the
+/// chart's YAML 1.1 rules, and compared with the old data before it is
+/// returned. `Unchanged` when the chart already reads every value as asked
+/// (a typed value: spelled exactly as given).
+pub fn set(input: &[u8], assigns: &[Assign]) -> Result<Outcome, Refusal> {
+    let (bom, body) = split_bom(input);
+    Ok(match set_body(body, assigns)? {
+        Outcome::Changed { bytes, line } => Outcome::Changed {
+            bytes: [bom, &bytes[..]].concat(),
+            line,
+        },
+        Outcome::Unchanged => Outcome::Unchanged,
+    })
+}
+
+fn set_body(input: &[u8], assigns: &[Assign]) -> Result<Outcome, Refusal> {
+    let wants = wants(assigns)?;
+    let doc = locate::load(input)?;
+    let map = match locate::top(input, &doc)? {
+        Top::Empty => None,
+        Top::Mapping(map) => Some(map),
+    };
+    let flow = map.is_some_and(|m| doc.node(m).flow);
+    let entries = match map {
+        Some(m) => locate::entries(input, &doc, m)?,
+        None => Vec::new(),
+    };
+    let mut splices = Vec::new();
+    let mut new_entries = Vec::new();
+    for want in &wants {
+        if let Some((_, entry)) = entries.iter().find(|(k, _)| *k == want.key) {
+            splices.extend(replace(input, &doc, *entry, want, flow)?);
+            continue;
+        }
+        // Only a merge key (`<<`) may provide it: an explicit entry
+        // overrides the merge for this file alone (the anchored mapping and
+        // its other users keep their value).
+        let merged = match map {
+            Some(m) => helm::lookup(input, &doc, m, &want.key)?,
+            None => None,
+        };
+        if !merged.is_some_and(|found| in_place(input, &doc, found.value, want)) {
+            new_entries.push(format!("{}: {}", want.key, text(want, None, flow, None)?));
+        }
+    }
+    if !new_entries.is_empty() {
+        splices.push(match map {
+            Some(m) if flow => flow::insert(input, &doc, m, &new_entries)?,
+            _ => splice::insert(input, &doc, map, &new_entries)?,
+        });
+    }
+    if splices.is_empty() {
+        return Ok(Outcome::Unchanged);
+    }
+    let (bytes, line) = splice::apply(input, splices);
+    verify::check(input, &bytes, &wants, line)?;
+    Ok(Outcome::Changed { bytes, line })
+}
+
+fn refusal(line: Option<usize>, reason: String, hint: impl Into<String>) -> Refusal {
+    Refusal {
+        line,
+        reason,
+        hint: hint.into(),
+    }
+}
+
+/// Checks the asked keys and values, before the file is looked at.
+fn wants(assigns: &[Assign]) -> Result<Vec<Want>, Refusal> {
+    let mut wants: Vec<Want> = Vec::new();
+    for Assign { key, value } in assigns {
+        let key_ok = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && !quote::needs_quotes(key, false);
+        if !key_ok {
+            return Err(refusal(
+                None,
+                format!("`{key}` is not a key the engine writes"),
+                "keep keys to letters, digits, `_`, `.` and `-`, in a form YAML reads as text (not `true`, `1`, `null`, `-`)",
+            ));
+        }
+        if let Some(other) = wants.iter().find(|w| w.key == *key) {
+            if other.value == *value {
+                continue;
+            }
+            return Err(refusal(
+                None,
+                format!("`{key}` is asked twice, with different values"),
+                format!("give `{key}` one value"),
+            ));
+        }
+        let (chart, yaml12, typed_style) = match value {
+            NewValue::Str(s) => (
+                ChartValue::Str(s.clone()),
+                serde_yaml::Value::String(s.clone()),
+                None,
+            ),
+            NewValue::Typed(t) => {
+                let (text, style) = typed_scalar(key, t)?;
+                let yaml12 = serde_yaml::from_str(t).map_err(|e| {
+                    refusal(None, format!("`{key}:={t}`: {e}"), "give a YAML scalar")
+                })?;
+                (helm::scalar(&text, style, None).0, yaml12, Some(style))
+            }
+        };
+        wants.push(Want {
+            key: key.clone(),
+            value: value.clone(),
+            chart,
+            yaml12,
+            typed_style,
+        });
+    }
+    Ok(wants)
+}
+
+/// A typed value must be one YAML scalar on one line, plain or completely
+/// quoted, with no tag, anchor or comment: its text and style.
+fn typed_scalar(key: &str, t: &str) -> Result<(String, Style), Refusal> {
+    let hint = "give one value on one line: `true`, `3`, `null`, `\"text\"`, `'text'`";
+    if t.contains(['\n', '\r']) {
+        let reason = format!("the value of `{key}` cannot be written on one line");
+        return Err(refusal(
+            None,
+            reason,
+            "use KEY=STRING, which writes line breaks as `\\n`",
+        ));
+    }
+    let events = events::parse(t.as_bytes()).ok();
+    let scalar = events.as_deref().and_then(|evs| match evs {
+        [_, _, e, _, _]
+            if e.anchor.is_none() && e.tag.is_none() && (e.start, e.end) == (0, t.len()) =>
+        {
+            match &e.kind {
+                events::Kind::Scalar { value, style } => Some((value.clone(), *style)),
+                _ => None,
+            }
+        }
+        _ => None,
+    });
+    match scalar {
+        Some((text, style @ (Style::Plain | Style::SingleQuoted | Style::DoubleQuoted)))
+            if style != Style::Plain || quote::plain_syntax_ok(t, false) =>
+        {
+            Ok((text, style))
+        }
+        _ => Err(refusal(
+            None,
+            format!("`{key}:={t}` is not a single one-line YAML scalar"),
+            hint,
+        )),
+    }
+}
+
+/// The text that writes `want` where a value of style `old` stood.
+fn text(
+    want: &Want,
+    old: Option<Style>,
+    flow: bool,
+    line: Option<usize>,
+) -> Result<String, Refusal> {
+    match &want.value {
+        NewValue::Str(s) => Ok(quote::render(s, old, flow)),
+        NewValue::Typed(t)
+            if want.typed_style == Some(Style::Plain) && !quote::plain_syntax_ok(t, flow) =>
+        {
+            Err(refusal(
+                line,
+                format!("`{t}` cannot stand unquoted inside a flow mapping (`{{...}}`)"),
+                format!("quote it: `{}:='{}'`", want.key, t.replace('\'', "''")),
+            ))
+        }
+        NewValue::Typed(t) => Ok(t.clone()),
+    }
+}
+
+/// Whether the value node `id` already reads as asked: for a string, the
+/// chart reads exactly it; a typed value is spelled exactly as given.
+fn in_place(input: &[u8], doc: &Doc, id: Id, want: &Want) -> bool {
+    match &want.value {
+        NewValue::Str(s) => helm::evaluate(doc, id).value == ChartValue::Str(s.clone()),
+        NewValue::Typed(t) => {
+            let node = doc.node(id);
+            &input[node.start..node.end] == t.as_bytes()
+        }
+    }
+}
+
+/// Rewrites an existing entry's value (`None`: it is already as asked),
+/// refusing values that are not one piece of text on one line owned by
+/// this entry alone.
+fn replace(
+    input: &[u8],
+    doc: &Doc,
+    entry: Entry,
+    want: &Want,
+    flow: bool,
+) -> Result<Option<Splice>, Refusal> {
+    let key = &want.key;
+    let node = doc.node(entry.value);
+    let line = line_of(input, node.start);
+    let refuse = |reason: String, hint: &str| refusal(Some(line), reason, hint);
+    let by_hand = format!("edit the value of `{key}` by hand");
+    if let Some(tag) = node
+        .tag
+        .as_deref()
+        .filter(|t| !helm::is_simple_tag(Some(t)))
+    {
+        return Err(refuse(
+            format!("the value of `{key}` carries the tag `{tag}`"),
+            &by_hand,
+        ));
+    }
+    // What is already as asked needs no edit, whatever its shape.
+    if in_place(input, doc, entry.value, want) {
+        return Ok(None);
+    }
+    locate::check_key_layout(input, doc, entry.key, key)?;
+    let style = match &node.kind {
+        NodeKind::Alias { name, .. } => {
+            return Err(refuse(
+                format!("the value of `{key}` is the alias `*{name}`: it takes its value from another place"),
+                "change the anchored value, or replace the alias by hand",
+            ))
+        }
+        NodeKind::Mapping(_) => {
+            return Err(refuse(format!("the value of `{key}` is a mapping, not a single value"), &by_hand))
+        }
+        NodeKind::Sequence(_) => {
+            return Err(refuse(format!("the value of `{key}` is a list, not a single value"), &by_hand))
+        }
+        NodeKind::Scalar { style, .. } => *style,
+    };
+    if let (Some(anchor), Some(used)) = (&node.anchor, node.aliased_at) {
+        return Err(refuse(
+            format!(
+                "the value is anchored as `&{anchor}` and used again by `*{anchor}` on line {}: changing it would change that too",
+                line_of(input, used)
+            ),
+            "give the other place its own value, or edit both by hand",
+        ));
+    }
+    let multi_line = matches!(style, Style::Literal | Style::Folded)
+        || input[node.start..node.end].contains(&b'\n');
+    if multi_line {
+        return Err(refuse(
+            format!("the value of `{key}` spans several lines"),
+            &by_hand,
+        ));
+    }
+    let text = text(want, Some(style), flow, Some(line))?;
+    if node.start == node.end {
+        return match splice::empty_value_slot(input, doc.node(entry.key).end, &text) {
+            Some(splice) => Ok(Some(splice)),
+            None => Err(refuse(
+                "could not find where the empty value goes".into(),
+                &by_hand,
+            )),
+        };
+    }
+    // An anchor nobody aliases names nothing: it goes with the old value
+    // (as does a `!!str` tag), so the line reads exactly `key: value`.
+    Ok(Some(Splice {
+        start: node.start,
+        end: node.end,
+        text,
+    }))
+}

@@ -1,0 +1,263 @@
+//! A read-only view of a repository's files: the work tree on disk or the
+//! tree of a commit, behind one trait, so listing and reading follow the
+//! same rules in a checkout, in a temporary clone and in history.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository};
+
+use crate::error::{self, Error, Kind, Result};
+
+/// What a folder entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryKind {
+    Dir,
+    File,
+    /// A symbolic link (git keeps the link itself, not what it points to).
+    Link,
+    Other,
+}
+
+/// One entry of a folder listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub name: String,
+    pub kind: EntryKind,
+}
+
+/// Listing and reading, with repository-relative paths using `/`.
+pub(crate) trait Snapshot {
+    /// The entries of `dir` whose names start with `prefix`, hidden ones
+    /// (`.git`, `.github`) skipped, sorted by name. A missing folder is an
+    /// empty list.
+    fn entries(&self, dir: &str, prefix: &str) -> Result<Vec<Entry>>;
+
+    /// The bytes of the regular file at `path`, `None` when there is none.
+    /// A link, or a path through a linked folder, is an error (exit 3):
+    /// mlops edits only what git stores as a file.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+
+    /// The names of the sub-folders of `dir`.
+    fn folders(&self, dir: &str) -> Result<Vec<String>> {
+        Ok(self
+            .entries(dir, "")?
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| e.name)
+            .collect())
+    }
+
+    /// What `path` is, if it exists.
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>> {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        Ok(self
+            .entries(dir, name)?
+            .into_iter()
+            .find(|e| e.name == name)
+            .map(|e| e.kind))
+    }
+}
+
+fn not_a_file(path: &str, what: &str) -> Error {
+    error::config(format!("{path} is {what}, not a regular file"))
+        .hinted("mlops edits only regular files that git stores as such; replace the link with the file itself")
+}
+
+/// A work tree on disk.
+pub(crate) struct WorkTree {
+    root: PathBuf,
+}
+
+impl WorkTree {
+    pub fn new(root: &Path) -> WorkTree {
+        WorkTree {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The first folder on the way to `rel` that is a link, if any: git
+    /// keeps a link there, not a folder, so a commit of a path through it
+    /// would not be what Argo CD reads.
+    fn linked_folder(&self, rel: &str) -> Option<String> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        (1..parts.len()).map(|n| parts[..n].join("/")).find(|dir| {
+            std::fs::symlink_metadata(self.root.join(dir)).is_ok_and(|m| m.file_type().is_symlink())
+        })
+    }
+}
+
+impl Snapshot for WorkTree {
+    fn entries(&self, dir: &str, prefix: &str) -> Result<Vec<Entry>> {
+        let path = self.root.join(dir);
+        let list = |e| error::io(Kind::Config, "list", &path, e);
+        let iter = match std::fs::read_dir(&path) {
+            Ok(iter) => iter,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new())
+            }
+            Err(e) => return Err(list(e)),
+        };
+        let mut out = Vec::new();
+        // std's read_dir rather than walkdir: walkdir opens and reads every
+        // folder it yields, even at its max_depth (walkdir 2.5, `push`), so
+        // listing 20,000 model folders cost 20,000 extra opens and reads:
+        // `status` on 3 x 20,000 models took 1.41 s with it, 0.88 s without.
+        // Names are compared as bytes before anything is allocated, so a
+        // Tab after a few letters costs little more than the listing.
+        for entry in iter {
+            let entry = entry.map_err(list)?;
+            let raw = entry.file_name();
+            let bytes = raw.as_encoded_bytes();
+            if bytes.starts_with(b".") || !bytes.starts_with(prefix.as_bytes()) {
+                continue;
+            }
+            let Ok(name) = raw.into_string() else {
+                continue;
+            };
+            let kind = match entry.file_type().map_err(list)? {
+                t if t.is_dir() => EntryKind::Dir,
+                t if t.is_file() => EntryKind::File,
+                t if t.is_symlink() => EntryKind::Link,
+                _ => EntryKind::Other,
+            };
+            out.push(Entry { name, kind });
+        }
+        out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(dir) = self.linked_folder(rel) {
+            return Err(error::config(format!(
+                "{dir} is a symlink: git keeps a link there, not a folder, so mlops will not edit through it"
+            ))
+            .hinted("name the folder it points to, or replace the link with a real folder"));
+        }
+        let path = self.root.join(rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => Err(not_a_file(rel, "a symlink")),
+            Ok(m) if !m.is_file() => Err(not_a_file(rel, "not a file")),
+            Ok(_) => std::fs::read(&path)
+                .map(Some)
+                .map_err(|e| error::io(Kind::Config, "read", &path, e)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
+        }
+    }
+
+    /// One `lstat` instead of a listing: `status` asks this once per model.
+    fn kind(&self, rel: &str) -> Result<Option<EntryKind>> {
+        let path = self.root.join(rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Link)),
+            Ok(m) if m.is_dir() => Ok(Some(EntryKind::Dir)),
+            Ok(m) if m.is_file() => Ok(Some(EntryKind::File)),
+            Ok(_) => Ok(Some(EntryKind::Other)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
+        }
+    }
+}
+
+/// The tree of one commit.
+pub(crate) struct CommitTree<'r> {
+    repo: &'r Repository,
+    tree: git2::Tree<'r>,
+}
+
+impl<'r> CommitTree<'r> {
+    pub fn new(repo: &'r Repository, commit: Oid) -> Result<CommitTree<'r>> {
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| error::git(format!("could not read commit {commit:.10}")).caused_by(e))?;
+        Ok(CommitTree { repo, tree })
+    }
+
+    fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'r>>> {
+        if dir.is_empty() {
+            return Ok(Some(self.tree.clone()));
+        }
+        match self.tree.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self
+                .repo
+                .find_tree(entry.id())
+                .map(Some)
+                .map_err(|e| error::git(format!("could not read {dir}")).caused_by(e)),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(error::git(format!("could not read {dir}")).caused_by(e)),
+        }
+    }
+}
+
+impl Snapshot for CommitTree<'_> {
+    fn entries(&self, dir: &str, prefix: &str) -> Result<Vec<Entry>> {
+        let Some(tree) = self.subtree(dir)? else {
+            return Ok(Vec::new());
+        };
+        // Tree entries are sorted by name already (git's order equals
+        // byte order for entries of one kind; folders sort as "name/").
+        let mut out: Vec<Entry> = tree
+            .iter()
+            .filter_map(|e| {
+                let name = e.name().ok()?;
+                if name.starts_with('.') || !name.starts_with(prefix) {
+                    return None;
+                }
+                let kind = match (e.kind(), e.filemode()) {
+                    (Some(ObjectType::Tree), _) => EntryKind::Dir,
+                    (Some(ObjectType::Blob), m) if m == i32::from(FileMode::Link) => {
+                        EntryKind::Link
+                    }
+                    (Some(ObjectType::Blob), _) => EntryKind::File,
+                    _ => EntryKind::Other,
+                };
+                Some(Entry {
+                    name: name.to_string(),
+                    kind,
+                })
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let entry = match self.tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(error::git(format!("could not read {path}")).caused_by(e)),
+        };
+        if entry.filemode() == i32::from(FileMode::Link) {
+            return Err(not_a_file(path, "a symlink"));
+        }
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Err(not_a_file(path, "a folder"));
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(|e| error::git(format!("could not read {path}")).caused_by(e))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+}

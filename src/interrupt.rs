@@ -1,0 +1,97 @@
+//! What happens on Ctrl-C (SIGINT) or SIGTERM, in one place: a temporary
+//! clone is removed, the git lock files mlops holds in a checkout are
+//! removed (as git does), a terminal whose cursor a prompt hid gets it
+//! back, and the process exits with 128 + the signal number (130, 143), as a
+//! shell reports a process killed by it. Without this, the signal would
+//! end the process without running any destructor.
+//!
+//! The handler is installed on first use, by a temporary clone, a prompt
+//! or the checkout's locks; a run that needs none keeps the default
+//! action.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// Temporary clones to remove if a signal arrives.
+static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Lock files this process holds (`index.lock`, a ref's `.lock`).
+static LOCKS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Whether a prompt is on the terminal (with the cursor hidden).
+static PROMPTING: AtomicBool = AtomicBool::new(false);
+
+/// Removes `dir` if a signal arrives before [`forget`] is called.
+pub(crate) fn remove_on_signal(dir: PathBuf) {
+    if let Ok(mut dirs) = TEMP_DIRS.lock() {
+        dirs.push(dir);
+    }
+    watch();
+}
+
+/// `dir` is gone (or kept on purpose): nothing to remove any more.
+pub(crate) fn forget(dir: &std::path::Path) {
+    if let Ok(mut dirs) = TEMP_DIRS.lock() {
+        dirs.retain(|d| d != dir);
+    }
+}
+
+/// `lock` is this process's lock file until [`release_lock`]: removed if
+/// a signal arrives. Call [`watch`] before creating it.
+pub(crate) fn hold_lock(lock: PathBuf) {
+    if let Ok(mut locks) = LOCKS.lock() {
+        locks.push(lock);
+    }
+    watch();
+}
+
+/// `lock` is no longer ours (committed or removed).
+pub(crate) fn release_lock(lock: &std::path::Path) {
+    if let Ok(mut locks) = LOCKS.lock() {
+        locks.retain(|l| l != lock);
+    }
+}
+
+/// A prompt starts (`true`) or ends (`false`).
+pub(crate) fn prompting(on: bool) {
+    PROMPTING.store(on, Ordering::SeqCst);
+    if on {
+        watch();
+    }
+}
+
+/// Starts the watcher thread, once.
+pub(crate) fn watch() {
+    static WATCHER: Once = Once::new();
+    WATCHER.call_once(|| {
+        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if PROMPTING.load(Ordering::SeqCst) {
+                    let _ = console::Term::stderr().show_cursor();
+                    eprintln!("\nInterrupted: nothing was written.");
+                }
+                if let Ok(dirs) = TEMP_DIRS.lock() {
+                    for dir in dirs.iter() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                    if !dirs.is_empty() {
+                        eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
+                    }
+                }
+                if let Ok(locks) = LOCKS.lock() {
+                    if locks.iter().filter(|l| std::fs::remove_file(l).is_ok()).count() > 0 {
+                        eprintln!("interrupted: mlops removed the git lock files it held; run the same command again (a change already pushed is not made twice)");
+                    }
+                }
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}

@@ -1,0 +1,215 @@
+//! `mlops log` (issue 10): who changed which value of which model, when,
+//! as the chart reads it, across two authors, a merge and an environment
+//! folder renamed.
+
+use std::fs;
+use std::path::Path;
+
+use pretty_assertions::assert_eq;
+
+use crate::common::{config, words, Env};
+
+/// Runs mlops as `name` (author and committer).
+fn as_user(env: &Env, dir: &Path, name: &str, line: &str) {
+    env.mlops(dir)
+        .args(words(line))
+        .env("GIT_AUTHOR_NAME", name)
+        .env(
+            "GIT_AUTHOR_EMAIL",
+            format!("{}@example.com", name.to_lowercase()),
+        )
+        .env("GIT_COMMITTER_NAME", name)
+        .env(
+            "GIT_COMMITTER_EMAIL",
+            format!("{}@example.com", name.to_lowercase()),
+        )
+        .assert()
+        .success();
+}
+
+fn log_json(env: &Env, dir: &Path, line: &str) -> Vec<serde_json::Value> {
+    let out = env.mlops(dir).args(words(line)).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (author, model, [key: old -> new]) of each entry, newest first.
+fn summary(entries: &[serde_json::Value]) -> Vec<(String, String, Vec<String>)> {
+    entries
+        .iter()
+        .map(|e| {
+            let changes = e["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let v = |x: &serde_json::Value| x.as_str().unwrap_or("(absent)").to_string();
+                    format!(
+                        "{}: {} -> {}",
+                        c["key"].as_str().unwrap(),
+                        v(&c["old"]),
+                        v(&c["new"])
+                    )
+                })
+                .collect();
+            (
+                e["author"].as_str().unwrap().to_string(),
+                format!(
+                    "{}/{}",
+                    e["env"].as_str().unwrap(),
+                    e["model"].as_str().unwrap()
+                ),
+                changes,
+            )
+        })
+        .collect()
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+#[test]
+fn log_follows_values_across_authors_a_merge_and_a_renamed_environment() {
+    let env = Env::new();
+    let (_, work) = env.gitops(|seed| {
+        // The environment starts out as `staging`; it is renamed later.
+        fs::rename(
+            seed.join("model-deployments/test"),
+            seed.join("model-deployments/staging"),
+        )
+        .unwrap();
+        fs::write(
+            config(seed, "staging", "jukebox"),
+            "name: jukebox\nversion: v1\nimage_namespace: team1\nowner: ada\n",
+        )
+        .unwrap();
+    });
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "autoscale enable staging/jukebox --no-push --yes",
+    );
+    // Rename the environment folder (a plain git mv, as people do).
+    env.git(
+        &work,
+        &["mv", "model-deployments/staging", "model-deployments/test"],
+    );
+    env.git(&work, &["commit", "-q", "-m", "Rename staging to test"]);
+    // A side branch by Bob sets the version; main disables autoscaling.
+    env.git(&work, &["switch", "-q", "-c", "bump"]);
+    as_user(
+        &env,
+        &work,
+        "Bob",
+        "set test/jukebox version=v2 --no-push --yes",
+    );
+    env.git(&work, &["switch", "-q", "main"]);
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "autoscale disable test/jukebox --no-push --yes",
+    );
+    env.git(&work, &["merge", "-q", "--no-edit", "bump"]);
+    as_user(
+        &env,
+        &work,
+        "Bob",
+        "autoscale enable --autoscaler keda test/jukebox --no-push --yes",
+    );
+    // An unrelated model's change is not listed for test/jukebox.
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "autoscale enable prod/jukebox --no-push --yes",
+    );
+
+    let entries = log_json(&env, &work, "log --env test jukebox --output json");
+    let got = summary(&entries);
+    let mut order: Vec<(String, String, Vec<String>)> = vec![(
+        s("Bob"),
+        s("test/jukebox"),
+        vec![s("autoscaler: off -> keda"), s("keda: (absent) -> true")],
+    )];
+    // The two branches' commits: newest first by time, either order when
+    // they share a second.
+    let ada = (
+        s("Ada"),
+        s("test/jukebox"),
+        vec![s("autoscaler: hpa -> off"), s("autoscaling: true -> false")],
+    );
+    let bob = (s("Bob"), s("test/jukebox"), vec![s("version: v1 -> v2")]);
+    assert!(
+        got[1..3].contains(&ada) && got[1..3].contains(&bob),
+        "{got:#?}"
+    );
+    order.push(got[1].clone());
+    order.push(got[2].clone());
+    order.push((s("Test User"), s("test/jukebox"), vec![]));
+    order.push((
+        s("Ada"),
+        s("staging/jukebox"),
+        vec![
+            s("autoscaler: off -> hpa"),
+            s("autoscaling: (absent) -> true"),
+        ],
+    ));
+    // The rename commit is listed with where the model came from.
+    assert_eq!(entries[3]["renamed_from"], "staging/jukebox");
+    assert_eq!(got.len(), 6, "{got:#?}");
+    assert_eq!(got[..5], order[..], "{got:#?}");
+    // The initial commit brings the file.
+    assert_eq!(got[5].1, "staging/jukebox");
+    assert!(got[5].2.contains(&s("version: (absent) -> v1")), "{got:#?}");
+
+    // --key and --max-count.
+    let only = log_json(
+        &env,
+        &work,
+        "log test/jukebox --key autoscaler --max-count 2 --output json",
+    );
+    let got = summary(&only);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert_eq!(got[0].2, [s("autoscaler: off -> keda")]);
+    assert_eq!(got[1].2, [s("autoscaler: hpa -> off")]);
+    for e in &only {
+        assert_eq!(e["commit"].as_str().unwrap().len(), 40);
+        assert!(e["date"].as_str().unwrap().len() >= 19);
+        assert_eq!(e["path"], "model-deployments/test/jukebox/config.yaml");
+    }
+
+    // Text: one header per entry and one `key: old -> new` line per change.
+    let out = env
+        .mlops(&work)
+        .args(words("log test/jukebox --max-count 1"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head = env.git(
+        &work,
+        &[
+            "log",
+            "-1",
+            "--format=%H %ad",
+            "--date=iso",
+            "--",
+            "model-deployments/test/jukebox/config.yaml",
+        ],
+    );
+    let (sha, date) = head.trim().split_once(' ').unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "{} {date} Bob <bob@example.com> test/jukebox\n",
+            &sha[..10]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("    keda: (absent) -> true\n"), "{text}");
+}
