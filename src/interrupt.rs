@@ -9,7 +9,7 @@
 //! or the checkout's locks; a run that needs none keeps the default
 //! action.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
@@ -27,32 +27,35 @@ static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 /// Removes `dir` if a signal arrives before [`forget`] is called.
 pub(crate) fn remove_on_signal(dir: PathBuf) {
-    if let Ok(mut dirs) = TEMP_DIRS.lock() {
-        dirs.push(dir);
-    }
-    watch();
+    register(&TEMP_DIRS, dir);
 }
 
 /// `dir` is gone (or kept on purpose): nothing to remove any more.
-pub(crate) fn forget(dir: &std::path::Path) {
-    if let Ok(mut dirs) = TEMP_DIRS.lock() {
-        dirs.retain(|d| d != dir);
-    }
+pub(crate) fn forget(dir: &Path) {
+    unregister(&TEMP_DIRS, dir);
 }
 
 /// `lock` is this process's lock file until [`release_lock`]: removed if
 /// a signal arrives. Call [`watch`] before creating it.
 pub(crate) fn hold_lock(lock: PathBuf) {
-    if let Ok(mut locks) = LOCKS.lock() {
-        locks.push(lock);
+    register(&LOCKS, lock);
+}
+
+/// `lock` is no longer ours (committed or removed).
+pub(crate) fn release_lock(lock: &Path) {
+    unregister(&LOCKS, lock);
+}
+
+fn register(list: &Mutex<Vec<PathBuf>>, path: PathBuf) {
+    if let Ok(mut paths) = list.lock() {
+        paths.push(path);
     }
     watch();
 }
 
-/// `lock` is no longer ours (committed or removed).
-pub(crate) fn release_lock(lock: &std::path::Path) {
-    if let Ok(mut locks) = LOCKS.lock() {
-        locks.retain(|l| l != lock);
+fn unregister(list: &Mutex<Vec<PathBuf>>, path: &Path) {
+    if let Ok(mut paths) = list.lock() {
+        paths.retain(|p| p != path);
     }
 }
 

@@ -38,6 +38,11 @@ impl Workspace {
         tree: &Tree<'_>,
         paths: &[String],
     ) -> Result<Vec<String>> {
+        // No paths would mean the whole tree to libgit2; a temporary
+        // clone has no work tree.
+        if paths.is_empty() || self.workdir.is_none() {
+            return Ok(Vec::new());
+        }
         let mut conflicts = Vec::new();
         let mut builder = limited(paths.iter().map(String::as_str));
         builder

@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
@@ -16,6 +16,17 @@ use crate::common::{words, Env};
 
 fn tip(env: &Env, remote: &Path) -> String {
     env.git(remote, &["rev-parse", "main"])
+}
+
+/// `mlops autoscale enable` started in `dir`, its stderr captured.
+fn spawn_enable(env: &Env, dir: &Path) -> Child {
+    let mut cmd = Command::new(super::MLOPS);
+    cmd.args(words(ENABLE))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    env.apply(&mut cmd);
+    cmd.spawn().unwrap()
 }
 
 /// With `lock` (relative to the clone's `.git`) held by someone else, the
@@ -70,13 +81,7 @@ fn checkout_a_lock_released_within_the_wait_is_waited_for() {
     let s = sides(&env, &nothing);
     let lock = s.mlops.join(".git/index.lock");
     fs::write(&lock, "").unwrap();
-    let mut cmd = Command::new(super::MLOPS);
-    cmd.args(words(ENABLE))
-        .current_dir(&s.mlops)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    env.apply(&mut cmd);
-    let child = cmd.spawn().unwrap();
+    let child = spawn_enable(&env, &s.mlops);
     std::thread::sleep(Duration::from_millis(600));
     fs::remove_file(&lock).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -96,13 +101,7 @@ fn checkout_an_interrupted_run_leaves_no_lock_of_its_own() {
     let s = sides(&env, &nothing);
     let theirs = s.mlops.join(".git/refs/heads/main.lock");
     fs::write(&theirs, "").unwrap();
-    let mut cmd = Command::new(super::MLOPS);
-    cmd.args(words(ENABLE))
-        .current_dir(&s.mlops)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    env.apply(&mut cmd);
-    let child = cmd.spawn().unwrap();
+    let child = spawn_enable(&env, &s.mlops);
     let ours = s.mlops.join(".git/index.lock");
     for _ in 0..100 {
         if ours.exists() {
