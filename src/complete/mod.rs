@@ -212,14 +212,21 @@ fn folders_in_all(snap: &WorkTree, envs: &[String], prefix: &str) -> Vec<String>
     names
 }
 
+/// A handful of candidates is always read whole (a few ms at most), so
+/// their order never depends on how busy the machine is; the budget is
+/// for the thousands.
+const ALWAYS_READ: usize = 32;
+
 /// The states of `models` over `envs`, read until the budget is spent.
 fn read_states(snap: &WorkTree, envs: &[String], names: &[String]) -> Vec<State> {
     let started = STARTED.get().copied().unwrap_or_else(Instant::now);
-    let deadline = (started + BUDGET)
-        .checked_sub(per_candidate(names.len()))
-        .unwrap_or(started);
+    let deadline = (names.len() > ALWAYS_READ).then(|| {
+        (started + BUDGET)
+            .checked_sub(per_candidate(names.len()))
+            .unwrap_or(started)
+    });
     let threads = states::threads(names.len(), 64, 4);
-    states::map(names.len(), threads, Some(deadline), |i| {
+    states::map(names.len(), threads, deadline, |i| {
         envs.iter().fold(State::Missing, |state, env| {
             let here = match snap.read(&Target::new(env, &names[i]).path()) {
                 Ok(Some(bytes)) => State::of(&bytes),

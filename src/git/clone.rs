@@ -6,21 +6,23 @@
 //! removed on every way out: on return and on errors by [`tempfile::TempDir`]'s
 //! drop, and on SIGINT/SIGTERM by `crate::interrupt`.
 
+use std::path::Path;
+
 use git2::Repository;
 
 use super::session::{Listing, Session};
+use super::transport::local;
 use super::url::redact;
 use super::{Options, Target, Workspace};
 use crate::error::{self, Result};
 
 /// For a repository on this machine, the temporary clone reads the
 /// remote's objects in place (`objects/info/alternates`, what
-/// `git clone --shared` does) instead of copying its whole history:
-/// libgit2's local transport cannot fetch shallow, so a copy cost seconds
-/// on a large repository. New objects are still written to the temporary
-/// repository and pushed as usual; the remote's files are only read.
-fn borrow_objects(repo: Repository, url: &str) -> Result<Repository> {
-    let path = url.strip_prefix("file://").unwrap_or(url);
+/// `git clone --shared` does) instead of copying its whole history: the
+/// fetch then finds every object present and transfers none. New objects
+/// are still written to the temporary repository and pushed as usual
+/// (through git receive-pack); the remote's files are only read.
+fn borrow_objects(repo: Repository, path: &Path) -> Result<Repository> {
     let Ok(remote) = Repository::open(path) else {
         return Ok(repo);
     };
@@ -45,11 +47,13 @@ impl Workspace {
     /// does not exist on the remote yet, `--base` (else the default branch)
     /// to create it from.
     pub fn clone_temp(url: &str, options: Options) -> Result<Workspace> {
-        if super::remote::is_local(url) {
-            let path = url.strip_prefix("file://").unwrap_or(url);
-            if !std::path::Path::new(path).exists() {
-                return Err(error::git(format!("there is no repository at {path}"))
-                    .hinted("check the --clone URL; nothing was changed"));
+        let local = local::path(url);
+        if let Some(path) = &local {
+            if !path.exists() {
+                return Err(
+                    error::git(format!("there is no repository at {}", path.display()))
+                        .hinted("check the --clone URL; nothing was changed"),
+                );
             }
         }
         let temp = tempfile::Builder::new()
@@ -59,9 +63,9 @@ impl Workspace {
         crate::interrupt::remove_on_signal(temp.path().to_path_buf());
         let repo = Repository::init_bare(temp.path())
             .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
-        let repo = match super::remote::is_local(url) {
-            true => borrow_objects(repo, url)?,
-            false => repo,
+        let repo = match &local {
+            Some(path) => borrow_objects(repo, path)?,
+            None => repo,
         };
         let remote = options.remote.clone().unwrap_or_else(|| "origin".into());
         // A named remote, so `url.<base>.insteadOf` from the user's git
@@ -119,7 +123,7 @@ impl Workspace {
             format!(
                 "temporary bare clone in {}: {from} is at {tip:.10} ({}){}",
                 ws.repo.path().display(),
-                if super::remote::is_local(url) {
+                if local.is_some() {
                     "objects read from the remote in place"
                 } else {
                     "depth 1"

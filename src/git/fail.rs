@@ -71,10 +71,14 @@ impl Failure {
 
     fn hints(&self) -> Vec<String> {
         match self {
-            Failure::Auth { .. } | Failure::NoCredentials { .. } => vec![
-                "HTTPS: set MLOPS_GIT_USERNAME and MLOPS_GIT_TOKEN, or configure a git credential helper (credential.helper=store with ~/.git-credentials)".into(),
-                "SSH: set MLOPS_SSH_KEY to a private key file, or load the key into ssh-agent".into(),
-            ],
+            Failure::Auth { url, .. } | Failure::NoCredentials { url, .. } => {
+                let https = "HTTPS: set MLOPS_GIT_USERNAME and MLOPS_GIT_TOKEN, or configure a git credential helper (credential.helper=store with ~/.git-credentials)";
+                let ssh = "SSH: set MLOPS_SSH_KEY to a private key file, load the key into ssh-agent, or name it with IdentityFile in ~/.ssh/config";
+                match url.starts_with("http://") || url.starts_with("https://") {
+                    true => vec![https.into()],
+                    false => vec![ssh.into()],
+                }
+            }
             Failure::HostKey { host, port, .. } => {
                 let (scan, entry) = match port {
                     Some(port) => (format!("ssh-keyscan -p {port} {host}"), format!("[{host}]:{port}")),

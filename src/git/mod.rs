@@ -18,6 +18,7 @@ pub mod remote;
 pub mod session;
 pub mod sign;
 pub mod tls;
+pub(crate) mod transport;
 pub mod treediff;
 pub mod url;
 pub mod worktree;

@@ -14,6 +14,7 @@ use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions};
 
 use super::fail::{Failure, UNCHANGED_CHECKOUT};
 use super::session::{Listing, Session};
+use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
 use crate::error::{self, Result};
@@ -72,13 +73,13 @@ impl Workspace {
         depth: i32,
         choose: &mut dyn FnMut(&Listing) -> Result<Option<String>>,
     ) -> Result<(Listing, Option<(String, Oid)>)> {
-        let mut handle = self.repo.find_remote(remote).map_err(|e| {
+        let named = self.repo.find_remote(remote).map_err(|e| {
             error::git(format!("there is no remote {remote:?} in this repository"))
                 .caused_by(e)
                 .hinted("name one with --remote NAME, or add it: git remote add origin URL")
                 .hinted("or commit locally only, with --no-push")
         })?;
-        let url = handle.url().unwrap_or("").to_string();
+        let url = named.url().unwrap_or("").to_string();
         let fail = |e: &git2::Error, doing: String| {
             session
                 .failure(&url, e)
@@ -86,6 +87,9 @@ impl Workspace {
         };
         super::tls::prepare(&url);
         let reach = || format!("could not reach {}", redact(&url));
+        let mut handle = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+            .map_err(|e| fail(&e, reach()))?
+            .unwrap_or(named);
         let mut conn = handle
             .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
             .map_err(|e| fail(&e, reach()))?;
@@ -111,9 +115,9 @@ impl Workspace {
         opts.remote_callbacks(session.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        // libgit2's local transport (a path or file:// remote) cannot do
-        // shallow fetches; a local copy is cheap anyway.
-        if depth > 0 && !is_local(&url) {
+        // A local remote's objects are read in place (clone.rs): a shallow
+        // fetch would copy them instead.
+        if depth > 0 && local::path(&url).is_none() {
             opts.depth(depth);
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
@@ -323,17 +327,20 @@ impl Workspace {
     }
 
     fn push_once(&self, session: &Session, target: &Target, commit: Oid) -> Result<(), Refused> {
-        let mut remote = self
+        let named = self
             .repo
             .find_remote(&target.remote)
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
-        let url = remote
+        let url = named
             .pushurl()
             .ok()
             .flatten()
-            .or_else(|| remote.url().ok())
+            .or_else(|| named.url().ok())
             .unwrap_or("")
             .to_string();
+        let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
+            .unwrap_or(named);
         let refname = format!("refs/heads/{}", target.branch);
         let spec = format!("{commit}:{refname}");
         session.updates.borrow_mut().clear();
@@ -365,7 +372,12 @@ impl Workspace {
                 refname,
                 message: message.clone(),
             })),
-            _ => Ok(()),
+            _ => {
+                if matches!(remote.name(), Ok(None)) {
+                    local::track(&self.repo, &target.remote, &refname, commit);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -397,11 +409,6 @@ impl Workspace {
         };
         format!("nothing of this change was pushed: {remote}; {local}")
     }
-}
-
-/// A path or `file://` URL, which libgit2 serves with its local transport.
-pub(crate) fn is_local(url: &str) -> bool {
-    url.starts_with("file://") || url.starts_with('/') || url.starts_with('.') || !url.contains(':')
 }
 
 /// A rejection that a fetch and rebuild can fix: the remote's branch moved

@@ -1,8 +1,8 @@
-//! One network operation's callbacks: credentials, host key, progress,
-//! sideband text and the per-ref push report, sharing state through a
-//! [`Session`] so that after the operation we can tell *why* it failed
-//! (which credentials were tried, which host key was shown, which ref the
-//! remote refused).
+//! One network operation's callbacks: credentials, progress, sideband
+//! text and the per-ref push report, sharing state through a [`Session`]
+//! so that after the operation we can tell *why* it failed (which
+//! credentials were tried, which ref the remote refused, or what git or ssh
+//! said, src/git/transport).
 
 use std::cell::RefCell;
 
@@ -23,6 +23,13 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn new(ws: &Workspace) -> Session {
+        let config = ws.repo.config().ok();
+        let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+        super::transport::prepare(super::transport::Settings {
+            ssh_command: get("core.sshCommand"),
+            ssh_variant: get("ssh.variant"),
+            quiet: ws.options.quiet,
+        });
         Session {
             creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
             feedback: RefCell::new(Feedback::new(ws.options.quiet)),
@@ -35,7 +42,6 @@ impl Session {
         self.creds.borrow_mut().reset();
         let mut cb = RemoteCallbacks::new();
         cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
-        cb.certificate_check(|cert, host| self.creds.borrow_mut().check_cert(cert, host));
         cb.transfer_progress(|p| {
             self.feedback.borrow_mut().event(Event::Received {
                 done: p.received_objects(),
@@ -69,8 +75,10 @@ impl Session {
         self.feedback.borrow_mut().event(Event::Done);
     }
 
+    /// Why the operation on `url` failed: in the words of the program the
+    /// transport ran (git, ssh), else from libgit2's error.
     pub(crate) fn failure(&self, url: &str, err: &git2::Error) -> Failure {
-        self.creds.borrow().failure(url, err)
+        super::transport::failure(url).unwrap_or_else(|| self.creds.borrow().failure(url, err))
     }
 }
 

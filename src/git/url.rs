@@ -46,29 +46,6 @@ fn scrub_userinfo(text: &str) -> String {
     out
 }
 
-/// The host and port of a URL or scp-like address (`git@host:path`), for
-/// messages and for the credential helper.
-pub fn host_port(url: &str) -> (Option<String>, Option<u16>) {
-    let authority = match url.find("://") {
-        Some(i) => {
-            let rest = &url[i + 3..];
-            &rest[..rest.find('/').unwrap_or(rest.len())]
-        }
-        None => url.split(':').next().unwrap_or(""),
-    };
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    if let Some(v6) = authority.strip_prefix('[') {
-        let (host, rest) = v6.split_once(']').unwrap_or((v6, ""));
-        let port = rest.strip_prefix(':').and_then(|p| p.parse().ok());
-        return (Some(host.to_string()), port);
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) if url.contains("://") => (Some(host.to_string()), port.parse().ok()),
-        _ if authority.is_empty() => (None, None),
-        _ => (Some(authority.to_string()), None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,22 +63,6 @@ mod tests {
         assert_eq!(
             scrub("failed to reach 'http://u:p@127.0.0.1:80/x' and ssh://git@h/y"),
             "failed to reach 'http://***@127.0.0.1:80/x' and ssh://***@h/y"
-        );
-    }
-
-    #[test]
-    fn finds_host_and_port() {
-        assert_eq!(
-            host_port("ssh://git@127.0.0.1:2222/r.git"),
-            (Some("127.0.0.1".into()), Some(2222))
-        );
-        assert_eq!(
-            host_port("git@github.com:team/r.git"),
-            (Some("github.com".into()), None)
-        );
-        assert_eq!(
-            host_port("https://u:p@h.example/x"),
-            (Some("h.example".into()), None)
         );
     }
 }

@@ -220,7 +220,7 @@ fn a_remote_that_refuses_is_exit_4_with_its_message() {
 
 /// sshd serving the gitops remote, a client key in a file, and whether
 /// known_hosts should trust the server.
-fn ssh_setup(env: &Env, trust: bool) -> Option<(PathBuf, PathBuf, Sshd)> {
+pub(crate) fn ssh_setup(env: &Env, trust: bool) -> Option<(PathBuf, PathBuf, Sshd)> {
     let (remote, _) = env.gitops(|_| {});
     let key = env.path().join("client_key");
     let public = keygen(&key);

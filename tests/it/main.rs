@@ -23,3 +23,4 @@ mod push;
 mod safety;
 mod set;
 mod tls;
+mod transport;

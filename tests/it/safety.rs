@@ -186,12 +186,12 @@ fn ctrl_c_at_a_prompt_gives_the_cursor_back() {
         term.run(line);
         term.expect(wait);
         assert!(
-            !term.cursor_visible(),
+            term.cursor_becomes(false),
             "dialoguer hides the cursor while asking"
         );
         term.press("C-c");
         term.expect("rc=");
-        assert!(term.cursor_visible(), "the cursor is back after Ctrl-C");
+        assert!(term.cursor_becomes(true), "the cursor is back after Ctrl-C");
     }
     assert_eq!(
         env.subjects(&work, "HEAD").len(),

@@ -254,6 +254,7 @@ $HTTP["url"] =~ "^/git" {{
 pub struct Sshd {
     pub port: u16,
     pub host_public: String,
+    log: PathBuf,
     _server: Running,
 }
 
@@ -300,6 +301,7 @@ impl Sshd {
         Some(Sshd {
             port,
             host_public,
+            log,
             _server: Running(child),
         })
     }
@@ -314,6 +316,11 @@ impl Sshd {
         )
     }
 
+    /// What sshd logged so far (LogLevel VERBOSE: each accepted key).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The known_hosts line for this server.
     pub fn known_hosts_line(&self) -> String {
         format!("[127.0.0.1]:{} {}\n", self.port, self.host_public)
@@ -322,13 +329,7 @@ impl Sshd {
 
 /// A fresh ed25519 key pair at `path` and `path.pub`, no passphrase.
 pub fn keygen(path: &Path) -> PathBuf {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    path.with_extension("pub")
+    keygen_with_passphrase(path, "")
 }
 
 fn is_root() -> bool {
@@ -338,4 +339,70 @@ fn is_root() -> bool {
 pub fn whoami() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// An ssh-agent of the test's own on a socket under `dir`, stopped on drop.
+pub struct Agent {
+    pub socket: PathBuf,
+    _agent: Running,
+}
+
+impl Agent {
+    pub fn start(dir: &Path) -> Option<Agent> {
+        if !available(&["ssh-agent", "ssh-add"]) {
+            return None;
+        }
+        let socket = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(start.elapsed() < Duration::from_secs(10), "no agent socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Agent {
+            socket,
+            _agent: Running(child),
+        })
+    }
+
+    /// `ssh-add KEY`, the passphrase given by an askpass script (no
+    /// terminal involved).
+    pub fn add(&self, key: &Path, passphrase: &str) {
+        let askpass = key.with_extension("askpass");
+        fs::write(&askpass, format!("#!/bin/sh\necho '{passphrase}'\n")).unwrap();
+        crate::clone::make_executable(&askpass);
+        let out = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .env("DISPLAY", ":0")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A fresh ed25519 key pair at `path` and `path.pub`, protected by
+/// `passphrase` (none when empty).
+pub fn keygen_with_passphrase(path: &Path, passphrase: &str) -> PathBuf {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "test", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path.with_extension("pub")
 }

@@ -85,14 +85,25 @@ impl Term {
     }
 
     /// The visible screen, trailing blank lines removed.
-    /// Whether the terminal's cursor is visible (tmux's `cursor_flag`).
-    pub fn cursor_visible(&self) -> bool {
-        let out = self
-            .tmux()
-            .args(["display-message", "-p", "#{cursor_flag}"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    /// Whether the terminal's cursor becomes (or stays) `visible`
+    /// (tmux's `cursor_flag`) within the wait: a program hides or shows it
+    /// a moment after drawing, so one look could come too early.
+    pub fn cursor_becomes(&self, visible: bool) -> bool {
+        let start = Instant::now();
+        loop {
+            let out = self
+                .tmux()
+                .args(["display-message", "-p", "#{cursor_flag}"])
+                .output()
+                .unwrap();
+            if (String::from_utf8_lossy(&out.stdout).trim() == "1") == visible {
+                return true;
+            }
+            if start.elapsed() > WAIT {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn screen(&self) -> String {
