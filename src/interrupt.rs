@@ -1,15 +1,15 @@
 //! What happens on Ctrl-C (SIGINT) or SIGTERM, in one place: a temporary
-//! clone is removed, a terminal whose cursor a prompt hid gets it back,
-//! and the process exits with 128 + the signal number (130, 143), as a
+//! clone is removed, the git lock files mlops holds in a checkout are
+//! removed (as git does), a terminal whose cursor a prompt hid gets it
+//! back, and the process exits with 128 + the signal number (130, 143), as a
 //! shell reports a process killed by it. Without this, the signal would
 //! end the process without running any destructor.
 //!
-//! The handler is installed on first use, by a temporary clone or a
-//! prompt; a run that needs neither keeps the default action (in a
-//! checkout nothing is half-done: the work tree moves only after a
-//! successful push).
+//! The handler is installed on first use, by a temporary clone, a prompt
+//! or the checkout's locks; a run that needs none keeps the default
+//! action.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
@@ -19,21 +19,43 @@ use signal_hook::iterator::Signals;
 /// Temporary clones to remove if a signal arrives.
 static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Lock files this process holds (`index.lock`, a ref's `.lock`).
+static LOCKS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// Whether a prompt is on the terminal (with the cursor hidden).
 static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 /// Removes `dir` if a signal arrives before [`forget`] is called.
 pub(crate) fn remove_on_signal(dir: PathBuf) {
-    if let Ok(mut dirs) = TEMP_DIRS.lock() {
-        dirs.push(dir);
+    register(&TEMP_DIRS, dir);
+}
+
+/// `dir` is gone (or kept on purpose): nothing to remove any more.
+pub(crate) fn forget(dir: &Path) {
+    unregister(&TEMP_DIRS, dir);
+}
+
+/// `lock` is this process's lock file until [`release_lock`]: removed if
+/// a signal arrives. Call [`watch`] before creating it.
+pub(crate) fn hold_lock(lock: PathBuf) {
+    register(&LOCKS, lock);
+}
+
+/// `lock` is no longer ours (committed or removed).
+pub(crate) fn release_lock(lock: &Path) {
+    unregister(&LOCKS, lock);
+}
+
+fn register(list: &Mutex<Vec<PathBuf>>, path: PathBuf) {
+    if let Ok(mut paths) = list.lock() {
+        paths.push(path);
     }
     watch();
 }
 
-/// `dir` is gone (or kept on purpose): nothing to remove any more.
-pub(crate) fn forget(dir: &std::path::Path) {
-    if let Ok(mut dirs) = TEMP_DIRS.lock() {
-        dirs.retain(|d| d != dir);
+fn unregister(list: &Mutex<Vec<PathBuf>>, path: &Path) {
+    if let Ok(mut paths) = list.lock() {
+        paths.retain(|p| p != path);
     }
 }
 
@@ -46,7 +68,7 @@ pub(crate) fn prompting(on: bool) {
 }
 
 /// Starts the watcher thread, once.
-fn watch() {
+pub(crate) fn watch() {
     static WATCHER: Once = Once::new();
     WATCHER.call_once(|| {
         let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
@@ -64,6 +86,11 @@ fn watch() {
                     }
                     if !dirs.is_empty() {
                         eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
+                    }
+                }
+                if let Ok(locks) = LOCKS.lock() {
+                    if locks.iter().filter(|l| std::fs::remove_file(l).is_ok()).count() > 0 {
+                        eprintln!("interrupted: mlops removed the git lock files it held; run the same command again (a change already pushed is not made twice)");
                     }
                 }
                 std::process::exit(128 + signal);

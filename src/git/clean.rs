@@ -55,11 +55,7 @@ impl Workspace {
             });
             return Ok(());
         }
-        Err(
-            error::failure(format!("uncommitted changes in {}", dirty.join(", "))).hinted(
-                "commit or stash them first (git stash), then run mlops again; nothing was changed",
-            ),
-        )
+        Err(self::dirty(&dirty))
     }
 
     /// Whether `path` matches HEAD in the index and the work tree (or
@@ -109,4 +105,10 @@ impl Workspace {
             .map_err(gerr(format!("could not read the status of {path}")))?;
         Ok((status - Status::IGNORED).is_empty())
     }
+}
+
+/// The refusal for files with local changes in the way, naming them.
+pub(crate) fn dirty(paths: &[String]) -> error::Error {
+    error::failure(format!("uncommitted changes in {}", paths.join(", ")))
+        .hinted("commit or stash them first (git stash), then run mlops again; nothing was changed")
 }

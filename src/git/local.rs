@@ -9,10 +9,12 @@ use git2::{BranchType, ErrorCode, FileMode, ObjectType, Oid, Repository, Reposit
 use super::{identity, FileChange, Options, Workspace};
 use crate::error::{self, Error, Kind, Result};
 
-/// Wraps a git2 error with what we were doing.
+/// Wraps a git2 error with what we were doing. The cause keeps libgit2's
+/// own words, without its error class and code (`class=Os (2); code=…`),
+/// which mean nothing to a user.
 pub(crate) fn gerr(what: impl Into<String>) -> impl FnOnce(git2::Error) -> Error {
     let what = what.into();
-    move |e| error::git(what).caused_by(e)
+    move |e| error::git(what).caused_by(anyhow::anyhow!(e.message().to_string()))
 }
 
 /// The repository enclosing `start`, with the work tree where git puts it.

@@ -1,28 +1,28 @@
-//! Bringing the checkout along after a commit: the branch moves to the new
-//! commit and only the files that differ between the old HEAD and the new
-//! commit are rewritten (atomically) in the work tree and the index.
-//! Unrelated uncommitted or untracked files are never touched.
+//! Bringing the checkout along after a commit, as `git merge --ff-only`
+//! does: libgit2's checkout writes only the files that differ between the
+//! old HEAD and the new commit into the work tree and the index (see
+//! [`apply`]), under git's index and branch locks (see [`lock`]), and the
+//! branch moves last. Unrelated uncommitted or untracked files are never
+//! touched.
+
+mod apply;
+mod lock;
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use git2::Oid;
 
+pub(crate) use lock::CheckoutLock;
+
 use super::local::gerr;
 use super::Workspace;
-use crate::error::{self, Kind, Result};
+use crate::error::{self, Error, Result};
 
 impl Workspace {
     /// The paths that differ between the commits `from` and `to`.
     pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<String>> {
-        let tree = |oid: Oid| {
-            self.repo
-                .find_commit(oid)
-                .and_then(|c| c.tree())
-                .map_err(gerr("could not read a commit's tree"))
-        };
-        let (old, new) = (tree(from)?, tree(to)?);
+        let (old, new) = (self.commit_tree(from)?, self.commit_tree(to)?);
         super::treediff::changed_files(&self.repo, &old, &new)
             .map_err(gerr("could not compare commits"))
     }
@@ -63,18 +63,27 @@ impl Workspace {
 
     /// Refuses when a file that moving the checkout from HEAD to `commit`
     /// would rewrite has local changes (unless it already holds its
-    /// content in `commit`). Called before pushing and before writing.
-    /// Returns the paths that differ between HEAD and `commit`.
+    /// content in `commit`), or when libgit2's safe checkout would refuse
+    /// to overwrite it (an untracked file or folder in the way). Called
+    /// before pushing and again before writing. Returns the paths that
+    /// differ between HEAD and `commit`.
     pub fn check_can_advance(&self, commit: Oid) -> Result<Vec<String>> {
+        let paths = self.check_clean_for(commit)?;
+        let conflicts = self.checkout_conflicts(&self.commit_tree(commit)?, &paths)?;
+        if !conflicts.is_empty() {
+            return Err(super::clean::dirty(&conflicts));
+        }
+        Ok(paths)
+    }
+
+    /// The clean check of [`Self::check_can_advance`] alone: with the
+    /// locks held, the checkout itself refuses what the dry run would.
+    fn check_clean_for(&self, commit: Oid) -> Result<Vec<String>> {
         let Some(head) = self.head else {
             return Ok(Vec::new());
         };
         let paths = self.changed_paths(head, commit)?;
-        let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(gerr("could not read the new commit"))?;
+        let tree = self.commit_tree(commit)?;
         let targets: Vec<(String, Option<Vec<u8>>)> = paths
             .iter()
             .map(|path| {
@@ -90,72 +99,77 @@ impl Workspace {
         Ok(paths)
     }
 
-    /// Moves the checkout from its HEAD to `commit`, which must descend from
-    /// it: every path that differs is checked to be clean first (nothing is
-    /// written otherwise), then written atomically, then the index is
-    /// updated, and the branch ref moves last. A crash in between leaves
-    /// the new content as an uncommitted change, never a lost one.
+    /// Moves the checkout from its HEAD to `commit`, which must descend
+    /// from it, as `git merge --ff-only` does: takes the index and branch
+    /// locks, then [`Self::advance_locked`].
     pub fn advance_checkout(&self, commit: Oid, reflog: &str) -> Result<()> {
-        let Some(workdir) = &self.workdir else {
+        let Some(handle) = self.lock_handle()? else {
             return Ok(());
         };
-        let paths = self.check_can_advance(commit)?;
-        let new_tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(gerr("could not read the new commit"))?;
-        let mut index = self
-            .repo
-            .index()
-            .map_err(gerr("could not open the index"))?;
-        for path in &paths {
-            let file = workdir.join(path);
-            match new_tree.get_path(Path::new(path)) {
-                Ok(entry) => {
-                    let blob = self
-                        .repo
-                        .find_blob(entry.id())
-                        .map_err(gerr(format!("could not read {path}")))?;
-                    if let Some(dir) = file.parent() {
-                        fs::create_dir_all(dir)
-                            .map_err(|e| error::io(Kind::Failure, "create", dir, e))?;
-                    }
-                    write_atomic(&file, blob.content())?;
-                    index
-                        .add_path(Path::new(path))
-                        .map_err(gerr(format!("could not stage {path}")))?;
-                }
-                Err(_) => {
-                    match fs::remove_file(&file) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(error::io(Kind::Failure, "remove", &file, e)),
-                    }
-                    let _ = index.remove_path(Path::new(path));
-                }
-            }
-        }
-        index
-            .write()
-            .map_err(|e| self.locked_or(e, "could not write the index"))?;
-        let refname = format!("refs/heads/{}", self.branch);
-        self.repo
-            .reference(&refname, commit, true, reflog)
-            .map_err(|e| self.locked_or(e, &format!("could not move {refname}")))?;
+        let lock = handle.lock(self)?;
+        self.advance_locked(lock, commit, reflog)
+    }
+
+    /// With the locks held: every path that differs is checked to be clean
+    /// (nothing is written otherwise), libgit2's checkout writes them into
+    /// the work tree and a copy of the index, the copy replaces the index,
+    /// and the branch moves last. On a failure the work tree is restored,
+    /// and the index and branch are untouched: the checkout is merely
+    /// behind.
+    pub(crate) fn advance_locked(
+        &self,
+        lock: CheckoutLock<'_>,
+        commit: Oid,
+        reflog: &str,
+    ) -> Result<()> {
+        let Some(head) = self.head else {
+            return Ok(());
+        };
+        let paths = self.check_clean_for(commit)?;
+        let (old, new) = (self.commit_tree(head)?, self.commit_tree(commit)?);
+        let (_, who) = super::identity::signatures(&self.repo, &mut |_: &str| {})?;
+        let index = self.checkout_paths(&old, &new, &paths)?;
+        lock.commit(&index, commit, &who, reflog)?;
         self.step(|| {
             let names: Vec<&str> = paths.iter().map(String::as_str).collect();
             format!(
-                "rewrote {} in the work tree and index, moved {refname} to {commit:.10}",
-                names.join(", ")
+                "rewrote {} in the work tree and index, moved refs/heads/{} to {commit:.10}",
+                names.join(", "),
+                self.branch
             )
         });
         Ok(())
     }
+
+    /// After a push, moves the checkout along under the locks taken before
+    /// it. When it cannot follow, the push stands and the checkout is left
+    /// as it was, merely behind (as after anyone else's push): the
+    /// returned warning says so.
+    pub(crate) fn follow(
+        &self,
+        lock: Option<CheckoutLock<'_>>,
+        commit: Oid,
+        remote_branch: &str,
+        reflog: &str,
+    ) -> Option<String> {
+        let failed = self.advance_locked(lock?, commit, reflog).err()?;
+        Some(format!(
+            "pushed {:.10} to {remote_branch}; your checkout is behind and was left as it was ({}); the next mlops run or git pull --ff-only brings it along",
+            commit.to_string(),
+            one_line(&failed)
+        ))
+    }
+
+    fn commit_tree(&self, commit: Oid) -> Result<git2::Tree<'_>> {
+        self.repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(gerr("could not read a commit"))
+    }
 }
 
-/// Removes the temporary files a killed run of mlops left in `dir`
-/// (`.mlops-*.tmp`, see [`write_atomic`]): never anyone else's file, and a
+/// Removes the probe files (`.mlops-*.tmp`, see [`Workspace::check_writable`])
+/// a killed run of mlops left in `dir`: never anyone else's file, and a
 /// failure is only a leftover, so it is not an error.
 fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -170,41 +184,9 @@ fn remove_stale_temps(dir: &Path) {
     }
 }
 
-impl Workspace {
-    /// A git lock file in the way (`index.lock`, `refs/heads/main.lock`)
-    /// means another git command is running, or one was killed: say which
-    /// file and what to do, as git does, instead of a bare libgit2 error.
-    fn locked_or(&self, err: git2::Error, what: &str) -> crate::error::Error {
-        if err.code() != git2::ErrorCode::Locked {
-            return error::git(what.to_string()).caused_by(err);
-        }
-        error::git(format!("{what}: a git lock file is in the way"))
-            .caused_by(err)
-            .hinted("another git command may be running in this checkout; if none is, a killed one left its .lock file behind")
-            .hinted("remove the .lock file named above, then run the same mlops command again: the checkout catches up")
-    }
-}
-
-/// Replaces `path` with `bytes` so that a reader (or a crash) sees either
-/// the old file or the new one, never a mix: a temporary file in the same
-/// folder, the old file's permissions, fsync, rename, fsync the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |what: &str, e: std::io::Error| error::io(Kind::Failure, what, path, e);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".mlops-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io("write a temporary file next to", e))?;
-    temp.write_all(bytes).map_err(|e| io("write", e))?;
-    if let Ok(meta) = fs::metadata(path) {
-        fs::set_permissions(temp.path(), meta.permissions())
-            .map_err(|e| io("keep the permissions of", e))?;
-    }
-    temp.as_file().sync_all().map_err(|e| io("flush", e))?;
-    temp.persist(path).map_err(|e| io("replace", e.error))?;
-    if let Ok(folder) = fs::File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
+/// An error and its causes on one line, for a warning.
+pub(crate) fn one_line(err: &Error) -> String {
+    let mut words = vec![err.message.clone()];
+    words.extend(err.causes());
+    words.join(": ")
 }

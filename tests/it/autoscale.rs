@@ -455,23 +455,31 @@ fn unrelated_dirty_and_untracked_files_stay_as_they_are_and_out_of_the_commit() 
 }
 
 #[test]
-fn crlf_line_endings_and_file_permissions_are_kept() {
+fn crlf_line_endings_are_kept_and_permissions_follow_git() {
     let env = Env::new();
     let text = "---\r\nname: jukebox\r\nautoscaling: False # was off\r\n";
     let (_, repo) = env.gitops(|seed| fs::write(config(seed, "test", "jukebox"), text).unwrap());
     let file = config(&repo, "test", "jukebox");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
-    env.mlops(&repo)
-        .args(words("autoscale enable --env test jukebox --no-push --yes"))
-        .assert()
-        .success();
+    // Under umask 022, as git checks a file out: 0666 less the umask,
+    // whatever the file had (git pull would do the same).
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "umask 022 && exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_mlops"),
+    ])
+    .args(words("autoscale enable --env test jukebox --no-push --yes"))
+    .current_dir(&repo);
+    env.apply(&mut cmd);
+    assert!(cmd.status().unwrap().success());
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "---\r\nname: jukebox\r\nautoscaling: true # was off\r\n"
     );
     assert_eq!(
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-        0o640
+        0o644
     );
 }
 

@@ -131,18 +131,17 @@ impl Env {
                 remote.to_str().unwrap(),
             ],
         );
-        let work = self.path().join("work");
-        self.git(
-            self.path(),
-            &[
-                "clone",
-                "-q",
-                remote.to_str().unwrap(),
-                work.to_str().unwrap(),
-            ],
-        );
+        let work = self.clone_of(&remote, "work");
         fs::remove_dir_all(&seed).unwrap();
         (remote, work)
+    }
+
+    /// `git clone REMOTE NAME` in the sandbox; returns the clone.
+    pub fn clone_of(&self, remote: &Path, name: &str) -> PathBuf {
+        let dir = self.path().join(name);
+        let (from, to) = (remote.to_str().unwrap(), dir.to_str().unwrap());
+        self.git(self.path(), &["clone", "-q", from, to]);
+        dir
     }
 
     /// Like [`Env::gitops`], returning only the checkout.

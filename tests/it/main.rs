@@ -6,6 +6,7 @@ mod term;
 
 mod autoscale;
 mod chart;
+mod checkout;
 mod completion;
 mod demo;
 mod faults;

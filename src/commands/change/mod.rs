@@ -17,6 +17,7 @@ use git2::Oid;
 use crate::commands::Context;
 use crate::edit::Refusal;
 use crate::error::{self, Error, Kind, Result};
+use crate::git::worktree::one_line;
 use crate::git::{FileChange, Workspace};
 use crate::gitops::chart::Autoscaler;
 use crate::gitops::layout::{self, Target};
@@ -188,7 +189,7 @@ fn catch_up(ctx: &Context, ws: &Workspace) {
         )),
         Err(e) => ctx.ui.warn(format!(
             "the checkout is behind the remote and was left as it is ({}); git pull --ff-only brings it along",
-            e.message
+            one_line(&e)
         )),
     }
 }
@@ -231,7 +232,12 @@ fn push(
         ws.compose(&changes(&plan), &message, &mut |_: &str| {})
             .map(Some)
     };
+    // The checkout's locks are taken before anything reaches the remote:
+    // a lock someone else holds stops the run here, with nothing pushed.
+    let handle = ws.lock_handle()?;
+    let lock = handle.as_ref().map(|h| h.lock(ws)).transpose()?;
     let Some(pushed) = ws.publish(commit, &mut rebuild)? else {
+        drop(lock);
         ctx.ui
             .info("Someone else already made this change: nothing to push.");
         catch_up(ctx, ws);
@@ -240,11 +246,9 @@ fn push(
     };
     report.pushed(&pushed);
     announce::pushed(ctx, &pushed);
-    if let Err(e) = ws.advance_checkout(pushed.commit, "mlops: follow the pushed commit") {
-        ctx.ui.warn(format!(
-            "pushed, but your checkout could not follow ({}); it is merely behind {}: the next mlops run or git pull --ff-only brings it along",
-            e.message, pushed.remote_branch
-        ));
+    let reflog = "mlops: follow the pushed commit";
+    if let Some(warning) = ws.follow(lock, pushed.commit, &pushed.remote_branch, reflog) {
+        ctx.ui.warn(warning);
     }
     Ok(())
 }
