@@ -139,21 +139,13 @@ impl Snapshot for WorkTree {
             .hinted("name the folder it points to, or replace the link with a real folder"));
         }
         let path = self.root.join(rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => Err(not_a_file(rel, "a symlink")),
-            Ok(m) if !m.is_file() => Err(not_a_file(rel, "not a file")),
-            Ok(_) => std::fs::read(&path)
+        match self.kind(rel)? {
+            Some(EntryKind::File) => std::fs::read(&path)
                 .map(Some)
                 .map_err(|e| error::io(Kind::Config, "read", &path, e)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
+            Some(EntryKind::Link) => Err(not_a_file(rel, "a symlink")),
+            Some(_) => Err(not_a_file(rel, "not a file")),
+            None => Ok(None),
         }
     }
 

@@ -129,16 +129,7 @@ fn a_push_rejected_because_another_clone_pushed_first_is_retried() {
         return;
     };
     // Another clone's change, waiting on a side branch of the remote...
-    let other = env.path().join("other");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-    );
+    let other = env.clone_of(&remote, "other");
     fs::write(
         config(&other, "test", "jukebox-ui"),
         "---\nautoscaling: true\n",

@@ -268,16 +268,7 @@ fn status_says_when_the_work_tree_is_not_what_argo_cd_deploys() {
     let env = Env::new();
     let (remote, work) = env.gitops(|_| {});
     // Someone else enables test/jukebox-ui on the remote; we are behind.
-    let other = env.path().join("other");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-    );
+    let other = env.clone_of(&remote, "other");
     env.mlops(&other)
         .args(words("autoscale enable test/jukebox-ui --yes"))
         .assert()

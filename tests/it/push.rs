@@ -111,16 +111,7 @@ fn a_checkout_behind_the_remote_builds_on_the_remote_tip() {
     let env = Env::new();
     let (remote, work) = env.gitops(|_| {});
     // Another clone pushes first.
-    let other = env.path().join("other");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-    );
+    let other = env.clone_of(&remote, "other");
     fs::write(
         config(&other, "prod", "jukebox"),
         "---\nautoscaling: false\n",
@@ -267,16 +258,7 @@ fn a_change_the_remote_already_has_brings_a_behind_checkout_along() {
     let env = Env::new();
     let (remote, work) = env.gitops(|_| {});
     // Another clone enables autoscaling first.
-    let other = env.path().join("other");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-    );
+    let other = env.clone_of(&remote, "other");
     env.mlops(&other)
         .args(words("autoscale enable --env test jukebox --yes"))
         .assert()

@@ -4,42 +4,13 @@ fn rendered(text: &str) -> Autoscaler {
     Rendering::read(text.as_bytes()).unwrap().autoscaler()
 }
 
-/// Every spelling of both switches, against what the chart's template
-/// decides (`and .Values.autoscaling (not .Values.keda)` / `.Values.keda`),
-/// computed here independently from the spelling's meaning for Helm.
+/// The template's precedence: `keda` wins over `autoscaling`; every
+/// spelling is covered through the binary in `tests/it/chart.rs`.
 #[test]
-fn every_combination_of_spellings_renders_what_the_template_decides() {
-    // (spelling, truthy for Helm); None: key absent.
-    let spellings: &[(Option<&str>, bool)] = &[
-        (None, false),
-        (Some("true"), true),
-        (Some("false"), false),
-        (Some("yes"), true),
-        (Some("no"), false),
-        (Some("on"), true),
-        (Some("off"), false),
-        (Some("True"), true),
-        (Some("\"false\""), true),
-        (Some("null"), false),
-        (Some(""), false),
-    ];
-    for (a, a_on) in spellings {
-        for (k, k_on) in spellings {
-            let mut text = String::from("name: jukebox\n");
-            if let Some(a) = a {
-                text.push_str(&format!("autoscaling: {a}\n"));
-            }
-            if let Some(k) = k {
-                text.push_str(&format!("keda: {k}\n"));
-            }
-            let want = match (a_on, k_on) {
-                (_, true) => Autoscaler::Keda,
-                (true, false) => Autoscaler::Hpa,
-                _ => Autoscaler::Off,
-            };
-            assert_eq!(rendered(&text), want, "{text}");
-        }
-    }
+fn keda_wins_over_autoscaling() {
+    assert_eq!(rendered("autoscaling: true\nkeda: true\n"), Autoscaler::Keda);
+    assert_eq!(rendered("autoscaling: true\nkeda: false\n"), Autoscaler::Hpa);
+    assert_eq!(rendered("autoscaling: false\n"), Autoscaler::Off);
 }
 
 #[test]
