@@ -20,6 +20,7 @@ pub mod sign;
 pub mod tls;
 pub(crate) mod transport;
 pub mod treediff;
+pub mod treepath;
 pub mod url;
 pub mod worktree;
 

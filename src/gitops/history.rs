@@ -20,6 +20,7 @@ use super::chart::Rendering;
 use super::layout::{Target, DEPLOYMENTS};
 use crate::edit;
 use crate::error::{self, Result};
+use crate::git::treepath::TreePaths;
 
 /// The key under which a change of the rendered autoscaler is listed.
 pub(crate) const AUTOSCALER: &str = "autoscaler";
@@ -59,23 +60,36 @@ pub(crate) struct Query<'a> {
 pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<Vec<Entry>> {
     let fail = |e: git2::Error| error::git("could not read the history").caused_by(e);
     let mut walk = repo.revwalk().map_err(fail)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-        .map_err(fail)?;
+    walk.set_sorting(Sort::TIME).map_err(fail)?;
     walk.push(tip).map_err(fail)?;
     // The path each model had at the commits still to come.
     let mut names: Vec<Target> = query.targets.to_vec();
     let mut values = Values::default();
+    let mut paths = TreePaths::new(repo).map_err(fail)?;
+    let commits: Vec<Commit<'_>> = walk
+        .map(|oid| oid.and_then(|oid| repo.find_commit(oid)))
+        .collect::<Result<_, _>>()
+        .map_err(fail)?;
+    let roots: Vec<Oid> = commits.iter().map(Commit::tree_id).collect();
+    let wanted: Vec<String> = names.iter().map(Target::path).collect();
+    let threads = super::states::threads(roots.len(), 512, 4);
+    paths.prefetch(repo.path(), &roots, &wanted, threads);
     let mut out = Vec::new();
-    for oid in walk {
-        let commit = repo.find_commit(oid.map_err(fail)?).map_err(fail)?;
+    for commit in commits {
         let parents: Vec<Commit<'_>> = commit.parents().collect();
-        let top = deployments_id(&commit);
-        if parents.iter().any(|p| deployments_id(p) == top) {
+        let top = paths.id(commit.tree_id(), DEPLOYMENTS);
+        if parents
+            .iter()
+            .any(|p| paths.id(p.tree_id(), DEPLOYMENTS) == top)
+        {
             continue;
         }
         for (i, target) in names.clone().iter().enumerate() {
-            let new = blob_id(&commit, target);
-            let olds: Vec<Option<Oid>> = parents.iter().map(|p| blob_id(p, target)).collect();
+            let new = paths.id(commit.tree_id(), &target.path());
+            let olds: Vec<Option<Oid>> = parents
+                .iter()
+                .map(|p| paths.id(p.tree_id(), &target.path()))
+                .collect();
             if olds.contains(&new) {
                 continue;
             }
@@ -83,7 +97,7 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
             let mut renamed_from = None;
             if new.is_some() && old.is_none() && parents.len() == 1 {
                 if let Some(before) = renamed(repo, &commit, &parents[0], target) {
-                    old = blob_id(&parents[0], &before);
+                    old = paths.id(parents[0].tree_id(), &before.path());
                     renamed_from = Some(before.clone());
                     names[i] = before;
                 }
@@ -118,17 +132,6 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
 
 fn oid_of(commit: &Commit<'_>) -> Oid {
     commit.id()
-}
-
-fn deployments_id(commit: &Commit<'_>) -> Option<Oid> {
-    commit.tree().ok()?.get_name(DEPLOYMENTS).map(|e| e.id())
-}
-
-fn blob_id(commit: &Commit<'_>, target: &Target) -> Option<Oid> {
-    let tree = commit.tree().ok()?;
-    tree.get_path(Path::new(&target.path()))
-        .ok()
-        .map(|e| e.id())
 }
 
 /// The model's name in `parent` when `commit` renamed its environment

@@ -8,8 +8,14 @@ fn rendered(text: &str) -> Autoscaler {
 /// spelling is covered through the binary in `tests/it/chart.rs`.
 #[test]
 fn keda_wins_over_autoscaling() {
-    assert_eq!(rendered("autoscaling: true\nkeda: true\n"), Autoscaler::Keda);
-    assert_eq!(rendered("autoscaling: true\nkeda: false\n"), Autoscaler::Hpa);
+    assert_eq!(
+        rendered("autoscaling: true\nkeda: true\n"),
+        Autoscaler::Keda
+    );
+    assert_eq!(
+        rendered("autoscaling: true\nkeda: false\n"),
+        Autoscaler::Hpa
+    );
     assert_eq!(rendered("autoscaling: false\n"), Autoscaler::Off);
 }
 
