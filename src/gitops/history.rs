@@ -60,7 +60,10 @@ pub(crate) struct Query<'a> {
 pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<Vec<Entry>> {
     let fail = |e: git2::Error| error::git("could not read the history").caused_by(e);
     let mut walk = repo.revwalk().map_err(fail)?;
-    walk.set_sorting(Sort::TIME).map_err(fail)?;
+    // Topological: a rename is met only after every commit that used the
+    // new name (commits of one second are otherwise in any order).
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+        .map_err(fail)?;
     walk.push(tip).map_err(fail)?;
     // The path each model had at the commits still to come.
     let mut names: Vec<Target> = query.targets.to_vec();
