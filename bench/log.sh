@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `mlops log` of one model against `git log` of its config.yaml, on a
+# repository of 20,000 commits over 6,000 files (3 environments x 2,000
+# models, bench/gen.py). On demand, never in CI:
+#
+#   bench/log.sh [ROUNDS]
+#
+# Needs hyperfine, python3 and git (Debian: apt-get install hyperfine).
+# The repository is generated once under target/bench/log (about a minute).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/target/bench/log
+rounds=${1:-20}
+export PATH="$HOME/.cargo/bin:$PATH" LC_ALL=C NO_COLOR=1
+command -v hyperfine >/dev/null || { echo "missing: hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+
+cargo build --release --quiet
+mlops=$root/target/release/mlops
+if [ ! -d "$out/work" ]; then
+    rm -rf "$out"
+    python3 bench/gen.py "$out/gen" --models 2000 --commits 20000 >&2
+    git clone -q "$out/gen/remote.git" "$out/work"
+fi
+cd "$out/work"
+model=model-00007
+file=model-deployments/test/$model/config.yaml
+echo "commits: $(git rev-list --count HEAD), files: $(git ls-files | wc -l), commits changing $file: $(git log --oneline -- "$file" | wc -l)"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine -N -w 2 -r "$rounds" \
+    "$mlops log test/$model" \
+    "git log --format='%H %an %ad' -- $file"
