@@ -5,7 +5,7 @@
 #
 #   bench/log.sh [ROUNDS]
 #
-# Needs hyperfine, python3 and git (Debian: apt-get install hyperfine).
+# Needs python3 and git.
 # The repository is generated once under target/bench/log (about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,6 @@ root=$PWD
 out=$root/target/bench/log
 rounds=${1:-20}
 export PATH="$HOME/.cargo/bin:$PATH" LC_ALL=C NO_COLOR=1
-command -v hyperfine >/dev/null || { echo "missing: hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 
 cargo build --release --quiet
 mlops=$root/target/release/mlops
@@ -27,6 +26,7 @@ model=model-00007
 file=model-deployments/test/$model/config.yaml
 echo "commits: $(git rev-list --count HEAD), files: $(git ls-files | wc -l), commits changing $file: $(git log --oneline -- "$file" | wc -l)"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 2 -r "$rounds" \
-    "$mlops log test/$model" \
-    "git log --format='%H %an %ad' -- $file"
+# The git side's --format has spaces: it is run through a one-word wrapper.
+printf '#!/bin/sh\nexec git log --format="%%H %%an %%ad" -- "$1"\n' >"$out/git-log"
+chmod +x "$out/git-log"
+python3 "$root/bench/paired.py" "$rounds" "$mlops log test/$model" "$out/git-log $file"

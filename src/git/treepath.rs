@@ -14,18 +14,46 @@ use std::path::Path;
 
 use git2::{Odb, Oid, Repository};
 
-/// Entry ids by (tree, name), each tree object read once per name.
+/// Object ids are already uniformly random: their first bytes are the
+/// hash (SipHash over `(Oid, String)` keys was 8 % of a long log).
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * i);
+        }
+    }
+}
+
+type IdMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Entry ids by tree, per name, each tree object read once per name.
 pub struct TreePaths<'r> {
     odb: Odb<'r>,
-    memo: HashMap<(Oid, String), Option<Oid>>,
+    memo: HashMap<String, IdMap<Option<Oid>>>,
+}
+
+/// Settings for a process that only reads a long history: libgit2
+/// rehashes every object it reads to check its id (SHA-1 with collision
+/// detection: 65 % of a 20,000-commit log's time), which git does not do
+/// on reads, only in fsck; and it caches every tree it inflates, evicting
+/// again and again, where [`TreePaths`] remembers the few ids it needs.
+/// Call once, before any thread reads.
+pub fn read_only_history_settings() {
+    git2::opts::strict_hash_verification(false);
+    // SAFETY: a process-wide setting, changed before the threads that
+    // read objects start.
+    let _ = unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 0) };
 }
 
 impl<'r> TreePaths<'r> {
     pub fn new(repo: &'r Repository) -> Result<TreePaths<'r>, git2::Error> {
-        // libgit2 rehashes every object it reads to check its id (SHA-1
-        // with collision detection: 65 % of a 20,000-commit log's time);
-        // git does not on reads, only in fsck. This process only reads.
-        git2::opts::strict_hash_verification(false);
         Ok(TreePaths {
             odb: repo.odb()?,
             memo: HashMap::new(),
@@ -69,14 +97,15 @@ impl<'r> TreePaths<'r> {
                 .collect()
         });
         for memo in memos {
-            self.memo.extend(memo);
+            for (name, ids) in memo {
+                self.memo.entry(name).or_default().extend(ids);
+            }
         }
     }
 
     /// The id of the entry `name` in the tree `tree`.
     fn entry(&mut self, tree: Oid, name: &str) -> Option<Oid> {
-        let key = (tree, name.to_string());
-        if let Some(found) = self.memo.get(&key) {
+        if let Some(found) = self.memo.get(name).and_then(|m| m.get(&tree)) {
             return *found;
         }
         let found = self
@@ -84,7 +113,10 @@ impl<'r> TreePaths<'r> {
             .read(tree)
             .ok()
             .and_then(|obj| scan(obj.data(), name.as_bytes()));
-        self.memo.insert(key, found);
+        self.memo
+            .entry(name.to_string())
+            .or_default()
+            .insert(tree, found);
         found
     }
 }

@@ -68,6 +68,7 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
     // The path each model had at the commits still to come.
     let mut names: Vec<Target> = query.targets.to_vec();
     let mut values = Values::default();
+    crate::git::treepath::read_only_history_settings();
     let mut paths = TreePaths::new(repo).map_err(fail)?;
     let commits: Vec<Commit<'_>> = walk
         .map(|oid| oid.and_then(|oid| repo.find_commit(oid)))
