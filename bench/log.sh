@@ -20,6 +20,9 @@ if [ ! -d "$out/work" ]; then
     rm -rf "$out"
     python3 bench/gen.py "$out/gen" --models 2000 --commits 20000 >&2
     git clone -q "$out/gen/remote.git" "$out/work"
+    # As a forge keeps it: one pack written by git (fast-import's pack has
+    # long delta chains that no gc'ed repository has).
+    git -C "$out/work" repack -adq
 fi
 cd "$out/work"
 model=model-00007
