@@ -140,6 +140,8 @@ def requests_by_run(access_log):
     for line in open(access_log):
         request, _, rest = line.rstrip("\n")[1:].rpartition('" ')
         status, bytes_in, bytes_out = rest.split()
+        if request.startswith("PRI * HTTP/2"):
+            continue  # an HTTP/2 connection's preface (git's curl speaks h2 over TLS), not a request
         if request.startswith("GET /mark/"):
             current = runs.setdefault(request.split()[1][len("/mark/"):], [])
         elif current is not None:
