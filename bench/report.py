@@ -27,9 +27,14 @@ def wire(result, side):
     runs = counted(result, side)
     cells = []
     if runs and "requests" in runs[0]:
-        total = spread([len(r["requests"]) for r in runs])
+        requests = lambda rs: spread([len(r["requests"]) for r in rs])
         challenged = spread([sum(1 for q in r["requests"] if q[1] == 401) for r in runs])
-        cells.append(f"{total} req, {challenged}×401")
+        if result["mode"] == "checkout":
+            behind = [r for r in runs if r["behind"]]
+            current = [r for r in runs if not r["behind"]]
+            cells.append(f"{requests(behind)} req behind, {requests(current)} up to date, {challenged}×401")
+        else:
+            cells.append(f"{requests(runs)} req, {challenged}×401")
     if runs and "ssh" in runs[0]:
         cells.append(f"{spread([r['ssh'] for r in runs])} ssh")
     if runs and "connections" in runs[0]:
@@ -56,24 +61,28 @@ def transport_tables(results, names, rtt_ms):
         lines.append("")
         lines += traces(rows)
     lines += ["mlops/git is the median of the per-round ratios; times are medians. On the wire, per run: HTTP "
-              "requests (from lighttpd's access log) and how many were answered 401, SSH connections (sshd's "
+              "requests (from lighttpd's access log; in a kept checkout, for runs that were behind the remote and had to fetch, and runs that were up to date) and how many were answered 401, SSH connections (sshd's "
               "`Accepted publickey` lines), TCP connections and bytes (counted at the latency proxy, so only "
               f"in the +{rtt_ms:g} ms rows); a range follows the median when runs differ.", ""]
     return lines
 
 
 def traces(rows):
-    """The HTTP requests of the last counted run of each side and mode."""
+    """The HTTP requests of one run of each side, mode and (in a kept
+    checkout) whether it was behind, on loopback."""
     lines = []
     for r in rows:
         if r["rtt"] or "requests" not in (r["runs"] or [{}])[0]:
             continue
+        kinds = [(True, "behind, "), (False, "up to date, ")] if r["mode"] == "checkout" else [(None, "")]
         for side in ("mlops", "git"):
-            runs = counted(r, side)
-            if runs:
-                lines.append(f"<details><summary>{side}, {r['mode']}: the requests of one run</summary>\n")
-                lines += [f"    {q[1]} {q[0]}  ({q[2]} B in, {q[3]} B out)" for q in runs[-1]["requests"]]
-                lines += ["", "</details>", ""]
+            for behind, kind in kinds:
+                runs = [x for x in counted(r, side) if behind is None or x["behind"] == behind]
+                if runs:
+                    lines.append(f"<details><summary>{side}, {r['mode']}, {kind}the requests of one run"
+                                 "</summary>\n")
+                    lines += [f"    {q[1]} {q[0]}  ({q[2]} B in, {q[3]} B out)" for q in runs[-1]["requests"]]
+                    lines += ["", "</details>", ""]
     return lines
 
 
@@ -82,7 +91,7 @@ def growth_table(growth):
     series = [(t, side) for t in ("path", "http") for side in ("mlops", "git")]
     sizes = sorted({m for _, m in growth})
     lines = ["## Growth of `enable` with a push (checkout, loopback)", "",
-             "| models | " + " | ".join(f"{side} over {t} ms" for t, side in series) + " |",
+             "| models | " + " | ".join(f"{side} over {t}, ms" for t, side in series) + " |",
              "|--:|" + "--:|" * len(series)]
     for m in sizes:
         lines.append(f"| 3 × {m:,} | " + " | ".join(f"{ms(growth[(t, m)][side]):.0f}" for t, side in series) + " |")

@@ -90,7 +90,6 @@ class Bench:
     def __init__(self, args, sandbox):
         self.args, self.sandbox, self.env = args, sandbox, sandbox.env
         self.deadline = time.monotonic() + args.limit
-        self.results = []
 
     def served(self, transport, folder, stack):
         """Starts the server of `transport` over `folder` (None for a path)."""
@@ -110,7 +109,7 @@ class Bench:
 
     def transport(self, transport, source, latencies, modes, rounds, warmup, tag=""):
         """Every (latency, mode) of one transport on a fresh copy of the
-        remote in `source`; appends a result per pair to self.results."""
+        remote in `source`; returns a result per pair."""
         folder = os.path.join(self.args.work, f"{transport}{tag}")
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
@@ -161,13 +160,14 @@ class Bench:
             for result in results:
                 for r in result["runs"]:
                     r["requests"] = logged.get(r.pop("mark"), [])
-        self.results += results
         return results
 
     def counting(self, server, proxy, runs, label):
-        """A wrapper for one run that records what went over the wire."""
+        """A wrapper for one run that records what went over the wire, and
+        whether the other side had pushed since this side's last run (so a
+        kept checkout was behind and had to fetch)."""
         def counted(side, timed_run):
-            record = {"side": side}
+            record = {"side": side, "behind": bool(runs) and runs[-1]["side"] != side}
             if isinstance(server, Http):
                 record["mark"] = f"{label}-{side}-{len(runs)}"
                 server.mark(record["mark"])
@@ -215,6 +215,7 @@ def main():
     shutil.rmtree(args.work, ignore_errors=True)
     sandbox = Sandbox(args.work)
     bench = Bench(args, sandbox)
+    results = []
     load = [os.getloadavg()]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     source = pristine(args.out, 2000)
@@ -222,7 +223,7 @@ def main():
     for transport in args.transports.split(","):
         print(f"== {NAMES[transport]}", file=sys.stderr)
         latencies = [0] if transport == "path" else [0, args.rtt_ms]
-        bench.transport(transport, source, latencies, modes, args.rounds, args.warmup)
+        results += bench.transport(transport, source, latencies, modes, args.rounds, args.warmup)
     load.append(os.getloadavg())
     growth = {}
     if args.growth:
@@ -244,12 +245,12 @@ def main():
         f"- +{args.rtt_ms:g} ms: bench/latency.py adds {args.rtt_ms / 2:g} ms each way (and one round trip "
         "before a connection's first bytes, as TCP's handshake)", "",
     ]
-    text = "\n".join(header + transport_tables(bench.results, NAMES, args.rtt_ms)
+    text = "\n".join(header + transport_tables(results, NAMES, args.rtt_ms)
                      + (growth_table(growth) if growth else [])) + "\n"
     with open(os.path.join(args.out, "transports.md"), "w") as f:
         f.write(text)
     with open(os.path.join(args.out, "transports.json"), "w") as f:
-        json.dump(bench.results, f)
+        json.dump({"transports": results, "growth": [dict(r, models=m) for (_, m), r in growth.items()]}, f)
     print(text)
     return 0
 
