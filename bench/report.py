@@ -95,8 +95,19 @@ def growth_table(growth):
              "|--:|" + "--:|" * len(series)]
     for m in sizes:
         lines.append(f"| 3 × {m:,} | " + " | ".join(f"{ms(growth[(t, m)][side]):.0f}" for t, side in series) + " |")
+    pushed = lambda r, side: statistics.median(  # the receive-pack POST's size, from the access log
+        q[2] for run in counted(r, side) for q in run.get("requests", []) if q[0].startswith("POST") and
+        "git-receive-pack " in q[0]) / 1024
+    extra = all(("http", m) in growth for m in sizes)
+    if extra:
+        lines[2] += " mlops / git push over http, KiB |"
+        lines[3] += "--:|"
+        for i, m in enumerate(sizes):
+            r = growth[("http", m)]
+            lines[4 + i] += f" {pushed(r, 'mlops'):.1f} / {pushed(r, 'git'):.1f} |"
     for a, b in zip(sizes, sizes[1:]):
         lines.append(f"| ratio {b:,} / {a:,} | " + " | ".join(
-            f"{ms(growth[(t, b)][side]) / ms(growth[(t, a)][side]):.2f}" for t, side in series) + " |")
+            f"{ms(growth[(t, b)][side]) / ms(growth[(t, a)][side]):.2f}" for t, side in series) + " |"
+            + (" |" if extra else ""))
     lines.append("")
     return lines
