@@ -11,7 +11,7 @@
 #   transports  mlops vs the git CLI over path, HTTP, HTTPS and SSH servers on 127.0.0.1,
 #            on loopback and +40 ms RTT, requests/connections/bytes per run, and
 #            enable's growth to 3 x 20,000 models (bench/transports.py; not in `all`:
-#            about half an hour; writes target/bench/transports.md)
+#            30 to 45 minutes here; writes target/bench/transports.md)
 #
 # --mlops PATH measures that binary instead of building target/release/mlops
 # from this worktree (e.g. another branch's build, for a before/after).

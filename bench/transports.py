@@ -3,7 +3,7 @@
 
     bench/transports.py --mlops target/release/mlops [--out target/bench] [--rounds 20]
                         [--transports path,http,https,ssh] [--modes checkout,clone] [--rtt-ms 40]
-                        [--growth] [--growth-rounds 8] [--limit 3000]
+                        [--growth] [--growth-rounds 8] [--limit 5400]
 
 Each transport serves a fresh copy of a bench/gen.py remote (3 x 2,000
 models, 300 commits) from 127.0.0.1: a path on disk (file://), smart HTTP
@@ -205,7 +205,7 @@ def main():
     ap.add_argument("--rtt-ms", type=float, default=40.0)
     ap.add_argument("--growth", action="store_true", help="also enable's growth from 3 x 200 to 3 x 20,000 models")
     ap.add_argument("--growth-rounds", type=int, default=8)
-    ap.add_argument("--limit", type=float, default=3000, help="seconds the whole benchmark may take")
+    ap.add_argument("--limit", type=float, default=5400, help="seconds the whole benchmark may take")
     args = ap.parse_args()
     args.mlops = os.path.abspath(args.mlops)
     args.out = os.path.abspath(args.out)
