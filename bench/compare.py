@@ -17,9 +17,8 @@ clone mode (CI's way, nothing kept):
   git:   git clone --depth 1; append; git add; git commit; git push; rm -rf
   mlops: mlops --clone URL autoscale enable --env test MODEL --yes
 
-The git side's edit is a shell append (`printf >>`), the cheapest edit
-there is, so the comparison favours the git CLI; a yq edit would add a
-process and a YAML round trip (and lose the file's comments).
+The git side's edit is the cheapest there is (see bench/common.py), so the
+comparison favours the git CLI.
 
 Prints the medians and the median of the per-round ratio mlops/git, and
 the goal: mlops at most half the git CLI's wall time.
@@ -28,56 +27,10 @@ the goal: mlops at most half the git CLI's wall time.
 import argparse
 import json
 import os
-import shutil
-import statistics
 import subprocess
 import sys
-import time
 
-GIT_CHECKOUT = r"""set -e
-cd "$1"
-git pull -q --ff-only
-printf 'autoscaling: true\n' >> "model-deployments/test/$2/config.yaml"
-git add "model-deployments/test/$2/config.yaml"
-git commit -q -m "Enable autoscaling for $2 in test"
-git push -q
-"""
-
-GIT_CLONE = r"""set -e
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-git clone -q --depth 1 "$1" "$tmp/r"
-cd "$tmp/r"
-printf 'autoscaling: true\n' >> "model-deployments/test/$2/config.yaml"
-git add "model-deployments/test/$2/config.yaml"
-git commit -q -m "Enable autoscaling for $2 in test"
-git push -q
-"""
-
-
-def sandbox_env(home):
-    os.makedirs(home, exist_ok=True)
-    with open(os.path.join(home, ".gitconfig"), "w") as f:
-        f.write("[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLOPS_"))}
-    env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"), GIT_CONFIG_NOSYSTEM="1",
-               GIT_TERMINAL_PROMPT="0", NO_COLOR="1", LC_ALL="C")
-    return env
-
-
-def timed(cmd, env):
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}")
-    return elapsed
-
-
-def on_remote(remote, model, env):
-    path = f"main:model-deployments/test/{model}/config.yaml"
-    text = subprocess.run(["git", "-C", remote, "show", path], env=env, capture_output=True, check=True).stdout
-    return b"\nautoscaling: true\n" in text
+from common import Models, ms, on_remote, paired, ratio, sandbox_env, timed, workflow
 
 
 def main():
@@ -96,14 +49,8 @@ def main():
     url = "file://" + remote
     mlops = os.path.abspath(args.mlops)
     env = sandbox_env(os.path.join(root, "home"))
-    with open(os.path.join(root, "absent-test.txt")) as f:
-        used = set()
-        if os.path.exists(os.path.join(root, "used.txt")):
-            used = set(open(os.path.join(root, "used.txt")).read().split())
-        models = [m for m in f.read().split() if m not in used]
-    need = 2 * (args.rounds + args.warmup)
-    if len(models) < need:
-        sys.exit(f"only {len(models)} unused models left in {root}: regenerate it (rm -rf {root})")
+    models = Models(root, os.path.join(root, "used.txt"))
+    models.need(2 * (args.rounds + args.warmup), f"regenerate it (rm -rf {root})")
 
     clones = {}
     if args.mode == "checkout":
@@ -112,50 +59,29 @@ def main():
             if not os.path.exists(clones[side]):
                 subprocess.run(["git", "clone", "-q", url, clones[side]], env=env, check=True)
 
-    def run(side, model):
-        if side == "git":
-            script = GIT_CHECKOUT if args.mode == "checkout" else GIT_CLONE
-            target = clones["git"] if args.mode == "checkout" else url
-            cmd = ["bash", "-c", script, "git-workflow", target, model]
-        elif args.mode == "checkout":
-            cmd = [mlops, "-C", clones["mlops"], "autoscale", "enable", "--env", "test", model, "--yes"]
-        else:
-            cmd = [mlops, "--clone", url, "autoscale", "enable", "--env", "test", model, "--yes"]
-        t = timed(cmd, env)
-        with open(os.path.join(root, "used.txt"), "a") as f:
-            f.write(model + "\n")
+    def run(side):
+        model = models.take()
+        t = timed(workflow(side, args.mode, mlops, clones.get(side, url), model), env)
         if not on_remote(remote, model, env):
             sys.exit(f"{side}: {model} did not reach the remote")
         return t
 
-    figures = {"git": [], "mlops": []}
-    for r in range(args.warmup + args.rounds):
-        order = ("git", "mlops") if r % 2 == 0 else ("mlops", "git")
-        if args.only:
-            order = (args.only,)
-        for side in order:
-            t = run(side, models.pop(0))
-            if r >= args.warmup:
-                figures[side].append(t)
-
+    figures = paired(run, args.rounds, args.warmup, args.only)
     if args.only:
         xs = figures[args.only]
         print(f"{args.only} alone, {args.mode} mode, {len(xs)} runs, {os.path.basename(root)}: "
-              f"median {statistics.median(xs) * 1000:.1f} ms (min {min(xs) * 1000:.1f}, max {max(xs) * 1000:.1f})")
+              f"median {ms(xs):.1f} ms (min {min(xs) * 1000:.1f}, max {max(xs) * 1000:.1f})")
         return 0
     g, m = figures["git"], figures["mlops"]
-    ratios = [b / a for a, b in zip(g, m)]
-    ms = lambda xs: f"{statistics.median(xs) * 1000:.1f} ms"
-    ratio = statistics.median(ratios)
+    r = ratio(figures)
     print(f"{args.mode} mode, {args.rounds} paired rounds (+{args.warmup} warm-up), {os.path.basename(root)}:")
-    print(f"  git CLI workflow  median {ms(g)}  (min {min(g) * 1000:.1f}, max {max(g) * 1000:.1f})")
-    print(f"  mlops             median {ms(m)}  (min {min(m) * 1000:.1f}, max {max(m) * 1000:.1f})")
-    verdict = "MET" if ratio <= 0.5 else "MISSED"
-    print(f"  median of paired ratios mlops/git = {ratio:.2f}  (goal <= 0.50: {verdict})")
+    print(f"  git CLI workflow  median {ms(g):.1f} ms  (min {min(g) * 1000:.1f}, max {max(g) * 1000:.1f})")
+    print(f"  mlops             median {ms(m):.1f} ms  (min {min(m) * 1000:.1f}, max {max(m) * 1000:.1f})")
+    print(f"  median of paired ratios mlops/git = {r:.2f}  (goal <= 0.50: {'MET' if r <= 0.5 else 'MISSED'})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"mode": args.mode, "dir": root, "git": g, "mlops": m, "ratio_median": ratio}, f)
-    return 0 if ratio <= 0.5 else 1
+            json.dump({"mode": args.mode, "dir": root, "git": g, "mlops": m, "ratio_median": r}, f)
+    return 0 if r <= 0.5 else 1
 
 
 if __name__ == "__main__":

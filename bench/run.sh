@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # The benchmarks of docs/performance.md, on demand (never in CI):
 #
-#   bench/run.sh [all|compare|clone|status|enable|startup]...
+#   bench/run.sh [--mlops PATH] [all|compare|clone|status|enable|startup|transports]...
 #
 #   compare  mlops vs the git CLI workflow in a kept checkout (paired, alternating)
 #   clone    mlops --clone vs git clone --depth 1 + edit + commit + push
 #   status   status over 3 x 20,000 config files vs cat; peak memory; every value checked
 #   enable   enable's cost at 3 x 2,000 and 3 x 20,000 models (time and files touched)
 #   startup  mlops --version and a completion call
+#   transports  mlops vs the git CLI over path, HTTP, HTTPS and SSH servers on 127.0.0.1,
+#            on loopback and +40 ms RTT, requests/connections/bytes per run, and
+#            enable's growth to 3 x 20,000 models (bench/transports.py; not in `all`:
+#            30 to 45 minutes here; writes target/bench/transports.md)
+#
+# --mlops PATH measures that binary instead of building target/release/mlops
+# from this worktree (e.g. another branch's build, for a before/after).
 #
 # Repositories are generated once under target/bench/ (bench/gen.py: a bare
 # remote with a few hundred commits) and reused; `rm -rf target/bench` to
 # start over. Needs hyperfine, python3, git, strace and /usr/bin/time
-# (Debian: apt-get install hyperfine strace time). ROUNDS=30 by default.
+# (Debian: apt-get install hyperfine strace time); transports also needs
+# lighttpd, sshd, ssh and openssl (apt-get install lighttpd openssh-server
+# openssh-client openssl). ROUNDS=30 by default (transports: 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,8 +34,18 @@ for tool in hyperfine python3 git strace /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "missing: $tool (apt-get install hyperfine strace time)" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-mlops=$root/target/release/mlops
+mlops=
+sections=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --mlops) mlops=$(realpath "${2:?--mlops needs a path}"); shift 2 ;;
+        *) sections+=("$1"); shift ;;
+    esac
+done
+if [ -z "$mlops" ]; then
+    cargo build --release --quiet
+    mlops=$root/target/release/mlops
+fi
 
 # A sandboxed git identity and config, as in compare.py.
 export HOME=$out/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
@@ -125,6 +144,20 @@ run_enable() {
     python3 bench/compare.py "$(repo r20k 20000)" --mlops "$mlops" --mode checkout --rounds 6 || true
 }
 
+run_transports() {
+    local missing=
+    for tool in /usr/sbin/lighttpd /usr/lib/lighttpd/mod_openssl.so /usr/lib/git-core/git-http-backend \
+        /usr/sbin/sshd ssh ssh-keygen openssl; do
+        [ -e "$tool" ] || command -v "$tool" >/dev/null || missing="$missing $tool"
+    done
+    if [ -n "$missing" ]; then
+        echo "transports: missing$missing (apt-get install lighttpd openssh-server openssh-client openssl)" >&2
+        return 1
+    fi
+    note "mlops vs the git CLI over path, HTTP, HTTPS and SSH on 127.0.0.1 (bench/transports.py)"
+    python3 bench/transports.py --mlops "$mlops" --out "$out" --rounds "${ROUNDS:-20}" --growth
+}
+
 run_startup() {
     note "start-up: --version and one completion call"
     local work
@@ -139,13 +172,12 @@ run_startup() {
     fi
 }
 
-sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(all)
 machine
 for s in "${sections[@]}"; do
     case $s in
         all) run_startup; run_status; run_enable; run_compare; run_clone ;;
-        compare | clone | status | enable | startup) "run_$s" ;;
+        compare | clone | status | enable | startup | transports) "run_$s" ;;
         *) echo "unknown section: $s" >&2; exit 2 ;;
     esac
 done
