@@ -1,42 +1,26 @@
 #!/usr/bin/env python3
-"""Two commands timed in paired, alternating rounds.
+"""Two commands timed in paired, alternating rounds (common.paired).
 
-    bench/paired.py ROUNDS 'COMMAND A' 'COMMAND B'
+    bench/paired.py ROUNDS 'MLOPS COMMAND' 'GIT COMMAND'
 
-Each round runs both, in an order that alternates, so neither always runs
-on a warmer cache or a quieter machine; the report is each side's median
-and the median of the per-round ratio A/B, which shared load on the
-machine moves far less than either time alone. Commands run without a
-shell (split on spaces), output discarded.
+Prints each side's median and the median of the per-round ratio
+mlops/git, which shared load on the machine moves far less than either
+time alone. Commands run without a shell (split on spaces).
 """
 
-import statistics
-import subprocess
+import os
 import sys
-import time
 
-
-def timed(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd.split(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import ms, paired, ratio, timed  # noqa: E402
 
 
 def main():
-    rounds, a, b = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    ta, tb = [], []
-    for r in range(min(rounds, 200)):
-        if r % 2 == 0:
-            ta.append(timed(a))
-            tb.append(timed(b))
-        else:
-            tb.append(timed(b))
-            ta.append(timed(a))
-    ratios = [x / y for x, y in zip(ta, tb)]
-    ms = lambda v: f"{statistics.median(v) * 1000:.0f} ms"
-    print(f"A: {a}\n   median {ms(ta)}")
-    print(f"B: {b}\n   median {ms(tb)}")
-    print(f"median paired ratio A/B over {len(ratios)} rounds: {statistics.median(ratios):.2f}")
+    rounds, commands = int(sys.argv[1]), {"mlops": sys.argv[2], "git": sys.argv[3]}
+    figures = paired(lambda side: timed(commands[side].split(), os.environ), min(rounds, 200), 2)
+    for side in ("mlops", "git"):
+        print(f"{side}: {commands[side]}\n   median {ms(figures[side]):.0f} ms")
+    print(f"median paired ratio mlops/git over {len(figures['git'])} rounds: {ratio(figures):.2f}")
 
 
 if __name__ == "__main__":
