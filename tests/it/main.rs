@@ -20,6 +20,7 @@ mod status;
 mod auth;
 mod clone;
 mod push;
+mod requests;
 mod safety;
 mod set;
 mod tls;
