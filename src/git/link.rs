@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use git2::{Binding, Direction, Oid, ProxyOptions, Remote, RemoteCallbacks};
 
+use super::push::ReceivePack;
 use super::session::Session;
+use super::transport;
 
 extern "C" {
     // In libgit2 since 1.4; not bound by libgit2-sys 0.18.
@@ -148,11 +150,10 @@ fn raw_connect(
 /// A push connection kept from the listing to the push, with the session
 /// whose callbacks it holds.
 pub(crate) struct Link {
-    // Dropped in this order, after `Drop::drop` disconnected the remote.
-    remote: Remote<'static>,
-    callbacks: Option<Box<RemoteCallbacks<'static>>>,
+    conn: Conn,
+    // Dropped after the connection (`Drop::drop` disconnects it first).
     session: Box<Session>,
-    /// The URL connected to (the push URL).
+    /// The remote's URL as configured (the push URL).
     pub url: String,
     /// Headers sent with every request (for the push's options too).
     pub headers: Vec<String>,
@@ -161,15 +162,35 @@ pub(crate) struct Link {
     opened: Instant,
 }
 
+enum Conn {
+    /// libgit2's connection (HTTP, HTTPS).
+    Git2 {
+        remote: Remote<'static>,
+        callbacks: Option<Box<RemoteCallbacks<'static>>>,
+    },
+    /// mlops's own receive-pack conversation (a path, file://, SSH).
+    Wire(ReceivePack),
+}
+
+/// What a push goes over.
+pub(crate) enum Parts<'a> {
+    Git2(&'a mut Remote<'static>),
+    Wire(&'a mut ReceivePack),
+}
+
 impl Drop for Link {
     fn drop(&mut self) {
-        let _ = self.remote.disconnect();
-        self.callbacks = None;
+        if let Conn::Git2 { remote, callbacks } = &mut self.conn {
+            let _ = remote.disconnect();
+            *callbacks = None;
+        }
     }
 }
 
 impl Link {
-    /// Connects `remote` for pushing and reads the advertisement.
+    /// Connects `remote` for pushing and reads the advertisement: through
+    /// mlops's own receive-pack conversation for a remote reached through
+    /// a program (src/git/push.rs), else through libgit2.
     ///
     /// # Safety
     ///
@@ -180,11 +201,26 @@ impl Link {
         session: Session,
         url: &str,
     ) -> Result<Link, (git2::Error, Box<Session>)> {
+        let session = Box::new(session);
+        let target = remote.url().unwrap_or(url).to_string();
+        if transport::is_program(&target) {
+            drop(remote);
+            return match ReceivePack::open(&target) {
+                Ok(wire) => Ok(Link {
+                    heads: branches(wire.heads.iter().map(|(n, o)| (n.as_str(), *o))),
+                    conn: Conn::Wire(wire),
+                    session,
+                    url: url.to_string(),
+                    headers: Vec::new(),
+                    opened: Instant::now(),
+                }),
+                Err(e) => Err((e, session)),
+            };
+        }
         // SAFETY (lifetimes): the remote's repository outlives the link
         // (the caller's contract); the callbacks borrow the boxed session,
         // which the link owns and drops after them.
         let mut remote: Remote<'static> = std::mem::transmute(remote);
-        let session = Box::new(session);
         let borrowed: &'static Session = &*(&*session as *const Session);
         // Keep the connection: the callbacks move into the link.
         let connected = connect(&mut remote, borrowed, url, Direction::Push).map(Connection::keep);
@@ -196,11 +232,7 @@ impl Link {
             }
         };
         let heads = match remote.list() {
-            Ok(heads) => heads
-                .iter()
-                .filter(|h| h.name().starts_with("refs/heads/"))
-                .map(|h| (h.name().to_string(), h.oid()))
-                .collect(),
+            Ok(heads) => branches(heads.iter().map(|h| (h.name(), h.oid()))),
             Err(e) => {
                 let _ = remote.disconnect();
                 drop(callbacks);
@@ -209,8 +241,7 @@ impl Link {
             }
         };
         Ok(Link {
-            remote,
-            callbacks,
+            conn: Conn::Git2 { remote, callbacks },
             session,
             url: url.to_string(),
             headers,
@@ -229,9 +260,13 @@ impl Link {
         &self.session
     }
 
-    /// The connected remote and the session, for the push.
-    pub(crate) fn parts(&mut self) -> (&mut Remote<'static>, &Session) {
-        (&mut self.remote, &self.session)
+    /// The connection and the session, for the push.
+    pub(crate) fn parts(&mut self) -> (Parts<'_>, &Session) {
+        let conn = match &mut self.conn {
+            Conn::Git2 { remote, .. } => Parts::Git2(remote),
+            Conn::Wire(wire) => Parts::Wire(wire),
+        };
+        (conn, &self.session)
     }
 
     /// Whether the connection is recent enough to push over: an HTTP
@@ -243,4 +278,10 @@ impl Link {
         let limit = if http { 3 } else { 60 };
         self.opened.elapsed() < Duration::from_secs(limit)
     }
+}
+
+fn branches<'a>(refs: impl Iterator<Item = (&'a str, Oid)>) -> Vec<(String, Oid)> {
+    refs.filter(|(name, _)| name.starts_with("refs/heads/"))
+        .map(|(name, oid)| (name.to_string(), oid))
+        .collect()
 }

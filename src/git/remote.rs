@@ -15,8 +15,10 @@ use git2::{
 };
 
 use super::fail::{Failure, UNCHANGED_CHECKOUT};
-use super::link::{self, Link};
+use super::link::{self, Link, Parts};
+use super::push::{self, ReceivePack, Report};
 use super::session::{Listing, Session};
+use super::transport;
 use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
@@ -481,13 +483,100 @@ impl Workspace {
         // The connection the branch was listed on, when it is recent.
         if let Some(mut link) = self.link.take().filter(|l| l.fresh() && l.url == url) {
             let headers = link.headers.clone();
-            let (remote, session) = link.parts();
-            return self.push_on(remote, session, Some(headers), &url, target, commit);
+            return match link.parts() {
+                (Parts::Git2(remote), session) => {
+                    self.push_on(remote, session, Some(headers), &url, target, commit)
+                }
+                (Parts::Wire(wire), session) => self.push_wire(wire, session, &url, target, commit),
+            };
         }
         let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
             .unwrap_or(named);
+        let program = remote.url().unwrap_or(&url).to_string();
+        if transport::is_program(&program) {
+            drop(remote);
+            let mut wire = ReceivePack::open(&program)
+                .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
+            return self.push_wire(&mut wire, session, &url, target, commit);
+        }
         self.push_on(&mut remote, session, None, &url, target, commit)
+    }
+
+    /// Pushes `commit` over mlops's own receive-pack conversation
+    /// (src/git/push.rs), with a pack of what it adds.
+    fn push_wire(
+        &self,
+        wire: &mut ReceivePack,
+        session: &Session,
+        url: &str,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
+        let refname = format!("refs/heads/{}", target.branch);
+        let old = wire
+            .heads
+            .iter()
+            .find(|(name, _)| *name == refname)
+            .map_or(Oid::ZERO_SHA1, |(_, oid)| *oid);
+        // Without force, as libgit2 checks it: the remote's tip must be
+        // in the commit's history, or the remote moved.
+        if !old.is_zero() && old != commit {
+            match self.repo.graph_descendant_of(commit, old) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Refused::Stale(
+                        "cannot push non-fastforwardable reference".into(),
+                    ))
+                }
+                Err(_) => {
+                    return Err(Refused::Stale(
+                        "the remote's branch has commits that are not here".into(),
+                    ))
+                }
+            }
+        }
+        let fail = |e: &git2::Error| Refused::Failed(session.failure(url, e));
+        // What the commit adds to its parent, when the remote has the
+        // parent (its tip, or the branch a new one starts from); else
+        // libgit2's walk from everything the remote advertised.
+        let parent = self
+            .repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| c.parent_id(0).ok());
+        let advertised = |oid: Oid| oid == old || wire.heads.iter().any(|(_, o)| *o == oid);
+        let pack = match parent.filter(|p| advertised(*p)) {
+            Some(_) => {
+                push::new_objects(&self.repo, commit).and_then(|o| push::pack(&self.repo, &o))
+            }
+            None => {
+                let hidden: Vec<Oid> = wire.heads.iter().map(|(_, o)| *o).collect();
+                push::pack_walk(&self.repo, commit, &hidden)
+            }
+        }
+        .map_err(|e| fail(&e))?;
+        session.phase(&format!(
+            "Pushing {:.10} to {}/{} ({})",
+            commit.to_string(),
+            target.remote,
+            target.branch,
+            redact(url)
+        ));
+        let report = wire.push(old, commit, &refname, &pack, &mut |data| {
+            session.remote_said(data)
+        });
+        session.done();
+        match report.map_err(|e| fail(&e))? {
+            Report::Updated => {
+                local::track(&self.repo, &target.remote, &refname, commit);
+                Ok(())
+            }
+            Report::Refused(message) if is_stale(&message) => Err(Refused::Stale(message)),
+            Report::Refused(message) => {
+                Err(Refused::Failed(Failure::Rejected { refname, message }))
+            }
+        }
     }
 
     /// Pushes `commit` over `remote` (connected already, or not).

@@ -114,6 +114,11 @@ impl Session {
         }
     }
 
+    /// What the remote said on its progress band (`remote:` lines).
+    pub(crate) fn remote_said(&self, data: &[u8]) {
+        self.feedback.borrow_mut().event(Event::Remote(data));
+    }
+
     pub(crate) fn phase(&self, what: &str) {
         self.feedback.borrow_mut().event(Event::Phase(what));
     }
