@@ -548,7 +548,7 @@ impl Workspace {
         let advertised = |oid: Oid| oid == old || wire.heads.iter().any(|(_, o)| *o == oid);
         let pack = match parent.filter(|p| advertised(*p)) {
             Some(_) => {
-                push::new_objects(&self.repo, commit).and_then(|o| push::pack(&self.repo, &o))
+                push::new_objects(&self.repo, commit).and_then(|o| push::thin_pack(&self.repo, &o))
             }
             None => {
                 let hidden: Vec<Oid> = wire.heads.iter().map(|(_, o)| *o).collect();
