@@ -73,6 +73,8 @@ impl Workspace {
         repo.remote(&remote, url)
             .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
         let mut ws = Workspace {
+            link: None,
+            pushing: std::cell::Cell::new(false),
             repo,
             workdir: None,
             branch: String::new(),
@@ -150,6 +152,8 @@ impl Workspace {
 
 impl Drop for Workspace {
     fn drop(&mut self) {
+        // The kept connection goes before the repository it belongs to.
+        self.link = None;
         if let Some(temp) = &self.temp {
             crate::interrupt::forget(temp.path());
         }

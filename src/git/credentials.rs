@@ -31,6 +31,9 @@ pub struct Credentials {
     tried: Vec<String>,
     /// Set when every source was used up.
     exhausted: bool,
+    /// `scheme://host:port` of the remote being reached: the token from
+    /// the environment is for it only, not for a server it redirects to.
+    origin: Option<String>,
 }
 
 /// A username and password from a helper or the prompt, with the URL they
@@ -38,6 +41,26 @@ pub struct Credentials {
 /// helper) is asked twice in one run: a run makes several connections
 /// (list, fetch, push, a retry), each through its own session.
 static REMEMBERED: std::sync::Mutex<Option<(String, String, String)>> = std::sync::Mutex::new(None);
+
+/// The origins (`scheme://host:port`) that asked for credentials in this
+/// run and got them: over plain HTTP, credentials go ahead only to these
+/// (git, too, keeps sending them once a server asked).
+static CHALLENGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn challenged(url: &str) -> bool {
+    let Some(origin) = origin(url) else {
+        return false;
+    };
+    CHALLENGED.lock().is_ok_and(|list| list.contains(&origin))
+}
+
+fn note_challenge(url: &str) {
+    if let (Some(origin), Ok(mut list)) = (origin(url), CHALLENGED.lock()) {
+        if !list.contains(&origin) {
+            list.push(origin);
+        }
+    }
+}
 
 fn remembered(url: &str) -> Option<(String, String)> {
     let guard = REMEMBERED.lock().ok()?;
@@ -58,7 +81,22 @@ impl Credentials {
             http_step: 0,
             tried: Vec::new(),
             exhausted: false,
+            origin: None,
         }
+    }
+
+    /// The remote about to be reached: `MLOPS_GIT_TOKEN` is offered to
+    /// its origin (scheme, host and port) only.
+    pub fn aim(&mut self, url: &str) {
+        self.origin = origin(url);
+    }
+
+    /// The credentials went with the first request ([`ahead`]): a
+    /// challenge now means they were refused, and nothing else is tried
+    /// (the contract's order: with a token set, nothing else is asked).
+    pub fn sent_ahead(&mut self, label: &str) {
+        self.tried.push(label.to_string());
+        self.http_step = 3;
     }
 
     /// Starts a new connection: every source may be tried once more.
@@ -92,6 +130,7 @@ impl Credentials {
     }
 
     fn https(&mut self, url: &str, username: Option<&str>) -> Result<Cred, git2::Error> {
+        note_challenge(url);
         if self.http_step == 0 {
             if let Some((user, pass)) = remembered(url) {
                 self.tried.push("the credentials given before".into());
@@ -107,6 +146,14 @@ impl Credentials {
                     let Some(token) = env("MLOPS_GIT_TOKEN") else {
                         continue;
                     };
+                    if self.origin.is_some() && origin(url) != self.origin {
+                        // A redirect to another server: the token is not
+                        // for it, and nothing else may be asked either.
+                        self.tried
+                            .push("nothing: MLOPS_GIT_TOKEN is only sent to the remote's own server, not to one it redirects to".into());
+                        self.http_step = 3;
+                        continue;
+                    }
                     let user = env("MLOPS_GIT_USERNAME")
                         .or_else(|| username.map(str::to_string))
                         .unwrap_or_else(|| "mlops".to_string());
@@ -193,6 +240,90 @@ impl Credentials {
     }
 }
 
+/// `scheme://host:port` of an HTTP(S) URL (lowercase, no userinfo, the
+/// default port spelled out); `None` for any other scheme.
+pub(crate) fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_port = host_port.to_ascii_lowercase();
+    // `[::1]:8443`, `host:8443`, `host`.
+    let (host, port) = match host_port.rfind(':') {
+        Some(i) if !host_port[i..].contains(']') => (&host_port[..i], &host_port[i + 1..]),
+        _ => (host_port.as_str(), ""),
+    };
+    let port = if port.is_empty() {
+        default
+    } else {
+        port.parse::<u16>().ok()?
+    };
+    Some(format!("{scheme}://{host}:{port}"))
+}
+
+/// Credentials already known for `url` before anything was asked of it:
+/// `MLOPS_GIT_TOKEN`, else what a helper or the prompt answered for this
+/// URL earlier in the run. They go with the first request
+/// (`Authorization` header, with redirects off so they reach no other
+/// server), over HTTPS; over plain HTTP only once that server asked for
+/// credentials earlier in the run, as git does. `None` also when the URL carries its own
+/// password (libgit2 offers that one). Returns the header and what it was,
+/// for the error message.
+pub(crate) fn ahead(url: &str) -> Option<(String, &'static str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let secure = scheme.eq_ignore_ascii_case("https");
+    if !(secure || scheme.eq_ignore_ascii_case("http") && challenged(url)) {
+        return None;
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = authority.rsplit_once('@').map(|(u, _)| u);
+    if userinfo.is_some_and(|u| u.contains(':')) {
+        return None;
+    }
+    let url_user = userinfo.map(super::transport::local::decode);
+    let (user, pass, label) = match env("MLOPS_GIT_TOKEN") {
+        Some(token) => {
+            let user = env("MLOPS_GIT_USERNAME")
+                .or(url_user)
+                .unwrap_or_else(|| "mlops".to_string());
+            (user, token, "MLOPS_GIT_TOKEN")
+        }
+        None => {
+            let (user, pass) = remembered(url)?;
+            (user, pass, "the credentials given before")
+        }
+    };
+    let basic = base64(format!("{user}:{pass}").as_bytes());
+    Some((format!("Authorization: Basic {basic}"), label))
+}
+
+/// Standard base64 with padding (RFC 4648), for a basic auth header.
+fn base64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Asks on the terminal (stdin and stderr must be terminals).
 fn prompt(url: &str, username: Option<&str>) -> Option<(String, String)> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
@@ -240,5 +371,42 @@ mod tests {
     fn strips_userinfo() {
         assert_eq!(strip_userinfo("https://a:b@h/x"), "https://h/x");
         assert_eq!(strip_userinfo("https://h/x@y"), "https://h/x@y");
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin("https://u:p@Git.Example.com/x").as_deref(),
+            Some("https://git.example.com:443")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080/x").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            origin("https://[::1]/x").as_deref(),
+            Some("https://[::1]:443")
+        );
+        assert_eq!(
+            origin("https://[::1]:8443").as_deref(),
+            Some("https://[::1]:8443")
+        );
+        assert_eq!(origin("ssh://git@h/x"), None);
+        assert_ne!(origin("https://h:444/x"), origin("https://h/x"));
+    }
+
+    #[test]
+    fn base64_as_rfc4648() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded);
+        }
     }
 }

@@ -103,6 +103,8 @@ impl Workspace {
             None => (current, Some(workdir), Some(base)),
         };
         let ws = Workspace {
+            link: None,
+            pushing: std::cell::Cell::new(false),
             repo,
             workdir,
             branch,

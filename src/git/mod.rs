@@ -12,8 +12,10 @@ pub mod credentials;
 pub mod divergence;
 pub mod fail;
 pub mod identity;
+pub(crate) mod link;
 pub mod local;
 pub mod progress;
+pub(crate) mod push;
 pub mod remote;
 pub mod session;
 pub mod sign;
@@ -72,6 +74,12 @@ pub struct Target {
 
 /// A repository opened for one edit.
 pub struct Workspace {
+    /// The push connection kept from the listing to the push
+    /// ([`link::Link`]); declared first so it is dropped before `repo`.
+    pub(crate) link: Option<link::Link>,
+    /// Set by [`Workspace::needs_sync`]: the sync is for a push, so the
+    /// branch is listed through the push service.
+    pub(crate) pushing: std::cell::Cell<bool>,
     pub repo: Repository,
     /// The work tree, or `None` for a temporary bare clone.
     pub workdir: Option<PathBuf>,

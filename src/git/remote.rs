@@ -10,10 +10,15 @@
 
 use std::time::Duration;
 
-use git2::{AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions};
+use git2::{
+    AutotagOption, Direction, ErrorCode, FetchOptions, Oid, PushOptions, Remote, RemoteRedirect,
+};
 
 use super::fail::{Failure, UNCHANGED_CHECKOUT};
+use super::link::{self, Link, Parts};
+use super::push::{self, ReceivePack, Report};
 use super::session::{Listing, Session};
+use super::transport;
 use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
@@ -90,15 +95,16 @@ impl Workspace {
         let mut handle = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| fail(&e, reach()))?
             .unwrap_or(named);
-        let mut conn = handle
-            .connect_auth(Direction::Fetch, Some(session.callbacks()), None)
+        let conn = link::connect(&mut handle, session, &url, Direction::Fetch)
             .map_err(|e| fail(&e, reach()))?;
         let default = conn
+            .remote
             .default_branch()
             .ok()
             .and_then(|b| b.as_str().ok().map(str::to_string))
             .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
         let heads = conn
+            .remote
             .list()
             .map_err(|e| fail(&e, reach()))?
             .iter()
@@ -115,6 +121,11 @@ impl Workspace {
         opts.remote_callbacks(session.callbacks())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
+        if !conn.headers.is_empty() {
+            let headers: Vec<&str> = conn.headers.iter().map(String::as_str).collect();
+            opts.custom_headers(&headers)
+                .follow_redirects(RemoteRedirect::None);
+        }
         // A local remote's objects are read in place (clone.rs): a shallow
         // fetch would copy them instead.
         if depth > 0 && local::path(&url).is_none() {
@@ -122,7 +133,7 @@ impl Workspace {
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
         let fetched = conn
-            .remote()
+            .remote
             .fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
         session.done();
         fetched.map_err(|e| {
@@ -143,6 +154,10 @@ impl Workspace {
     /// than the checked-out one), which is composed on the remote's branch
     /// even for a dry run. A temporary clone fetched when it was made.
     pub fn needs_sync(&self, pushing: bool) -> bool {
+        // A sync for a push lists the branch through the push service
+        // and keeps that connection for the push (link.rs); a dry run
+        // asks only for read access.
+        self.pushing.set(pushing);
         self.temp.is_none() && (pushing || self.head.is_none())
     }
 
@@ -168,6 +183,31 @@ impl Workspace {
             (None, Some((ur, ub))) => (ur, ub),
             (None, None) => ("origin".to_string(), self.branch.clone()),
         };
+        if self.pushing.get() {
+            let base = self.options.base.clone();
+            if let Some((from, tip, exists)) =
+                self.link_and_sync(&remote, &branch, base.as_deref(), 0)?
+            {
+                self.step(|| match exists {
+                    true => format!("remote {remote} has {branch} at {tip:.10}"),
+                    false => format!(
+                        "remote {remote} has no branch {branch}: it will be created from {from}"
+                    ),
+                });
+                self.step(|| {
+                    format!("{remote}/{from} is at {tip:.10}; the change is composed on it")
+                });
+                self.base = tip;
+                self.target = Some(Target {
+                    url: self.remote_url(&remote),
+                    remote: remote.clone(),
+                    branch,
+                    tip: exists.then_some(tip),
+                    from: (!exists).then_some(from.clone()),
+                });
+                return Ok(format!("{remote}/{from}"));
+            }
+        }
         let session = Session::new(self);
         let mut exists = false;
         let mut choose = |listing: &Listing| -> Result<Option<String>> {
@@ -205,6 +245,88 @@ impl Workspace {
             from: (!exists).then_some(from.clone()),
         });
         Ok(format!("{remote}/{from}"))
+    }
+
+    /// Lists `branch` through the push service and keeps the connection
+    /// for the push ([`Link`]); the change is composed on the advertised
+    /// tip, the one the push is checked against. Fetches (over another
+    /// connection) only when the repository lacks that commit; otherwise
+    /// the remote-tracking ref is moved to it, as a fetch would have.
+    /// When `branch` is not on the remote, it is created from `fallback`.
+    /// Returns the branch composed on, its tip, and whether `branch`
+    /// exists; `None` when this way can't decide (no `fallback` for a new
+    /// branch: the remote's default branch is only in the fetch service's
+    /// listing; or a separate push URL), and the caller lists and fetches
+    /// as before.
+    fn link_and_sync(
+        &mut self,
+        remote: &str,
+        branch: &str,
+        fallback: Option<&str>,
+        depth: i32,
+    ) -> Result<Option<(String, Oid, bool)>> {
+        self.link = None;
+        let named = self.repo.find_remote(remote).map_err(|e| {
+            error::git(format!("there is no remote {remote:?} in this repository"))
+                .caused_by(e)
+                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
+                .hinted("or commit locally only, with --no-push")
+        })?;
+        let url = named.url().unwrap_or("").to_string();
+        if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
+            return Ok(None);
+        }
+        super::tls::prepare(&url);
+        let session = Session::new(self);
+        let reach = || format!("could not reach {}", redact(&url));
+        let handle: Remote<'_> = match local::anonymous(&self.repo, &url, self.workdir.as_deref()) {
+            Ok(anonymous) => anonymous.unwrap_or(named),
+            Err(e) => {
+                return Err(session
+                    .failure(&url, &e)
+                    .into_error(&reach(), self.unchanged()))
+            }
+        };
+        // SAFETY: the link is kept in `self.link`, which the workspace
+        // drops before its repository.
+        let opened = unsafe { Link::open(handle, session, &url) };
+        let link = match opened {
+            Ok(link) => link,
+            Err((e, session)) => {
+                return Err(session
+                    .failure(&url, &e)
+                    .into_error(&reach(), self.unchanged()))
+            }
+        };
+        let exists = link.tip(branch).is_some();
+        let from = match (exists, fallback) {
+            (true, _) => branch.to_string(),
+            (false, Some(fallback)) => fallback.to_string(),
+            (false, None) => return Ok(None),
+        };
+        let Some(advertised) = link.tip(&from) else {
+            return Ok(None);
+        };
+        let tracking = format!("refs/remotes/{remote}/{from}");
+        let tip = if self.repo.find_commit(advertised).is_ok() {
+            self.step(|| format!("{advertised:.10} is here already: nothing to fetch"));
+            self.repo
+                .reference(&tracking, advertised, true, "mlops: listed on the remote")
+                .map_err(|e| error::git(format!("could not update {tracking}")).caused_by(e))?;
+            advertised
+        } else {
+            let wanted = from.clone();
+            let (_, fetched) =
+                self.list_and_fetch(link.session(), remote, depth, &mut |_: &Listing| {
+                    Ok(Some(wanted.clone()))
+                })?;
+            match fetched {
+                Some((_, tip)) => tip,
+                None => return Err(error::git("internal: nothing was fetched")),
+            }
+        };
+        self.link = Some(link);
+        Ok(Some((from, tip, exists)))
     }
 
     fn refuse_local_commits(&self, head: Oid, tip: Oid, upstream: &str) -> Result<()> {
@@ -302,10 +424,25 @@ impl Workspace {
                             None => fallback.clone(),
                         }))
                     };
-                    let (_, fetched) =
-                        self.list_and_fetch(&session, &target.remote, depth, &mut choose)?;
-                    let Some((from, tip)) = fetched else {
-                        return Err(error::git("internal: nothing was fetched"));
+                    let relinked = match self.pushing.get() {
+                        true => self.link_and_sync(
+                            &target.remote,
+                            &target.branch,
+                            Some(&fallback),
+                            depth,
+                        )?,
+                        false => None,
+                    };
+                    let (from, tip) = match relinked {
+                        Some((from, tip, _)) => (from, tip),
+                        None => {
+                            let (_, fetched) =
+                                self.list_and_fetch(&session, &target.remote, depth, &mut choose)?;
+                            let Some((from, tip)) = fetched else {
+                                return Err(error::git("internal: nothing was fetched"));
+                            };
+                            (from, tip)
+                        }
                     };
                     if from == target.branch {
                         target.tip = Some(tip);
@@ -326,7 +463,12 @@ impl Workspace {
         }
     }
 
-    fn push_once(&self, session: &Session, target: &Target, commit: Oid) -> Result<(), Refused> {
+    fn push_once(
+        &mut self,
+        session: &Session,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
         let named = self
             .repo
             .find_remote(&target.remote)
@@ -338,22 +480,137 @@ impl Workspace {
             .or_else(|| named.url().ok())
             .unwrap_or("")
             .to_string();
+        // The connection the branch was listed on, when it is recent.
+        if let Some(mut link) = self.link.take().filter(|l| l.fresh() && l.url == url) {
+            let headers = link.headers.clone();
+            return match link.parts() {
+                (Parts::Git2(remote), session) => {
+                    self.push_on(remote, session, Some(headers), &url, target, commit)
+                }
+                (Parts::Wire(wire), session) => self.push_wire(wire, session, &url, target, commit),
+            };
+        }
         let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
             .unwrap_or(named);
+        let program = remote.url().unwrap_or(&url).to_string();
+        if transport::is_program(&program) {
+            drop(remote);
+            let mut wire = ReceivePack::open(&program)
+                .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
+            return self.push_wire(&mut wire, session, &url, target, commit);
+        }
+        self.push_on(&mut remote, session, None, &url, target, commit)
+    }
+
+    /// Pushes `commit` over mlops's own receive-pack conversation
+    /// (src/git/push.rs), with a pack of what it adds.
+    fn push_wire(
+        &self,
+        wire: &mut ReceivePack,
+        session: &Session,
+        url: &str,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
         let refname = format!("refs/heads/{}", target.branch);
-        let spec = format!("{commit}:{refname}");
-        session.updates.borrow_mut().clear();
-        let mut opts = PushOptions::new();
-        opts.remote_callbacks(session.callbacks());
+        let old = wire
+            .heads
+            .iter()
+            .find(|(name, _)| *name == refname)
+            .map_or(Oid::ZERO_SHA1, |(_, oid)| *oid);
+        // Without force, as libgit2 checks it: the remote's tip must be
+        // in the commit's history, or the remote moved.
+        if !old.is_zero() && old != commit {
+            match self.repo.graph_descendant_of(commit, old) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Refused::Stale(
+                        "cannot push non-fastforwardable reference".into(),
+                    ))
+                }
+                Err(_) => {
+                    return Err(Refused::Stale(
+                        "the remote's branch has commits that are not here".into(),
+                    ))
+                }
+            }
+        }
+        let fail = |e: &git2::Error| Refused::Failed(session.failure(url, e));
+        // What the commit adds to its parent, when the remote has the
+        // parent (its tip, or the branch a new one starts from); else
+        // libgit2's walk from everything the remote advertised.
+        let parent = self
+            .repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| c.parent_id(0).ok());
+        let advertised = |oid: Oid| oid == old || wire.heads.iter().any(|(_, o)| *o == oid);
+        let pack = match parent.filter(|p| advertised(*p)) {
+            Some(_) => {
+                push::new_objects(&self.repo, commit).and_then(|o| push::thin_pack(&self.repo, &o))
+            }
+            None => {
+                let hidden: Vec<Oid> = wire.heads.iter().map(|(_, o)| *o).collect();
+                push::pack_walk(&self.repo, commit, &hidden)
+            }
+        }
+        .map_err(|e| fail(&e))?;
         session.phase(&format!(
             "Pushing {:.10} to {}/{} ({})",
             commit.to_string(),
             target.remote,
             target.branch,
-            redact(&url)
+            redact(url)
         ));
-        super::tls::prepare(&url);
+        let report = wire.push(old, commit, &refname, &pack, &mut |data| {
+            session.remote_said(data)
+        });
+        session.done();
+        match report.map_err(|e| fail(&e))? {
+            Report::Updated => {
+                local::track(&self.repo, &target.remote, &refname, commit);
+                Ok(())
+            }
+            Report::Refused(message) if is_stale(&message) => Err(Refused::Stale(message)),
+            Report::Refused(message) => {
+                Err(Refused::Failed(Failure::Rejected { refname, message }))
+            }
+        }
+    }
+
+    /// Pushes `commit` over `remote` (connected already, or not).
+    /// `headers`: those the connection was made with; `None` to send the
+    /// credentials known ahead ([`Session::headers_ahead`]).
+    fn push_on(
+        &self,
+        remote: &mut Remote<'_>,
+        session: &Session,
+        headers: Option<Vec<String>>,
+        url: &str,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
+        let refname = format!("refs/heads/{}", target.branch);
+        let spec = format!("{commit}:{refname}");
+        session.updates.borrow_mut().clear();
+        let mut opts = PushOptions::new();
+        session.aim(url);
+        opts.remote_callbacks(session.callbacks());
+        let headers = headers.unwrap_or_else(|| session.headers_ahead(url));
+        if !headers.is_empty() {
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            opts.custom_headers(&headers)
+                .follow_redirects(RemoteRedirect::None);
+        }
+        session.phase(&format!(
+            "Pushing {:.10} to {}/{} ({})",
+            commit.to_string(),
+            target.remote,
+            target.branch,
+            redact(url)
+        ));
+        super::tls::prepare(url);
         let result = remote.push(&[&spec], Some(&mut opts));
         session.done();
         if let Err(e) = result {
@@ -362,7 +619,7 @@ impl Workspace {
                 | ErrorCode::Modified
                 | ErrorCode::Locked
                 | ErrorCode::Exists => Refused::Stale(e.message().to_string()),
-                _ => Refused::Failed(session.failure(&url, &e)),
+                _ => Refused::Failed(session.failure(url, &e)),
             });
         }
         let updates = session.updates.borrow();

@@ -4,9 +4,9 @@
 //! credentials were tried, which ref the remote refused, or what git or ssh
 //! said, src/git/transport).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
-use git2::{Oid, RemoteCallbacks};
+use git2::{CertificateCheckStatus, Oid, RemoteCallbacks};
 
 use super::credentials::Credentials;
 use super::fail::Failure;
@@ -19,6 +19,13 @@ pub(crate) struct Session {
     feedback: RefCell<Feedback>,
     /// (refname, rejection message) as the remote reported each ref.
     pub(crate) updates: RefCell<Vec<(String, Option<String>)>>,
+    /// TLS handshakes since [`Session::guard_handshakes`] was turned on.
+    handshakes: Cell<u32>,
+    /// On while a connection that sent credentials ahead reads the
+    /// listing: a second TLS handshake then means a redirect (libgit2
+    /// follows one to another port of the same host even with redirects
+    /// off), and it is refused before the header goes there.
+    guard: Cell<bool>,
 }
 
 impl Session {
@@ -34,7 +41,16 @@ impl Session {
             creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
             feedback: RefCell::new(Feedback::new(ws.options.quiet)),
             updates: RefCell::new(Vec::new()),
+            handshakes: Cell::new(0),
+            guard: Cell::new(false),
         }
+    }
+
+    /// Turns the redirect guard on (counting TLS handshakes from zero) or
+    /// off; see [`Session::guard`].
+    pub(crate) fn guard_handshakes(&self, on: bool) {
+        self.handshakes.set(0);
+        self.guard.set(on);
     }
 
     /// Callbacks for one connection.
@@ -42,6 +58,17 @@ impl Session {
         self.creds.borrow_mut().reset();
         let mut cb = RemoteCallbacks::new();
         cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
+        cb.certificate_check(|_cert, host| {
+            let n = self.handshakes.get() + 1;
+            self.handshakes.set(n);
+            if self.guard.get() && n > 1 {
+                return Err(git2::Error::from_str(&format!(
+                    "redirected to another server at {host}: the credentials sent ahead stay with the one they are for"
+                )));
+            }
+            // libgit2's own verdict (the CA bundle, SSL_CERT_FILE).
+            Ok(CertificateCheckStatus::CertificatePassthrough)
+        });
         cb.transfer_progress(|p| {
             self.feedback.borrow_mut().event(Event::Received {
                 done: p.received_objects(),
@@ -65,6 +92,31 @@ impl Session {
             Ok(())
         });
         cb
+    }
+
+    /// The remote the next connection is for: the token from the
+    /// environment is offered to its origin only.
+    pub(crate) fn aim(&self, url: &str) {
+        self.creds.borrow_mut().aim(url);
+    }
+
+    /// Credentials that go with the first request to `url`, as custom
+    /// headers (`Authorization`), when they are known before it asks and
+    /// `url` is HTTPS ([`super::credentials::ahead`]). Call after
+    /// [`Session::callbacks`]: the callback then knows they were sent.
+    pub(crate) fn headers_ahead(&self, url: &str) -> Vec<String> {
+        match super::credentials::ahead(url) {
+            Some((header, label)) => {
+                self.creds.borrow_mut().sent_ahead(label);
+                vec![header]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// What the remote said on its progress band (`remote:` lines).
+    pub(crate) fn remote_said(&self, data: &[u8]) {
+        self.feedback.borrow_mut().event(Event::Remote(data));
     }
 
     pub(crate) fn phase(&self, what: &str) {

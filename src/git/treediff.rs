@@ -27,7 +27,7 @@ fn is_tree(entry: &TreeEntry<'_>) -> bool {
 }
 
 /// Git's order: names as bytes, a tree's name as if it ended in `/`.
-fn order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
+pub(crate) fn order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
     let (aslash, bslash) = (is_tree(a).then_some(b'/'), is_tree(b).then_some(b'/'));
     let a = a.name_bytes().iter().chain(aslash.iter());
     a.cmp(b.name_bytes().iter().chain(bslash.iter()))

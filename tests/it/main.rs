@@ -19,7 +19,9 @@ mod status;
 
 mod auth;
 mod clone;
+mod ownpush;
 mod push;
+mod requests;
 mod safety;
 mod set;
 mod tls;

@@ -83,7 +83,24 @@ pub struct Http {
     pub scheme: &'static str,
     /// For HTTPS: the test CA's certificate (PEM) that signed the server's.
     pub ca: Option<PathBuf>,
+    /// lighttpd's access log: one line per request, see [`Http::requests`].
+    pub access_log: PathBuf,
+    /// A second port of the same server, where `/moved/<name>` on
+    /// [`Http::port`] redirects to (`/git/<name>`): [`Http::moved_url`].
+    pub other_port: u16,
     _server: Running,
+}
+
+/// One request as lighttpd logged it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The port it came in on.
+    pub port: u16,
+    /// `GET /git/remote.git/info/refs?service=git-receive-pack HTTP/1.1`
+    pub line: String,
+    pub status: u16,
+    /// Whether it carried an `Authorization` header.
+    pub authorization: bool,
 }
 
 impl Http {
@@ -108,6 +125,40 @@ impl Http {
     /// The URL of `name` (e.g. `remote.git`), without credentials.
     pub fn url(&self, name: &str) -> String {
         format!("{}://127.0.0.1:{}/git/{name}", self.scheme, self.port)
+    }
+
+    /// A URL of `name` that redirects (302) to the same repository on
+    /// [`Http::other_port`].
+    pub fn moved_url(&self, name: &str) -> String {
+        format!("{}://127.0.0.1:{}/moved/{name}", self.scheme, self.port)
+    }
+
+    /// Every request served so far, oldest first. (The log goes through a
+    /// pipe, which lighttpd writes at once; a file it buffers for seconds.)
+    pub fn requests(&self) -> Vec<Request> {
+        std::thread::sleep(Duration::from_millis(100));
+        let text = fs::read_to_string(&self.access_log).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| {
+                // 12345|GET /x HTTP/1.1|401|Basic …
+                let mut parts = line.splitn(4, '|');
+                let port = parts.next()?.trim().parse().ok()?;
+                let line = parts.next()?.to_string();
+                let status = parts.next()?.trim().parse().ok()?;
+                let auth = parts.next().unwrap_or("").trim();
+                Some(Request {
+                    port,
+                    line,
+                    status,
+                    authorization: !auth.is_empty() && auth != "-",
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets the requests logged so far.
+    pub fn clear_requests(&self) {
+        fs::write(&self.access_log, "").unwrap();
     }
 }
 
@@ -203,13 +254,21 @@ fn lighttpd(dir: &Path, root: &Path, user: &str, password: &str, tls: Option<Pki
     fs::create_dir_all(&conf_dir).unwrap();
     fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
     let port = free_port();
+    let other_port = free_port();
     let log = conf_dir.join("error.log");
+    let access_log = conf_dir.join("access.log");
+    fs::write(&access_log, "").unwrap();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let mut conf = format!(
-        r#"server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi")
+        r#"server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_redirect", "mod_accesslog")
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{log}"
+accesslog.filename = "|exec /bin/cat >> '{access}'"
+accesslog.format = "%p|%r|%s|%{{Authorization}}i"
+$SERVER["socket"] == "127.0.0.1:{other_port}" {{ {other_tls} }}
+url.redirect = ("^/moved/(.*)$" => "{scheme}://127.0.0.1:{other_port}/git/$1")
 alias.url = ("/git" => "{backend}")
 $HTTP["url"] =~ "^/git" {{
   cgi.assign = ("" => "")
@@ -221,6 +280,15 @@ $HTTP["url"] =~ "^/git" {{
 "#,
         root = root.display(),
         log = log.display(),
+        access = access_log.display(),
+        other_tls = match &tls {
+            Some(pki) => format!(
+                "ssl.engine = \"enable\" ssl.pemfile = \"{}\" ssl.privkey = \"{}\"",
+                pki.server_cert.display(),
+                pki.server_key.display()
+            ),
+            None => String::new(),
+        },
         backend = HTTP_BACKEND,
         users = conf_dir.join("users").display(),
     );
@@ -243,8 +311,10 @@ $HTTP["url"] =~ "^/git" {{
     wait_for_port(port, &mut child, &log);
     Http {
         port,
-        scheme: if tls.is_some() { "https" } else { "http" },
+        scheme,
         ca: tls.map(|pki| pki.ca),
+        access_log,
+        other_port,
         _server: Running(child),
     }
 }

@@ -181,6 +181,55 @@ impl SmartSubtransport for Exec {
     }
 }
 
+/// Whether `url` is reached through a program of ours (a path,
+/// `file://`, SSH) rather than libgit2's HTTP client.
+pub(crate) fn is_program(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    if local::path(url).is_some()
+        || ["ssh://", "ssh+git://", "git+ssh://"]
+            .iter()
+            .any(|s| lower.starts_with(s))
+    {
+        return true;
+    }
+    // scp-like `host:path` (local::path took the paths).
+    !url.contains("://") && url.contains(':')
+}
+
+/// A `git receive-pack` conversation of mlops's own with the remote at
+/// `url` (a path, `file://` or SSH): the same program the libgit2
+/// transport would run (src/git/push.rs speaks the protocol).
+pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
+    if let Ok(mut last) = LAST.lock() {
+        *last = None;
+    }
+    let service = "git-receive-pack";
+    let program = match local::path(url) {
+        Some(path) => local::program(&path, service),
+        None => ssh::program(url, service, &settings()).map_err(|e| net_error(&e))?,
+    };
+    Stream::start(program, true).map(Conversation)
+}
+
+/// See [`receive_pack`]: the program's stdin and stdout.
+pub(crate) struct Conversation(Stream);
+
+impl Read for Conversation {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Conversation {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn net_error(message: &str) -> git2::Error {
     git2::Error::new(
         git2::ErrorCode::GenericError,

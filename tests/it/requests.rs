@@ -1,0 +1,236 @@
+//! What a run asks of a smart HTTP server, counted from lighttpd's access
+//! log: an up-to-date checkout lists and pushes on the push service alone
+//! (at most 3 requests), credentials known before the first request go
+//! with it over HTTPS (no 401 round trip) but never over plain HTTP before
+//! a challenge, and never to another port a redirect points to.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+
+use crate::common::{config, words, Env};
+use crate::servers::{Http, Request};
+
+const TOKEN: &str = "s3cret-requests-t0ken";
+
+fn served(env: &Env, tls: bool) -> Option<(PathBuf, Http)> {
+    let (remote, work) = env.gitops(|_| {});
+    fs::remove_dir_all(work).unwrap();
+    env.git(&remote, &["config", "http.receivepack", "true"]);
+    let http = match tls {
+        true => Http::start_tls(env.path(), env.path(), "bot", TOKEN)?,
+        false => Http::start(env.path(), env.path(), "bot", TOKEN)?,
+    };
+    Some((remote, http))
+}
+
+/// A checkout of `remote` whose origin is `url` (no secret in it).
+fn checkout(env: &Env, remote: &Path, url: &str) -> PathBuf {
+    let work = env.clone_of(remote, "work");
+    env.git(&work, &["remote", "set-url", "origin", url]);
+    work
+}
+
+fn shown(requests: &[Request]) -> String {
+    let text = requests
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} auth={}",
+                r.port, r.status, r.line, r.authorization
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    eprintln!("{text}\n--");
+    text
+}
+
+fn tip(env: &Env, repo: &Path) -> String {
+    env.git(repo, &["rev-parse", "main"]).trim().to_string()
+}
+
+#[test]
+fn an_up_to_date_checkout_lists_and_pushes_in_at_most_three_requests() {
+    let env = Env::new();
+    let Some((remote, http)) = served(&env, false) else {
+        return;
+    };
+    let work = checkout(&env, &remote, &http.url("remote.git"));
+    fs::write(
+        env.home().join(".git-credentials"),
+        format!("http://bot:{TOKEN}@127.0.0.1:{}\n", http.port),
+    )
+    .unwrap();
+    env.git(
+        env.path(),
+        &["config", "--global", "credential.helper", "store"],
+    );
+    http.clear_requests();
+    env.mlops(&work)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let requests = http.requests();
+    shown(&requests);
+    assert!(
+        requests.len() <= 3,
+        "{} requests:\n{}",
+        requests.len(),
+        shown(&requests)
+    );
+    assert!(
+        requests.iter().all(|r| !r.line.contains("upload-pack")),
+        "nothing was fetched:\n{}",
+        shown(&requests)
+    );
+    assert_eq!(
+        tip(&env, &remote),
+        env.git(&work, &["rev-parse", "HEAD"]).trim()
+    );
+
+    // Behind: the tip the push service names is fetched, then pushed
+    // on the connection that listed it.
+    let other = env.clone_of(&remote, "other");
+    fs::write(
+        config(&other, "test", "jukebox-ui"),
+        "---\nautoscaling: true\n",
+    )
+    .unwrap();
+    env.git(&other, &["commit", "-qam", "Elsewhere"]);
+    env.git(&other, &["push", "-q", "origin", "main"]);
+    http.clear_requests();
+    env.mlops(&work)
+        .args(words("autoscale disable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let requests = http.requests();
+    shown(&requests);
+    assert!(
+        requests.len() <= 5,
+        "{} requests:\n{}",
+        requests.len(),
+        shown(&requests)
+    );
+    assert_eq!(
+        env.subjects(&remote, "main")[..2],
+        ["Disable autoscaling for jukebox in test", "Elsewhere"]
+    );
+}
+
+#[test]
+fn https_with_a_token_makes_no_401_round_trip() {
+    let env = Env::new();
+    let Some((remote, https)) = served(&env, true) else {
+        return;
+    };
+    let ca = https.ca.clone().unwrap();
+    let work = checkout(&env, &remote, &https.url("remote.git"));
+    https.clear_requests();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(TOKEN).not());
+    let requests = https.requests();
+    shown(&requests);
+    assert!(
+        requests.iter().all(|r| r.status != 401) && requests.len() <= 2,
+        "{}",
+        shown(&requests)
+    );
+
+    https.clear_requests();
+    env.mlops(env.path())
+        .env("SSL_CERT_FILE", &ca)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(["--clone", &https.url("remote.git")])
+        .args(words("autoscale enable --env prod jukebox --yes"))
+        .assert()
+        .success();
+    let requests = https.requests();
+    shown(&requests);
+    assert!(
+        requests.iter().all(|r| r.status != 401),
+        "{}",
+        shown(&requests)
+    );
+    assert_eq!(
+        env.subjects(&remote, "main")[..2],
+        [
+            "Enable autoscaling for jukebox in prod",
+            "Enable autoscaling for jukebox in test"
+        ]
+    );
+}
+
+#[test]
+fn plain_http_gets_the_token_only_after_a_challenge() {
+    let env = Env::new();
+    let Some((remote, http)) = served(&env, false) else {
+        return;
+    };
+    let work = checkout(&env, &remote, &http.url("remote.git"));
+    http.clear_requests();
+    env.mlops(&work)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let requests = http.requests();
+    let first = requests.first().expect("a request");
+    assert!(
+        !first.authorization && first.status == 401,
+        "{}",
+        shown(&requests)
+    );
+}
+
+#[test]
+fn a_redirect_to_another_port_does_not_receive_the_token() {
+    let env = Env::new();
+    let Some((remote, https)) = served(&env, true) else {
+        return;
+    };
+    let ca = https.ca.clone().unwrap();
+    let before = tip(&env, &remote);
+    https.clear_requests();
+    let out = env
+        .mlops(env.path())
+        .env("SSL_CERT_FILE", &ca)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(["--clone", &https.moved_url("remote.git")])
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(TOKEN), "{text}");
+    let requests = https.requests();
+    assert!(
+        requests.iter().any(|r| r.port == https.other_port),
+        "the redirect was followed:\n{}\n{text}",
+        shown(&requests)
+    );
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.port == https.other_port)
+            .all(|r| !r.authorization),
+        "the other port received credentials:\n{}",
+        shown(&requests)
+    );
+    // The other server asks for credentials nobody gives it: nothing moved.
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert_eq!(tip(&env, &remote), before);
+}
