@@ -15,6 +15,7 @@ pub mod identity;
 pub(crate) mod link;
 pub mod local;
 pub mod progress;
+mod publish;
 pub(crate) mod push;
 pub mod remote;
 pub mod session;

@@ -1,0 +1,382 @@
+//! Publishing a commit: push without force, trusting only the remote's
+//! per-ref report, and when someone else pushed first, rebuild on the new
+//! tip and retry with jittered backoff, at most `--retries` times. Nothing
+//! local moves until a push succeeded, so any failure leaves the checkout
+//! as it was.
+
+use std::time::Duration;
+
+use git2::{ErrorCode, Oid, PushOptions, Remote, RemoteRedirect};
+
+use super::fail::{Failure, UNCHANGED_CHECKOUT};
+use super::link::Parts;
+use super::push::{self, ReceivePack, Report};
+use super::session::{Listing, Session};
+use super::transport;
+use super::transport::local;
+use super::url::redact;
+use super::{Target, Workspace};
+use crate::error::{self, Result};
+
+/// What a successful push did.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The commit now at the tip of the remote branch.
+    pub commit: Oid,
+    /// `origin/main`-style name of the branch that moved.
+    pub remote_branch: String,
+    /// How many push attempts it took (1 when nobody else pushed first).
+    pub attempts: u32,
+    /// The branch did not exist on the remote and was created from this one.
+    pub created_from: Option<String>,
+    /// The remote's URL, userinfo redacted.
+    pub url: String,
+}
+
+/// How one push attempt ended, short of success.
+enum Refused {
+    /// The remote moved under us: fetch, rebuild, retry.
+    Stale(String),
+    /// Anything else: give up now.
+    Failed(Failure),
+}
+
+impl Workspace {
+    /// Pushes `commit`; when the remote moved, `rebuild` composes the change
+    /// again on the new base and returns the new commit (or `None` when the
+    /// change is no longer needed).
+    pub fn publish(
+        &mut self,
+        commit: Oid,
+        rebuild: &mut dyn FnMut(&Workspace) -> Result<Option<Oid>>,
+    ) -> Result<Option<Pushed>> {
+        let Some(mut target) = self.target.clone() else {
+            return Err(error::git("internal: publish before sync"));
+        };
+        let session = Session::new(self);
+        let max = self.options.retries.saturating_add(1);
+        let mut commit = commit;
+        let mut attempt = 1;
+        loop {
+            // Everything the checkout update will rewrite must be clean
+            // now, before anything is pushed.
+            self.check_can_advance(commit)?;
+            match self.push_once(&session, &target, commit) {
+                Ok(()) => {
+                    self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));
+                    if self.head.is_some() {
+                        self.track(&target);
+                    }
+                    let pushed = Pushed {
+                        commit,
+                        remote_branch: format!("{}/{}", target.remote, target.branch),
+                        attempts: attempt,
+                        created_from: target.from.clone(),
+                        url: target.url.clone(),
+                    };
+                    target.tip = Some(commit);
+                    target.from = None;
+                    self.target = Some(target);
+                    return Ok(Some(pushed));
+                }
+                Err(Refused::Failed(failure)) => {
+                    return Err(failure.into_error(
+                        &format!("could not push to {}/{}", target.remote, target.branch),
+                        &self.state_after_failed_push(&target),
+                    ))
+                }
+                Err(Refused::Stale(why)) if attempt >= max => {
+                    return Err(error::git(format!(
+                        "gave up after {attempt} attempt(s): {}/{} kept moving while mlops pushed ({why})",
+                        target.remote, target.branch
+                    ))
+                    .hinted(self.state_after_failed_push(&target))
+                    .hinted(format!(
+                        "run the same command again (raise --retries, now {}), when fewer pushes happen at once",
+                        self.options.retries
+                    )));
+                }
+                Err(Refused::Stale(why)) => {
+                    let wait = backoff(attempt);
+                    self.step(|| format!(
+                        "push rejected, the remote moved ({why}); fetching again in {} ms (attempt {} of {max})",
+                        wait.as_millis(),
+                        attempt + 1
+                    ));
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                    let fallback = target.from.clone().unwrap_or_else(|| target.branch.clone());
+                    let depth = if self.workdir.is_some() { 0 } else { 1 };
+                    // A branch created meanwhile by someone else is now the base.
+                    let mut choose = |listing: &Listing| -> Result<Option<String>> {
+                        Ok(Some(match listing.tip(&target.branch) {
+                            Some(_) => target.branch.clone(),
+                            None => fallback.clone(),
+                        }))
+                    };
+                    let relinked = match self.pushing.get() {
+                        true => self.link_and_sync(
+                            &target.remote,
+                            &target.branch,
+                            Some(&fallback),
+                            depth,
+                        )?,
+                        false => None,
+                    };
+                    let (from, tip) = match relinked {
+                        Some((from, tip, _)) => (from, tip),
+                        None => {
+                            let (_, fetched) =
+                                self.list_and_fetch(&session, &target.remote, depth, &mut choose)?;
+                            let Some((from, tip)) = fetched else {
+                                return Err(error::git("internal: nothing was fetched"));
+                            };
+                            (from, tip)
+                        }
+                    };
+                    if from == target.branch {
+                        target.tip = Some(tip);
+                        target.from = None;
+                    }
+                    self.base = tip;
+                    match rebuild(self)? {
+                        Some(next) => commit = next,
+                        None => {
+                            self.step(|| {
+                                format!("{tip:.10} already has the change: nothing to push")
+                            });
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_once(
+        &mut self,
+        session: &Session,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
+        let named = self
+            .repo
+            .find_remote(&target.remote)
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?;
+        let url = named
+            .pushurl()
+            .ok()
+            .flatten()
+            .or_else(|| named.url().ok())
+            .unwrap_or("")
+            .to_string();
+        // The connection the branch was listed on, when it is recent.
+        if let Some(mut link) = self.link.take().filter(|l| l.fresh() && l.url == url) {
+            let headers = link.headers.clone();
+            return match link.parts() {
+                (Parts::Git2(remote), session) => {
+                    self.push_on(remote, session, Some(headers), &url, target, commit)
+                }
+                (Parts::Wire(wire), session) => self.push_wire(wire, session, &url, target, commit),
+            };
+        }
+        let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+            .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
+            .unwrap_or(named);
+        let program = remote.url().unwrap_or(&url).to_string();
+        if transport::is_program(&program) {
+            drop(remote);
+            let mut wire = ReceivePack::open(&program)
+                .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
+            return self.push_wire(&mut wire, session, &url, target, commit);
+        }
+        self.push_on(&mut remote, session, None, &url, target, commit)
+    }
+
+    /// Pushes `commit` over mlops's own receive-pack conversation
+    /// (src/git/push.rs), with a pack of what it adds.
+    fn push_wire(
+        &self,
+        wire: &mut ReceivePack,
+        session: &Session,
+        url: &str,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
+        let refname = format!("refs/heads/{}", target.branch);
+        let old = wire
+            .heads
+            .iter()
+            .find(|(name, _)| *name == refname)
+            .map_or(Oid::ZERO_SHA1, |(_, oid)| *oid);
+        // Without force, as libgit2 checks it: the remote's tip must be
+        // in the commit's history, or the remote moved.
+        if !old.is_zero() && old != commit {
+            match self.repo.graph_descendant_of(commit, old) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Refused::Stale(
+                        "cannot push non-fastforwardable reference".into(),
+                    ))
+                }
+                Err(_) => {
+                    return Err(Refused::Stale(
+                        "the remote's branch has commits that are not here".into(),
+                    ))
+                }
+            }
+        }
+        let fail = |e: &git2::Error| Refused::Failed(session.failure(url, e));
+        // What the commit adds to its parent, when the remote has the
+        // parent (its tip, or the branch a new one starts from); else
+        // libgit2's walk from everything the remote advertised.
+        let parent = self
+            .repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| c.parent_id(0).ok());
+        let advertised = |oid: Oid| oid == old || wire.heads.iter().any(|(_, o)| *o == oid);
+        let pack = match parent.filter(|p| advertised(*p)) {
+            Some(_) => {
+                push::new_objects(&self.repo, commit).and_then(|o| push::thin_pack(&self.repo, &o))
+            }
+            None => {
+                let hidden: Vec<Oid> = wire.heads.iter().map(|(_, o)| *o).collect();
+                push::pack_walk(&self.repo, commit, &hidden)
+            }
+        }
+        .map_err(|e| fail(&e))?;
+        session.phase(&format!(
+            "Pushing {:.10} to {}/{} ({})",
+            commit.to_string(),
+            target.remote,
+            target.branch,
+            redact(url)
+        ));
+        let report = wire.push(old, commit, &refname, &pack, &mut |data| {
+            session.remote_said(data)
+        });
+        session.done();
+        match report.map_err(|e| fail(&e))? {
+            Report::Updated => {
+                local::track(&self.repo, &target.remote, &refname, commit);
+                Ok(())
+            }
+            Report::Refused(message) if is_stale(&message) => Err(Refused::Stale(message)),
+            Report::Refused(message) => {
+                Err(Refused::Failed(Failure::Rejected { refname, message }))
+            }
+        }
+    }
+
+    /// Pushes `commit` over `remote` (connected already, or not).
+    /// `headers`: those the connection was made with; `None` to send the
+    /// credentials known ahead ([`Session::headers_ahead`]).
+    fn push_on(
+        &self,
+        remote: &mut Remote<'_>,
+        session: &Session,
+        headers: Option<Vec<String>>,
+        url: &str,
+        target: &Target,
+        commit: Oid,
+    ) -> Result<(), Refused> {
+        let refname = format!("refs/heads/{}", target.branch);
+        let spec = format!("{commit}:{refname}");
+        session.updates.borrow_mut().clear();
+        let mut opts = PushOptions::new();
+        session.aim(url);
+        opts.remote_callbacks(session.callbacks());
+        let headers = headers.unwrap_or_else(|| session.headers_ahead(url));
+        if !headers.is_empty() {
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            opts.custom_headers(&headers)
+                .follow_redirects(RemoteRedirect::None);
+        }
+        session.phase(&format!(
+            "Pushing {:.10} to {}/{} ({})",
+            commit.to_string(),
+            target.remote,
+            target.branch,
+            redact(url)
+        ));
+        super::tls::prepare(url);
+        let result = remote.push(&[&spec], Some(&mut opts));
+        session.done();
+        if let Err(e) = result {
+            return Err(match e.code() {
+                ErrorCode::NotFastForward
+                | ErrorCode::Modified
+                | ErrorCode::Locked
+                | ErrorCode::Exists => Refused::Stale(e.message().to_string()),
+                _ => Refused::Failed(session.failure(url, &e)),
+            });
+        }
+        let updates = session.updates.borrow();
+        match updates.iter().find(|(name, _)| *name == refname) {
+            Some((_, Some(message))) if is_stale(message) => Err(Refused::Stale(message.clone())),
+            Some((_, Some(message))) => Err(Refused::Failed(Failure::Rejected {
+                refname,
+                message: message.clone(),
+            })),
+            _ => {
+                if matches!(remote.name(), Ok(None)) {
+                    local::track(&self.repo, &target.remote, &refname, commit);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes a branch created on the remote the local branch's upstream,
+    /// so `git status` and `git pull` in the checkout know about it.
+    fn track(&self, target: &Target) {
+        if let Ok(mut branch) = self.repo.find_branch(&self.branch, git2::BranchType::Local) {
+            if branch.upstream().is_err() {
+                let _ = branch.set_upstream(Some(&format!("{}/{}", target.remote, target.branch)));
+            }
+        }
+    }
+
+    /// In words: the checkout is unchanged and where the remote is.
+    fn state_after_failed_push(&self, target: &Target) -> String {
+        let remote = match target.tip {
+            Some(tip) => format!(
+                "{}/{} is at {:.10} as far as mlops saw",
+                target.remote,
+                target.branch,
+                tip.to_string()
+            ),
+            None => format!("{}/{} was not created", target.remote, target.branch),
+        };
+        let local = if self.temp.is_none() {
+            UNCHANGED_CHECKOUT
+        } else {
+            "the temporary clone is removed"
+        };
+        format!("nothing of this change was pushed: {remote}; {local}")
+    }
+}
+
+/// A rejection that a fetch and rebuild can fix: the remote's branch moved
+/// between our fetch and our push.
+fn is_stale(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "non-fast-forward",
+        "fetch first",
+        "failed to update ref",
+        "cannot lock ref",
+        "stale info",
+        "failed to lock",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
+}
+
+/// 100 ms doubling per attempt up to 3.2 s, each with ±50 % jitter, so
+/// racing pushers spread out instead of colliding again.
+fn backoff(attempt: u32) -> Duration {
+    let base = 100u64 << attempt.saturating_sub(1).min(5);
+    Duration::from_millis(base / 2 + fastrand::u64(0..=base))
+}
