@@ -246,13 +246,7 @@ impl Workspace {
             }
         }
         .map_err(|e| fail(&e))?;
-        session.phase(&format!(
-            "Pushing {:.10} to {}/{} ({})",
-            commit.to_string(),
-            target.remote,
-            target.branch,
-            redact(url)
-        ));
+        pushing(session, target, commit, url);
         let report = wire.push(old, commit, &refname, &pack, &mut |data| {
             session.remote_said(data)
         });
@@ -293,13 +287,7 @@ impl Workspace {
             opts.custom_headers(&headers)
                 .follow_redirects(RemoteRedirect::None);
         }
-        session.phase(&format!(
-            "Pushing {:.10} to {}/{} ({})",
-            commit.to_string(),
-            target.remote,
-            target.branch,
-            redact(url)
-        ));
+        pushing(session, target, commit, url);
         super::tls::prepare(url);
         let result = remote.push(&[&spec], Some(&mut opts));
         session.done();
@@ -356,6 +344,17 @@ impl Workspace {
         };
         format!("nothing of this change was pushed: {remote}; {local}")
     }
+}
+
+/// Says that the push of `commit` begins (a progress phase).
+fn pushing(session: &Session, target: &Target, commit: Oid, url: &str) {
+    session.phase(&format!(
+        "Pushing {:.10} to {}/{} ({})",
+        commit.to_string(),
+        target.remote,
+        target.branch,
+        redact(url)
+    ));
 }
 
 /// A rejection that a fetch and rebuild can fix: the remote's branch moved

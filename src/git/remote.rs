@@ -159,18 +159,7 @@ impl Workspace {
                         "remote {remote} has no branch {branch}: it will be created from {from}"
                     ),
                 });
-                self.step(|| {
-                    format!("{remote}/{from} is at {tip:.10}; the change is composed on it")
-                });
-                self.base = tip;
-                self.target = Some(Target {
-                    url: self.remote_url(&remote),
-                    remote: remote.clone(),
-                    branch,
-                    tip: exists.then_some(tip),
-                    from: (!exists).then_some(from.clone()),
-                });
-                return Ok(format!("{remote}/{from}"));
+                return Ok(self.compose_on(remote, branch, from, tip, exists));
             }
         }
         let session = Session::new(self);
@@ -200,16 +189,31 @@ impl Workspace {
         let Some((from, tip)) = fetched else {
             return Err(error::git("internal: nothing was fetched"));
         };
+        Ok(self.compose_on(remote, branch, from, tip, exists))
+    }
+
+    /// The change is composed on `tip` (of `remote`/`from`) and pushed to
+    /// `remote`/`branch` (which exists there or will be created from
+    /// `from`); returns `remote/from`.
+    fn compose_on(
+        &mut self,
+        remote: String,
+        branch: String,
+        from: String,
+        tip: Oid,
+        exists: bool,
+    ) -> String {
         self.step(|| format!("{remote}/{from} is at {tip:.10}; the change is composed on it"));
         self.base = tip;
+        let upstream = format!("{remote}/{from}");
         self.target = Some(Target {
             url: self.remote_url(&remote),
-            remote: remote.clone(),
+            remote,
             branch,
             tip: exists.then_some(tip),
-            from: (!exists).then_some(from.clone()),
+            from: (!exists).then_some(from),
         });
-        Ok(format!("{remote}/{from}"))
+        upstream
     }
 
     /// Lists `branch` through the push service and keeps the connection
