@@ -13,6 +13,16 @@ use super::{Target, Workspace};
 use crate::error::{self, Result};
 
 impl Workspace {
+    /// The remote called `remote`, or an error saying there is none.
+    fn named_remote(&self, remote: &str) -> Result<Remote<'_>> {
+        self.repo.find_remote(remote).map_err(|e| {
+            error::git(format!("there is no remote {remote:?} in this repository"))
+                .caused_by(e)
+                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
+                .hinted("or commit locally only, with --no-push")
+        })
+    }
+
     /// The remote's URL (after `url.<base>.insteadOf`), redacted.
     pub(crate) fn remote_url(&self, remote: &str) -> String {
         self.repo
@@ -43,12 +53,7 @@ impl Workspace {
         depth: i32,
         choose: &mut dyn FnMut(&Listing) -> Result<Option<String>>,
     ) -> Result<(Listing, Option<(String, Oid)>)> {
-        let named = self.repo.find_remote(remote).map_err(|e| {
-            error::git(format!("there is no remote {remote:?} in this repository"))
-                .caused_by(e)
-                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
-                .hinted("or commit locally only, with --no-push")
-        })?;
+        let named = self.named_remote(remote)?;
         let url = named.url().unwrap_or("").to_string();
         let fail = |e: &git2::Error, doing: String| {
             session
@@ -235,12 +240,7 @@ impl Workspace {
         depth: i32,
     ) -> Result<Option<(String, Oid, bool)>> {
         self.link = None;
-        let named = self.repo.find_remote(remote).map_err(|e| {
-            error::git(format!("there is no remote {remote:?} in this repository"))
-                .caused_by(e)
-                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
-                .hinted("or commit locally only, with --no-push")
-        })?;
+        let named = self.named_remote(remote)?;
         let url = named.url().unwrap_or("").to_string();
         if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
             return Ok(None);

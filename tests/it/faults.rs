@@ -314,15 +314,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             other => panic!("each round must be a change: {other:?}"),
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
-            .args([
-                "autoscale",
-                verb,
-                "--env",
-                "test",
-                "jukebox",
-                "--no-push",
-                "--yes",
-            ])
+            .args(round_args(verb))
             .current_dir(&repo)
             .env("HOME", env.home())
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -354,19 +346,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
         outcomes[usize::from(finished)] += 1;
         if !finished || !env.status(&repo).is_empty() {
             // Not written (or written but not committed): run it again.
-            let out = env
-                .mlops(&repo)
-                .args([
-                    "autoscale",
-                    verb,
-                    "--env",
-                    "test",
-                    "jukebox",
-                    "--no-push",
-                    "--yes",
-                ])
-                .output()
-                .unwrap();
+            let out = env.mlops(&repo).args(round_args(verb)).output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
             if !out.status.success() {
                 // Killed while holding a git lock file: like git, mlops
@@ -691,6 +671,20 @@ fn the_next_run_finishes_an_edit_a_killed_run_left_uncommitted() {
     env.mlops(&repo).args(ENABLE_NO_PUSH).assert().success();
     assert_eq!(env.status(&repo), "");
     assert_eq!(fs::read(&file).unwrap(), bytes);
+}
+
+/// One round's command line: `verb` (enable or disable) for test/jukebox,
+/// committed locally without asking.
+fn round_args(verb: &str) -> [&str; 7] {
+    [
+        "autoscale",
+        verb,
+        "--env",
+        "test",
+        "jukebox",
+        "--no-push",
+        "--yes",
+    ]
 }
 
 /// Removes `*.lock` files under `git_dir`, as a user does after the hint;
