@@ -2,9 +2,11 @@
 //! tree of a commit, behind one trait, so listing and reading follow the
 //! same rules in a checkout, in a temporary clone and in history.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository};
+use git2::{FileMode, ObjectType, Oid, Repository};
 
 use crate::error::{self, Error, Kind, Result};
 
@@ -174,6 +176,8 @@ impl Snapshot for WorkTree {
 pub(crate) struct CommitTree<'r> {
     repo: &'r Repository,
     tree: git2::Tree<'r>,
+    /// Folders already looked up, by path (`None`: not a folder there).
+    trees: RefCell<HashMap<String, Option<git2::Tree<'r>>>>,
 }
 
 impl<'r> CommitTree<'r> {
@@ -182,23 +186,40 @@ impl<'r> CommitTree<'r> {
             .find_commit(commit)
             .and_then(|c| c.tree())
             .map_err(|e| error::git(format!("could not read commit {commit:.10}")).caused_by(e))?;
-        Ok(CommitTree { repo, tree })
+        Ok(CommitTree {
+            repo,
+            tree,
+            trees: RefCell::default(),
+        })
     }
 
+    /// The tree at `dir`, each one parsed once: libgit2 keeps no tree of
+    /// more than 4 KB in its object cache, so looking up every model's
+    /// file through `Tree::get_path` re-read and re-parsed the
+    /// environment's tree of thousands of entries each time.
     fn subtree(&self, dir: &str) -> Result<Option<git2::Tree<'r>>> {
         if dir.is_empty() {
             return Ok(Some(self.tree.clone()));
         }
-        match self.tree.get_path(Path::new(dir)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => self
-                .repo
-                .find_tree(entry.id())
-                .map(Some)
-                .map_err(|e| error::git(format!("could not read {dir}")).caused_by(e)),
-            Ok(_) => Ok(None),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(error::git(format!("could not read {dir}")).caused_by(e)),
+        if let Some(known) = self.trees.borrow().get(dir) {
+            return Ok(known.clone());
         }
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let found = match self.subtree(parent)? {
+            Some(up) => match up.get_name(name) {
+                Some(entry) if entry.kind() == Some(ObjectType::Tree) => Some(
+                    self.repo
+                        .find_tree(entry.id())
+                        .map_err(|e| error::git(format!("could not read {dir}")).caused_by(e))?,
+                ),
+                _ => None,
+            },
+            None => None,
+        };
+        self.trees
+            .borrow_mut()
+            .insert(dir.to_string(), found.clone());
+        Ok(found)
     }
 }
 
@@ -235,10 +256,12 @@ impl Snapshot for CommitTree<'_> {
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let entry = match self.tree.get_path(Path::new(path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(error::git(format!("could not read {path}")).caused_by(e)),
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let Some(tree) = self.subtree(dir)? else {
+            return Ok(None);
+        };
+        let Some(entry) = tree.get_name(name) else {
+            return Ok(None);
         };
         if entry.filemode() == i32::from(FileMode::Link) {
             return Err(not_a_file(path, "a symlink"));

@@ -58,6 +58,9 @@ fn picking_the_environment_and_models_by_keystrokes() {
     term.run("mlops autoscale enable --no-push; echo rc=$?");
     term.expect("Environment");
     term.type_text("tes");
+    // Enter only once the filter shows what was typed and test is the
+    // only choice: keys typed before the prompt reads them would be lost.
+    term.wait_for(|s| s.contains("filter) › tes") && s.contains("❯ test") && !s.contains("prod"));
     term.press("Enter");
     // jukebox is already on, so jukebox-ui (the one to change) comes first.
     let screen = term.expect("Models for `mlops autoscale enable`");

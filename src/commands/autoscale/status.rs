@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::super::Context;
 use crate::cli::StatusArgs;
 use crate::error::{self, Kind, Result};
-use crate::git::divergence::{self, Divergence};
+use crate::git::divergence::{self, Committed, Divergence};
 use crate::git::Workspace;
 use crate::gitops::chart::Rendering;
 use crate::gitops::layout::DEPLOYMENTS;
@@ -159,20 +159,21 @@ fn worktree_rows(root: &Path, only: &[String]) -> Result<(Vec<Row>, Option<Strin
     let read = states::map(listed.len(), threads, None, |i| {
         let row = Row::new(&listed[i]);
         let bytes = snap.read(&row.path);
-        let raw = bytes.as_ref().ok().and_then(|b| b.clone());
-        (row.read(bytes), raw)
+        let id = bytes
+            .as_ref()
+            .ok()
+            .and_then(Option::as_deref)
+            .and_then(divergence::blob_id);
+        (row.read(bytes), id)
     });
     let mut rows = Vec::with_capacity(read.len());
     let repo = crate::git::local::discover(root).ok();
     let div = repo.as_ref().and_then(divergence::divergence);
-    let head = repo
-        .as_ref()
-        .and_then(|r| r.head().ok()?.peel_to_tree().ok());
-    let index = repo.as_ref().and_then(|r| r.index().ok());
+    let committed = repo.as_ref().map(|r| Committed::of(r, DEPLOYMENTS));
     let mut dirty = Vec::new();
-    for (mut row, raw) in read.into_iter().flatten() {
-        if let (Some(_), Some(bytes)) = (&repo, &raw) {
-            let changed = divergence::uncommitted(index.as_ref(), head.as_ref(), &row.path, bytes);
+    for (mut row, id) in read.into_iter().flatten() {
+        if let (Some(committed), Some(id)) = (&committed, id) {
+            let changed = committed.uncommitted(&row.path, id);
             row.uncommitted = Some(changed);
             if let Some(div) = &div {
                 row.differs_from_upstream = Some(changed || div.committed.contains(&row.path));
