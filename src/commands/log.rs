@@ -51,7 +51,7 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
             (&clone.repo, clone.base)
         }
         None => {
-            let root = super::autoscale::status::find_root(&ctx.start_dir())?;
+            let root = ctx.root()?;
             checkout = crate::git::local::discover(&root).map_err(|e| {
                 error::failure(format!("{} is not a git checkout", root.display()))
                     .caused_by(e)

@@ -12,12 +12,13 @@ mod options;
 mod set;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
 use crate::cli::{ChangeArgs, Cli, Command, RepoArgs};
-use crate::error::{Kind, Result};
+use crate::error::{self, Kind, Result};
+use crate::gitops::layout::DEPLOYMENTS;
 use crate::ui::Ui;
 
 /// What every command gets: the output object and the options that apply
@@ -33,6 +34,12 @@ impl Context {
     /// the current directory.
     pub fn start_dir(&self) -> PathBuf {
         self.repo.repo.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// The checkout's root folder, for the commands that read the work
+    /// tree or its history (status, log).
+    pub fn root(&self) -> Result<PathBuf> {
+        find_root(&self.start_dir())
     }
 
     /// The git options of the contract.
@@ -59,6 +66,30 @@ impl Context {
             change: self.change.clone(),
         }
     }
+}
+
+/// The work tree enclosing `start`, or `start` itself when it holds a
+/// model-deployments folder without being a git checkout.
+fn find_root(start: &Path) -> Result<PathBuf> {
+    if !start.exists() {
+        return Err(
+            error::failure(format!("{} does not exist", start.display()))
+                .hinted("pass -C DIR (or MLOPS_REPO) naming your clone of mlops-gitops"),
+        );
+    }
+    if let Ok(repo) = crate::git::local::discover(start) {
+        if let Some(dir) = repo.workdir() {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    if start.join(DEPLOYMENTS).is_dir() {
+        return Ok(start.to_path_buf());
+    }
+    Err(error::failure(format!(
+        "{} is not inside an mlops-gitops checkout (no git repository and no {DEPLOYMENTS}/ folder)",
+        start.display()
+    ))
+    .hinted("run mlops inside your clone of mlops-gitops, or pass -C DIR or set MLOPS_REPO"))
 }
 
 /// Parses `args` and runs them. A usage error clap finds (unknown option,

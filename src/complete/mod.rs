@@ -163,12 +163,8 @@ pub fn set_words(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 fn env_names(snap: &WorkTree, prefix: &str) -> Vec<String> {
-    let Ok(all) = snap.folders(crate::gitops::layout::DEPLOYMENTS) else {
-        return Vec::new();
-    };
-    all.into_iter()
-        .filter(|e| e.starts_with(prefix) && crate::gitops::layout::name_problem(e).is_none())
-        .collect()
+    let all = models::envs(snap).unwrap_or_default();
+    all.into_iter().filter(|e| e.starts_with(prefix)).collect()
 }
 
 fn model_candidates(snap: &WorkTree, line: &Line, word: &str) -> Vec<CompletionCandidate> {

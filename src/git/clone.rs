@@ -74,7 +74,6 @@ impl Workspace {
             .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
         let mut ws = Workspace {
             link: None,
-            pushing: std::cell::Cell::new(false),
             repo,
             workdir: None,
             branch: String::new(),

@@ -104,7 +104,6 @@ impl Workspace {
         };
         let ws = Workspace {
             link: None,
-            pushing: std::cell::Cell::new(false),
             repo,
             workdir,
             branch,

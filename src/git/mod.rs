@@ -78,9 +78,6 @@ pub struct Workspace {
     /// The push connection kept from the listing to the push
     /// ([`link::Link`]); declared first so it is dropped before `repo`.
     pub(crate) link: Option<link::Link>,
-    /// Set by [`Workspace::needs_sync`]: the sync is for a push, so the
-    /// branch is listed through the push service.
-    pub(crate) pushing: std::cell::Cell<bool>,
     pub repo: Repository,
     /// The work tree, or `None` for a temporary bare clone.
     pub workdir: Option<PathBuf>,

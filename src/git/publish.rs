@@ -114,15 +114,8 @@ impl Workspace {
                             None => fallback.clone(),
                         }))
                     };
-                    let relinked = match self.pushing.get() {
-                        true => self.link_and_sync(
-                            &target.remote,
-                            &target.branch,
-                            Some(&fallback),
-                            depth,
-                        )?,
-                        false => None,
-                    };
+                    let relinked =
+                        self.link_and_sync(&target.remote, &target.branch, Some(&fallback), depth)?;
                     let (from, tip) = match relinked {
                         Some((from, tip, _)) => (from, tip),
                         None => {

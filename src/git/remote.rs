@@ -124,18 +124,15 @@ impl Workspace {
     /// than the checked-out one), which is composed on the remote's branch
     /// even for a dry run. A temporary clone fetched when it was made.
     pub fn needs_sync(&self, pushing: bool) -> bool {
-        // A sync for a push lists the branch through the push service
-        // and keeps that connection for the push (link.rs); a dry run
-        // asks only for read access.
-        self.pushing.set(pushing);
         self.temp.is_none() && (pushing || self.head.is_none())
     }
 
     /// Fetches the branch's upstream and moves [`Workspace::base`] to its
     /// tip. Refuses when the local branch has commits the remote does not,
-    /// rather than pushing someone's unrelated work along.
-    pub fn sync(&mut self) -> Result<()> {
-        let upstream = self.fetch_upstream()?;
+    /// rather than pushing someone's unrelated work along. `for_push`: see
+    /// [`Workspace::fetch_upstream`].
+    pub fn sync(&mut self, for_push: bool) -> Result<()> {
+        let upstream = self.fetch_upstream(for_push)?;
         if let Some(head) = self.head {
             self.refuse_local_commits(head, self.base, &upstream)?;
         }
@@ -146,14 +143,17 @@ impl Workspace {
     /// upstream remote, else `origin`; a branch the remote lacks is read
     /// from `--base`, else the remote's default branch) and moves
     /// [`Workspace::base`] to its tip. Returns `remote/branch` as fetched.
-    pub fn fetch_upstream(&mut self) -> Result<String> {
+    /// `for_push`: the branch is listed through the push service and that
+    /// connection kept for the push (link.rs); otherwise (a dry run,
+    /// status) only read access is asked for.
+    pub fn fetch_upstream(&mut self, for_push: bool) -> Result<String> {
         let (remote, branch) = match (&self.options.remote, self.upstream()) {
             (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
             (Some(r), _) => (r.clone(), self.branch.clone()),
             (None, Some((ur, ub))) => (ur, ub),
             (None, None) => ("origin".to_string(), self.branch.clone()),
         };
-        if self.pushing.get() {
+        if for_push {
             let base = self.options.base.clone();
             if let Some((from, tip, exists)) =
                 self.link_and_sync(&remote, &branch, base.as_deref(), 0)?

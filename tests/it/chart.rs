@@ -310,16 +310,10 @@ fn picking_ranks_models_by_what_the_chart_renders() {
         return;
     };
     term.run("mlops autoscale enable --autoscaler keda --env test --no-push; echo rc=$?");
-    let screen = term.expect("Models for `mlops autoscale enable --autoscaler keda`");
-    let ui = screen.find("jukebox-ui  autoscaler off").expect(&screen);
-    let on = screen.find("jukebox     autoscaler keda").expect(&screen);
-    assert!(ui < on, "{screen}");
-    term.press("Space");
-    term.press("Enter");
-    term.expect("Commit these changes?");
-    assert!(term
-        .screen()
-        .contains("Picked: mlops autoscale enable --autoscaler keda test/jukebox-ui"));
-    term.type_text("y");
-    term.expect("rc=0");
+    term.pick_first_model(
+        "Models for `mlops autoscale enable --autoscaler keda`",
+        "jukebox-ui  autoscaler off",
+        "jukebox     autoscaler keda",
+        "Picked: mlops autoscale enable --autoscaler keda test/jukebox-ui",
+    );
 }

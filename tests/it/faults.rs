@@ -358,18 +358,7 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
                     out.status.code()
                 );
                 locks += remove_lock_files(&repo.join(".git"));
-                env.mlops(&repo)
-                    .args([
-                        "autoscale",
-                        verb,
-                        "--env",
-                        "test",
-                        "jukebox",
-                        "--no-push",
-                        "--yes",
-                    ])
-                    .assert()
-                    .success();
+                env.mlops(&repo).args(round_args(verb)).assert().success();
             }
         }
         assert_eq!(fs::read(&file).unwrap(), target);

@@ -63,18 +63,12 @@ fn picking_the_environment_and_models_by_keystrokes() {
     term.wait_for(|s| s.contains("filter) › tes") && s.contains("❯ test") && !s.contains("prod"));
     term.press("Enter");
     // jukebox is already on, so jukebox-ui (the one to change) comes first.
-    let screen = term.expect("Models for `mlops autoscale enable`");
-    let ui = screen.find("jukebox-ui  autoscaler off").expect(&screen);
-    let on = screen.find("jukebox     autoscaler hpa").expect(&screen);
-    assert!(ui < on, "{screen}");
-    term.press("Space");
-    term.press("Enter");
-    term.expect("Commit these changes?");
-    assert!(term
-        .screen()
-        .contains("Picked: mlops autoscale enable test/jukebox-ui"));
-    term.type_text("y");
-    term.expect("rc=0");
+    term.pick_first_model(
+        "Models for `mlops autoscale enable`",
+        "jukebox-ui  autoscaler off",
+        "jukebox     autoscaler hpa",
+        "Picked: mlops autoscale enable test/jukebox-ui",
+    );
     assert_eq!(
         env.changed_paths(&work, "HEAD"),
         ["model-deployments/test/jukebox-ui/config.yaml"]

@@ -128,6 +128,22 @@ impl Term {
         }
     }
 
+    /// At the model picker titled `prompt`: checks that `first` is listed
+    /// above `then`, picks the first row, confirms, and checks that the
+    /// equivalent command line `picked` was printed.
+    pub fn pick_first_model(&self, prompt: &str, first: &str, then: &str, picked: &str) {
+        let screen = self.expect(prompt);
+        let a = screen.find(first).expect(&screen);
+        let b = screen.find(then).expect(&screen);
+        assert!(a < b, "{screen}");
+        self.press("Space");
+        self.press("Enter");
+        self.expect("Commit these changes?");
+        assert!(self.screen().contains(picked), "{}", self.screen());
+        self.type_text("y");
+        self.expect("rc=0");
+    }
+
     /// Waits for `text` on the screen.
     pub fn expect(&self, text: &str) -> String {
         self.wait_for(|s| s.contains(text))

@@ -3,7 +3,7 @@
 //! upstream branch), from the upstream branch after a fetch
 //! (`--remote-branch`), or from a temporary clone (`--clone`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -101,7 +101,7 @@ pub(crate) fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
         (remote_rows(&ws, &args.envs)?, None)
     } else if args.remote_branch {
         let mut ws = Workspace::open(&ctx.start_dir(), ctx.git_options())?;
-        ws.fetch_upstream()?;
+        ws.fetch_upstream(false)?;
         (remote_rows(&ws, &args.envs)?, None)
     } else {
         if ctx.repo.branch.is_some() || ctx.repo.remote.is_some() {
@@ -109,7 +109,7 @@ pub(crate) fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
                 "--branch and --remote choose a remote branch to read: add --remote-branch (or use --clone URL)",
             ));
         }
-        worktree_rows(&find_root(&ctx.start_dir())?, &args.envs)?
+        worktree_rows(&ctx.root()?, &args.envs)?
     };
     if ctx.ui.json() {
         ctx.ui.emit_json(&rows)?;
@@ -124,30 +124,6 @@ pub(crate) fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
         .any(|r| r.error.is_some())
         .then_some(Kind::Config);
     Ok(crate::commands::exit_code(failed))
-}
-
-/// The work tree enclosing `start`, or `start` itself when it holds a
-/// model-deployments folder without being a git checkout.
-pub(crate) fn find_root(start: &Path) -> Result<PathBuf> {
-    if !start.exists() {
-        return Err(
-            error::failure(format!("{} does not exist", start.display()))
-                .hinted("pass -C DIR (or MLOPS_REPO) naming your clone of mlops-gitops"),
-        );
-    }
-    if let Ok(repo) = crate::git::local::discover(start) {
-        if let Some(dir) = repo.workdir() {
-            return Ok(dir.to_path_buf());
-        }
-    }
-    if start.join(DEPLOYMENTS).is_dir() {
-        return Ok(start.to_path_buf());
-    }
-    Err(error::failure(format!(
-        "{} is not inside an mlops-gitops checkout (no git repository and no {DEPLOYMENTS}/ folder)",
-        start.display()
-    ))
-    .hinted("run mlops inside your clone of mlops-gitops, or pass -C DIR or set MLOPS_REPO"))
 }
 
 /// Every model of the work tree, read on all cores, with how each file

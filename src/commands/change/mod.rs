@@ -82,7 +82,7 @@ pub(crate) fn run(
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
     if ws.needs_sync(pushing) {
-        ws.sync()?;
+        ws.sync(pushing)?;
     }
     let targets = match named.is_empty() {
         false => named,
