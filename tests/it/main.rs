@@ -24,5 +24,6 @@ mod push;
 mod requests;
 mod safety;
 mod set;
+mod sharing;
 mod tls;
 mod transport;

@@ -17,12 +17,14 @@
 //! through [`failure`], not as a libgit2 "early EOF".
 
 pub(crate) mod local;
+pub(crate) mod mux;
 pub(crate) mod ssh;
 
 use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
@@ -244,7 +246,7 @@ struct Stream {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: ChildStdout,
-    stderr: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<Collector>,
     name: &'static str,
     _keep: Option<tempfile::TempPath>,
     /// A push: what the remote says after its report (`post-receive`) is
@@ -290,11 +292,17 @@ impl Stream {
         else {
             return Err(net_error("internal: no pipes to the child process"));
         };
-        let collector = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = stderr.read_to_end(&mut text);
-            text
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&text);
+        let thread = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                if let Ok(mut text) = sink.lock() {
+                    text.extend_from_slice(&chunk[..n]);
+                }
+            }
         });
+        let collector = Collector { thread, text };
         Ok(Stream {
             child,
             stdin: Some(stdin),
@@ -320,7 +328,7 @@ impl Stream {
             let stderr = self
                 .stderr
                 .take()
-                .and_then(|t| t.join().ok())
+                .map(Collector::finish)
                 .unwrap_or_default();
             let outcome = match status {
                 Ok(s) if s.success() => Ok(()),
@@ -345,6 +353,27 @@ impl Stream {
             Some(Err(message)) => Err(io::Error::other(message.clone())),
             _ => Ok(()),
         }
+    }
+}
+
+/// What a program writes on stderr, gathered by a thread.
+struct Collector {
+    thread: JoinHandle<()>,
+    text: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Collector {
+    /// The text, once the program has ended. A process it left behind
+    /// can hold the pipe open long after: an ssh `ControlPersist` master
+    /// of the user's, started with `-v`, keeps its stderr. So the pipe's
+    /// end is awaited only briefly, and what came until then is taken.
+    fn finish(self) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while !self.thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let text = self.text.lock().map(|t| t.clone()).unwrap_or_default();
+        text
     }
 }
 

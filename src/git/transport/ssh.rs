@@ -20,7 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{local, Ended, Program, Settings};
+use super::{local, mux, Ended, Program, Settings};
 use crate::git::fail::Failure;
 use crate::git::url::redact;
 
@@ -146,29 +146,11 @@ fn variant(program: &str, settings: &Settings) -> Variant {
 /// The ssh command for `service` on `url`.
 pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<Program, String> {
     let address = parse(url)?;
-    let shell = std::env::var("GIT_SSH_COMMAND")
-        .ok()
-        .filter(|c| !c.is_empty())
-        .or(settings.ssh_command.clone());
-    let (mut command, program) = match &shell {
-        Some(line) => {
-            // git runs it with its SHELL_PATH.
-            let mut c = Command::new("/bin/sh");
-            c.arg("-c").arg(format!("{line} \"$@\"")).arg(line);
-            (c, line.clone())
-        }
-        None => {
-            let ssh = std::env::var("GIT_SSH")
-                .ok()
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| "ssh".into());
-            (Command::new(&ssh), ssh)
-        }
-    };
-    let variant = variant(&program, settings);
+    let (mut command, line) = launcher(settings);
+    let variant = variant(&line, settings);
     let mut keep = None;
     if variant == Variant::OpenSsh {
-        if program == "ssh" {
+        if line == "ssh" {
             command.arg("-v");
             keep = home_config();
             if let Some(config) = &keep {
@@ -184,6 +166,18 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
                 .arg(key)
                 .args(["-o", "IdentitiesOnly=yes"]);
         }
+        let probe = || {
+            let (mut probe, _) = launcher(settings);
+            if let Some(config) = &keep {
+                probe.arg("-F").arg(config);
+            }
+            if let Some(port) = &address.port {
+                probe.arg("-p").arg(port);
+            }
+            probe.arg("-G").arg(&address.host);
+            probe
+        };
+        command.args(mux::options(&line, &address, service, probe));
     }
     if variant == Variant::TortoisePlink {
         command.arg("-batch");
@@ -211,6 +205,30 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
         keep,
         missing: "mlops runs the OpenSSH client, as git does, for ssh:// and host:path remotes: install openssh-client (or set GIT_SSH_COMMAND)",
     })
+}
+
+/// The ssh program as git picks it, and its command line for messages:
+/// `GIT_SSH_COMMAND`, else `core.sshCommand` (both through the shell,
+/// git's SHELL_PATH), else `GIT_SSH`, else `ssh`.
+fn launcher(settings: &Settings) -> (Command, String) {
+    let shell = std::env::var("GIT_SSH_COMMAND")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or(settings.ssh_command.clone());
+    match shell {
+        Some(line) => {
+            let mut c = Command::new("/bin/sh");
+            c.arg("-c").arg(format!("{line} \"$@\"")).arg(&line);
+            (c, line)
+        }
+        None => {
+            let ssh = std::env::var("GIT_SSH")
+                .ok()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "ssh".into());
+            (Command::new(&ssh), ssh)
+        }
+    }
 }
 
 /// Whether ssh can ask the user (a passphrase, an unknown host key).

@@ -1,0 +1,154 @@
+//! One SSH connection per run (src/git/transport/mux.rs): a checkout that
+//! is behind its remote fetches over a second session of the connection
+//! its push listing opened, leaves nothing behind, and leaves a user's
+//! own `ControlMaster` configuration alone.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::auth::ssh_setup;
+use crate::common::{words, Env};
+use crate::servers::{whoami, Sshd};
+
+/// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`.
+fn configure(env: &Env, sshd: &Sshd, key: &Path, extra: &str) {
+    let dir = env.home().join(".ssh");
+    fs::create_dir_all(&dir).unwrap();
+    let block = format!(
+        "Host forge\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n{extra}",
+        sshd.port,
+        whoami(),
+        key.display()
+    );
+    fs::write(dir.join("config"), block).unwrap();
+    fs::write(dir.join("known_hosts"), sshd.known_hosts_line()).unwrap();
+}
+
+/// Someone else's commit on the remote: the checkout is behind.
+fn colleague_pushes(env: &Env, remote: &Path, n: usize) {
+    let other = env.path().join(format!("colleague-{n}"));
+    let (from, to) = (remote.to_str().unwrap(), other.to_str().unwrap());
+    env.git(env.path(), &["clone", "-q", from, to]);
+    fs::write(other.join("NOTES.md"), format!("review {n}\n")).unwrap();
+    env.git(&other, &["add", "NOTES.md"]);
+    env.git(&other, &["commit", "-q", "-m", &format!("Review {n}")]);
+    env.git(&other, &["push", "-q", "origin", "main"]);
+}
+
+fn connections(sshd: &Sshd) -> usize {
+    sshd.log().matches("Accepted publickey").count()
+}
+
+/// Folders mlops made under `tmp` (its ssh socket folder among them).
+fn leftovers(tmp: &Path) -> Vec<String> {
+    fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
+    let env = Env::new();
+    let Some((remote, key, sshd)) = ssh_setup(&env, true) else {
+        return;
+    };
+    configure(&env, &sshd, &key, "");
+    let work = env.path().join("work");
+    let url = format!("forge:{}", remote.display());
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    let tmp = env.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+
+    // Without sharing (as git does it): a connection to list, one to fetch.
+    colleague_pushes(&env, &remote, 1);
+    let before = connections(&sshd);
+    env.mlops(&work)
+        .env("TMPDIR", &tmp)
+        .env("MLOPS_SSH_SHARE", "0")
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    assert_eq!(connections(&sshd) - before, 2);
+
+    // Shared: one connection for the listing, the fetch and the push.
+    colleague_pushes(&env, &remote, 2);
+    let before = connections(&sshd);
+    env.mlops(&work)
+        .env("TMPDIR", &tmp)
+        .args(words("autoscale disable --env test jukebox --yes"))
+        .assert()
+        .success();
+    assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
+    let subjects = env.subjects(&remote, "main");
+    assert_eq!(subjects[0], "Disable autoscaling for jukebox in test");
+    assert_eq!(subjects[1], "Review 2");
+    // The checkout is where `git pull` would have brought it.
+    let tip = env.git(&remote, &["rev-parse", "main"]);
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(env.git(&work, &["rev-parse", "origin/main"]), tip);
+    assert_eq!(env.status(&work), "");
+    assert_eq!(
+        fs::read_to_string(work.join("NOTES.md")).unwrap(),
+        "review 2\n"
+    );
+    // No socket folder, no socket left.
+    assert_eq!(leftovers(&tmp), Vec::<String>::new());
+}
+
+/// The user's persisting master, told to exit when the test ends
+/// (whether it passed or not).
+struct Master(PathBuf);
+
+impl Drop for Master {
+    fn drop(&mut self) {
+        let _ = Command::new("ssh")
+            .arg("-F")
+            .arg(&self.0)
+            .args(["-O", "exit", "forge"])
+            .output();
+    }
+}
+
+#[test]
+fn a_users_own_connection_sharing_is_left_alone() {
+    let env = Env::new();
+    let Some((remote, key, sshd)) = ssh_setup(&env, true) else {
+        return;
+    };
+    let sockets = env.path().join("cm");
+    fs::create_dir_all(&sockets).unwrap();
+    let control = format!(
+        "  ControlMaster auto\n  ControlPath {}/%C\n  ControlPersist 600\n",
+        sockets.display()
+    );
+    configure(&env, &sshd, &key, &control);
+    let work = env.path().join("work");
+    let url = format!("forge:{}", remote.display());
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    let tmp = env.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    colleague_pushes(&env, &remote, 1);
+    let _stop = Master(env.home().join(".ssh/config"));
+    // The master outlives the run (ControlPersist): the run must not wait
+    // for it (a liveness bound, not a timing goal).
+    env.mlops(&work)
+        .env("TMPDIR", &tmp)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success();
+    assert_eq!(
+        leftovers(&sockets).len(),
+        1,
+        "the user's ControlPath was not used"
+    );
+    // mlops made no socket folder of its own.
+    assert_eq!(leftovers(&tmp), Vec::<String>::new());
+    assert_eq!(connections(&sshd), 1);
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Enable autoscaling for jukebox in test"
+    );
+}
