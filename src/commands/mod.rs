@@ -151,6 +151,9 @@ fn dispatch(ui: Ui, cli: Cli) -> Result<u8> {
         // bundle on every run (~50 ms). Commands without git skip even that.
         crate::git::tls::defer_ca_bundle();
     }
+    if !matches!(cli.command, Command::Log(_)) {
+        crate::git::treepath::change_settings();
+    }
     match cli.command {
         Command::Autoscale(cmd) => autoscale::run(&ctx, cmd),
         Command::Set(args) => set::run(&ctx, &args),
