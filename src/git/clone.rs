@@ -153,6 +153,7 @@ impl Drop for Workspace {
     fn drop(&mut self) {
         // The kept connection goes before the repository it belongs to.
         self.link = None;
+        super::transport::forget_early();
         super::transport::mux::finish();
         if let Some(temp) = &self.temp {
             crate::interrupt::forget(temp.path());

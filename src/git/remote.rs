@@ -7,7 +7,7 @@ use super::fail::UNCHANGED_CHECKOUT;
 use super::link::{self, Link};
 pub use super::publish::Pushed;
 use super::session::{Listing, Session};
-use super::transport::local;
+use super::transport::{self, local};
 use super::url::redact;
 use super::{Target, Workspace};
 use crate::error::{self, Result};
@@ -147,12 +147,7 @@ impl Workspace {
     /// connection kept for the push (link.rs); otherwise (a dry run,
     /// status) only read access is asked for.
     pub fn fetch_upstream(&mut self, for_push: bool) -> Result<String> {
-        let (remote, branch) = match (&self.options.remote, self.upstream()) {
-            (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
-            (Some(r), _) => (r.clone(), self.branch.clone()),
-            (None, Some((ur, ub))) => (ur, ub),
-            (None, None) => ("origin".to_string(), self.branch.clone()),
-        };
+        let (remote, branch) = self.pushed_to();
         if for_push {
             let base = self.options.base.clone();
             if let Some((from, tip, exists)) =
@@ -195,6 +190,50 @@ impl Workspace {
             return Err(error::git("internal: nothing was fetched"));
         };
         Ok(self.compose_on(remote, branch, from, tip, exists))
+    }
+
+    /// The remote and branch a sync reads and a push goes to: `--remote`,
+    /// else the branch's upstream remote, else `origin`.
+    fn pushed_to(&self) -> (String, String) {
+        match (&self.options.remote, self.upstream()) {
+            (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
+            (Some(r), _) => (r.clone(), self.branch.clone()),
+            (None, Some((ur, ub))) => (ur, ub),
+            (None, None) => ("origin".to_string(), self.branch.clone()),
+        }
+    }
+
+    /// Starts listing the push service of the remote a sync for a push
+    /// will read, when it is reached through a program (a path, SSH): the
+    /// program starts now, its connection is made while the caller works
+    /// on (the plan of a change), and the sync reads its advertisement.
+    /// True when it was started; HTTP(S) remotes are listed at the sync.
+    pub fn start_listing(&mut self) -> bool {
+        if !self.needs_sync(true) {
+            return false;
+        }
+        let (remote, _) = self.pushed_to();
+        let Ok(Some(url)) = self.push_program(&remote) else {
+            return false;
+        };
+        let _session = Session::new(self);
+        transport::start_receive_pack(&url)
+    }
+
+    /// The URL of `remote`'s push service as its program is given it (a
+    /// path made a `file://` URL), when one program serves it (no
+    /// separate push URL) and it is a path or SSH.
+    fn push_program(&self, remote: &str) -> Result<Option<String>> {
+        let named = self.named_remote(remote)?;
+        let url = named.url().unwrap_or("").to_string();
+        if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
+            return Ok(None);
+        }
+        let target = match local::anonymous(&self.repo, &url, self.workdir.as_deref()) {
+            Ok(Some(anonymous)) => anonymous.url().unwrap_or(&url).to_string(),
+            _ => url,
+        };
+        Ok(transport::is_program(&target).then_some(target))
     }
 
     /// The change is composed on `tip` (of `remote`/`from`) and pushed to

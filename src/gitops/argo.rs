@@ -31,8 +31,11 @@ pub(crate) struct App {
     pub revision: Option<String>,
 }
 
+/// Each path with the applications that deploy it (none: uncovered).
+pub(crate) type Coverage = Vec<(String, Vec<App>)>;
+
 /// Per changed path: the applications that deploy it (empty: none does).
-pub(crate) fn coverage(snap: &dyn Snapshot, paths: &[String]) -> Result<Vec<(String, Vec<App>)>> {
+pub(crate) fn coverage(snap: &dyn Snapshot, paths: &[String]) -> Result<Coverage> {
     let sets = load(snap)?;
     Ok(paths
         .iter()

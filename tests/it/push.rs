@@ -278,3 +278,36 @@ fn a_change_the_remote_already_has_brings_a_behind_checkout_along() {
         .contains("autoscaling: true"));
     assert_eq!(env.status(&work), "");
 }
+
+#[test]
+fn the_same_file_changed_on_the_remote_is_edited_as_the_remote_has_it() {
+    // The plan is prepared while the remote is listed, from the commit the
+    // checkout has; the remote moved, so it must be made again from the
+    // remote's version of the file, or the other change would be lost.
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let other = env.clone_of(&remote, "other");
+    let file = config(&other, "test", "jukebox");
+    let theirs = format!(
+        "# owner: team-audio\n{}",
+        fs::read_to_string(&file).unwrap()
+    );
+    fs::write(&file, &theirs).unwrap();
+    env.git(&other, &["commit", "-qam", "Name the owner"]);
+    env.git(&other, &["push", "-q", "origin", "main"]);
+
+    env.mlops(&work)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+autoscaling: true"));
+    let pushed = env.git(&remote, &["show", &format!("main:{JUKEBOX_TEST}")]);
+    assert!(pushed.starts_with("# owner: team-audio\n"), "{pushed}");
+    assert!(pushed.contains("\nautoscaling: true"), "{pushed}");
+    assert_eq!(
+        env.subjects(&remote, "main")[..2],
+        ["Enable autoscaling for jukebox in test", "Name the owner"]
+    );
+    assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
+    assert_eq!(env.status(&work), "");
+}

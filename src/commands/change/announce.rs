@@ -2,26 +2,16 @@
 //! will deploy it (before the confirmation, so a user can still stop) and,
 //! after a push, the commit and the remote branch it reached.
 
-use git2::Oid;
-
 use super::report::Coverage;
 use crate::commands::Context;
+use crate::error::Result;
 use crate::git::remote::Pushed;
-use crate::git::Workspace;
 use crate::gitops::argo;
-use crate::gitops::snapshot::CommitTree;
 
-/// Says which applications will deploy `paths` (read from the
-/// ApplicationSets of commit `at`, which the change does not touch), warns
-/// about a file none covers, and returns both for the JSON report.
-pub(super) fn coverage(
-    ctx: &Context,
-    ws: &Workspace,
-    at: Oid,
-    paths: &[String],
-    branch: &str,
-) -> Coverage {
-    let found = CommitTree::new(&ws.repo, at).and_then(|tree| argo::coverage(&tree, paths));
+/// Says which applications will deploy the changed files (`found`: read from the
+/// ApplicationSets of the base commit, which the change does not touch),
+/// warns about a file none covers, and returns both for the JSON report.
+pub(super) fn coverage(ctx: &Context, found: Result<argo::Coverage>, branch: &str) -> Coverage {
     let found = match found {
         Ok(found) => found,
         Err(e) => {

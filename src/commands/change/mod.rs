@@ -8,6 +8,7 @@
 //! holds exactly the named files and nothing the user happened to have
 //! lying around. The work tree follows once the commit is final.
 
+mod ahead;
 mod announce;
 mod pick;
 mod report;
@@ -19,11 +20,13 @@ use crate::edit::Refusal;
 use crate::error::{self, Error, Kind, Result};
 use crate::git::worktree::one_line;
 use crate::git::{FileChange, Workspace};
+use crate::gitops::argo;
 use crate::gitops::chart::Autoscaler;
 use crate::gitops::layout::{self, Target};
 use crate::gitops::models;
 use crate::gitops::snapshot::{CommitTree, Snapshot, WorkTree};
 use crate::ui::{diff, prompt};
+use ahead::Ahead;
 use report::Report;
 
 /// What one command changes in each file; the flow around it is the same.
@@ -60,6 +63,28 @@ struct Plan {
     unchanged: Vec<Target>,
 }
 
+/// A change ready to show: the plan on the base commit, the checkout
+/// checked for it, and (when something changes) which ApplicationSets
+/// cover the changed files at the base.
+struct Prepared {
+    plan: Plan,
+    found: Option<Result<argo::Coverage>>,
+}
+
+/// Resolves the targets, plans their edits on the base commit, checks the
+/// checkout can take them and reads the Argo CD coverage: nothing is
+/// written or printed.
+fn prepare(ctx: &Context, ws: &Workspace, targets: &[Target], edit: &dyn Edit) -> Result<Prepared> {
+    with_snapshot(ws, |snap| models::resolve(snap, targets))?;
+    let plan = plan(ws, targets, edit)?;
+    check_checkout(ctx, ws, &plan)?;
+    let found = (!plan.changes.is_empty()).then(|| {
+        let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
+        CommitTree::new(&ws.repo, ws.base).and_then(|tree| argo::coverage(&tree, &paths))
+    });
+    Ok(Prepared { plan, found })
+}
+
 /// Runs the whole flow for the targets named by `envs` and `models`
 /// (`--env ENV MODEL...` or `ENV/MODEL...`; on a terminal, what is missing
 /// is picked).
@@ -81,6 +106,11 @@ pub(crate) fn run(
         ))
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
+    // Prepared while a path or SSH remote's push service is reached.
+    let ahead = match pushing {
+        true => Ahead::start(ctx, &mut ws, &named, edit),
+        false => None,
+    };
     if ws.needs_sync(pushing) {
         ws.sync(pushing)?;
     }
@@ -88,9 +118,10 @@ pub(crate) fn run(
         false => named,
         true => pick::targets(ctx, &ws, envs, models, edit)?,
     };
-    with_snapshot(&ws, |snap| models::resolve(snap, &targets))?;
-    let plan = plan(&ws, &targets, edit)?;
-    check_checkout(ctx, &ws, &plan)?;
+    let Prepared { plan, found } = match ahead.and_then(|a| a.take(ws.base)) {
+        Some(prepared) => prepared?,
+        None => prepare(ctx, &ws, &targets, edit)?,
+    };
     let mut report = Report::new(&plan.unchanged);
     for target in &plan.unchanged {
         ctx.ui
@@ -110,12 +141,12 @@ pub(crate) fn run(
             .show(diff::render(&ctx.ui, &c.path, &c.old, &c.new))?;
         report.changed(&p.target, edit.details(&c.old, &c.new));
     }
-    let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
     let branch = ws
         .target
         .as_ref()
         .map_or(ws.branch.clone(), |t| t.branch.clone());
-    report.coverage(announce::coverage(ctx, &ws, ws.base, &paths, &branch));
+    let found = found.unwrap_or_else(|| Ok(Vec::new()));
+    report.coverage(announce::coverage(ctx, found, &branch));
     if ctx.change.dry_run {
         ctx.ui
             .info("Dry run: nothing was written, committed or pushed.");

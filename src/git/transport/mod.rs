@@ -198,10 +198,47 @@ pub(crate) fn is_program(url: &str) -> bool {
     !url.contains("://") && url.contains(':')
 }
 
+/// A receive-pack program started ahead ([`start_receive_pack`]): its
+/// URL and the conversation, whose advertisement nobody has read yet.
+static EARLY: Mutex<Option<(String, Conversation)>> = Mutex::new(None);
+
+/// Starts the receive-pack program for `url` now, so that its connection
+/// (an ssh handshake: most of an SSH run) is made while mlops works on the
+/// change; the next [`receive_pack`] for `url` takes it. False when it
+/// could not be started (the later call starts it again and reports why).
+pub(crate) fn start_receive_pack(url: &str) -> bool {
+    let Ok(started) = spawn_receive_pack(url) else {
+        return false;
+    };
+    match EARLY.lock() {
+        Ok(mut early) => {
+            *early = Some((url.to_string(), started));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Ends a program started ahead that nobody took (the run stopped
+/// before it pushed): its stdin is closed, it is waited for.
+pub(crate) fn forget_early() {
+    let taken = EARLY.lock().ok().and_then(|mut e| e.take());
+    drop(taken);
+}
+
 /// A `git receive-pack` conversation of mlops's own with the remote at
 /// `url` (a path, `file://` or SSH): the same program the libgit2
-/// transport would run (src/git/push.rs speaks the protocol).
+/// transport would run (src/git/push.rs speaks the protocol); the one
+/// started ahead for `url`, if any.
 pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
+    let early = EARLY.lock().ok().and_then(|mut e| e.take());
+    match early {
+        Some((started_for, conversation)) if started_for == url => Ok(conversation),
+        _ => spawn_receive_pack(url),
+    }
+}
+
+fn spawn_receive_pack(url: &str) -> Result<Conversation, git2::Error> {
     if let Ok(mut last) = LAST.lock() {
         *last = None;
     }
