@@ -8,6 +8,10 @@ import statistics
 from common import ms, ratio
 
 
+MODES = {"checkout": "checkout, up to date", "behind": "checkout, behind by a colleague's commit",
+         "clone": "--clone"}
+
+
 def spread(xs, fmt=lambda x: f"{x:g}"):
     """The median, with the range when the runs differ."""
     if not xs:
@@ -29,12 +33,7 @@ def wire(result, side):
     if runs and "requests" in runs[0]:
         requests = lambda rs: spread([len(r["requests"]) for r in rs])
         challenged = spread([sum(1 for q in r["requests"] if q[1] == 401) for r in runs])
-        if result["mode"] == "checkout":
-            behind = [r for r in runs if r["behind"]]
-            current = [r for r in runs if not r["behind"]]
-            cells.append(f"{requests(behind)} req behind, {requests(current)} up to date, {challenged}×401")
-        else:
-            cells.append(f"{requests(runs)} req, {challenged}×401")
+        cells.append(f"{requests(runs)} req, {challenged}×401")
     if runs and "ssh" in runs[0]:
         cells.append(f"{spread([r['ssh'] for r in runs])} ssh")
     if runs and "connections" in runs[0]:
@@ -56,12 +55,12 @@ def transport_tables(results, names, rtt_ms):
         for r in rows:
             network = "loopback" if not r["rtt"] else f"+{r['rtt']:g} ms RTT"
             (mw, mb), (gw, gb) = wire(r, "mlops"), wire(r, "git")
-            lines.append(f"| {network} | {r['mode']} | {ms(r['mlops']):.0f} | {ms(r['git']):.0f} | "
+            lines.append(f"| {network} | {MODES.get(r['mode'], r['mode'])} | {ms(r['mlops']):.0f} | {ms(r['git']):.0f} | "
                          f"**{ratio(r):.2f}** | {mw} | {gw} | {mb} | {gb} |")
         lines.append("")
         lines += traces(rows)
     lines += ["mlops/git is the median of the per-round ratios; times are medians. On the wire, per run: HTTP "
-              "requests (from lighttpd's access log; in a kept checkout, for runs that were behind the remote and had to fetch, and runs that were up to date) and how many were answered 401, SSH connections (sshd's "
+              "requests (from lighttpd's access log) and how many were answered 401, SSH connections (sshd's "
               "`Accepted publickey` lines), TCP connections and bytes (counted at the latency proxy, so only "
               f"in the +{rtt_ms:g} ms rows); a range follows the median when runs differ.", ""]
     return lines
@@ -74,15 +73,13 @@ def traces(rows):
     for r in rows:
         if r["rtt"] or "requests" not in (r["runs"] or [{}])[0]:
             continue
-        kinds = [(True, "behind, "), (False, "up to date, ")] if r["mode"] == "checkout" else [(None, "")]
         for side in ("mlops", "git"):
-            for behind, kind in kinds:
-                runs = [x for x in counted(r, side) if behind is None or x["behind"] == behind]
-                if runs:
-                    lines.append(f"<details><summary>{side}, {r['mode']}, {kind}the requests of one run"
-                                 "</summary>\n")
-                    lines += [f"    {q[1]} {q[0]}  ({q[2]} B in, {q[3]} B out)" for q in runs[-1]["requests"]]
-                    lines += ["", "</details>", ""]
+            runs = counted(r, side)
+            if runs:
+                lines.append(f"<details><summary>{side}, {MODES.get(r['mode'], r['mode'])}, the requests "
+                             "of one run</summary>\n")
+                lines += [f"    {q[1]} {q[0]}  ({q[2]} B in, {q[3]} B out)" for q in runs[-1]["requests"]]
+                lines += ["", "</details>", ""]
     return lines
 
 

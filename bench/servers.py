@@ -149,18 +149,58 @@ def requests_by_run(access_log):
     return runs
 
 
-class Sshd:
-    """sshd on 127.0.0.1 accepting `client_public` (a key file), run as the
-    current user, logging each accepted key (LogLevel VERBOSE) to `log`."""
+FORGE_USER = "mlops-forge"
 
-    def __init__(self, folder, client_public):
+
+def forge_user():
+    """The account SSH sessions run as, like a forge's `git` account: its
+    shell is /bin/sh and its home has no rc files. Without it a session
+    runs the current user's login shell, and a bench machine's ~/.bashrc
+    (Debian's bash reads it for sshd's commands) can cost more than the
+    protocol: on this one, `pyenv init` took 0.3 s per session, which no
+    forge has. Made once with useradd, as root (`userdel mlops-forge`
+    removes it); None when not root: sessions then run as the current
+    user, and the report says so. Its home, /var/lib/mlops-forge, stays
+    empty."""
+    if os.geteuid() != 0:
+        return None
+    home = "/var/lib/" + FORGE_USER
+    try:
+        entry = pwd.getpwnam(FORGE_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--home-dir", home, "--shell", "/bin/sh", "--password", "*",
+                        FORGE_USER], check=True)
+        entry = pwd.getpwnam(FORGE_USER)
+    if entry.pw_dir != home:
+        subprocess.run(["usermod", "--home", home, FORGE_USER], check=True)
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, entry.pw_uid, entry.pw_gid)
+    return FORGE_USER
+
+
+def serve_as(user, repos):
+    """Hands `repos` to `user`, readable and writable by the benchmark's
+    own git too (core.sharedRepository=0666; the sandbox trusts them
+    with safe.directory)."""
+    for repo in repos:
+        subprocess.run(["git", "-C", repo, "config", "core.sharedRepository", "0666"], check=True)
+        subprocess.run(["chown", "-R", user, repo], check=True)
+
+
+class Sshd:
+    """sshd on 127.0.0.1 accepting `client_public` (a key file) for `user`
+    (default: the current user), logging each accepted key (LogLevel
+    VERBOSE) to `log`."""
+
+    def __init__(self, folder, client_public, user=None):
         self.folder, self.client_public = folder, client_public
+        self.user = user or pwd.getpwuid(os.geteuid()).pw_name
         self.port = free_port()
         self.log = os.path.join(folder, "sshd.log")
         self.host_key = os.path.join(folder, "host_key")
 
     def url(self, path, port=None):
-        return f"ssh://{pwd.getpwuid(os.geteuid()).pw_name}@127.0.0.1:{port or self.port}{path}"
+        return f"ssh://{self.user}@127.0.0.1:{port or self.port}{path}"
 
     def known_hosts_line(self, port):
         public = " ".join(open(self.host_key + ".pub").read().split()[:2])

@@ -2,7 +2,7 @@
 """mlops against the git CLI workflow over the real transports, paired.
 
     bench/transports.py --mlops target/release/mlops [--out target/bench] [--rounds 20]
-                        [--transports path,http,https,ssh] [--modes checkout,clone] [--rtt-ms 40]
+                        [--transports path,http,https,ssh] [--modes checkout,behind,clone] [--rtt-ms 40]
                         [--growth] [--growth-rounds 8] [--limit 5400]
 
 Each transport serves a fresh copy of a bench/gen.py remote (3 x 2,000
@@ -12,8 +12,12 @@ CA made here, and OpenSSH's sshd with key auth (bench/servers.py). Each is
 timed on loopback and behind bench/latency.py's proxy adding the round
 trip of --rtt-ms. Rounds are paired and alternating (bench/common.py):
 mlops and the git CLI workflow each enable one different model, a real
-commit checked on the remote outside the timing; in a kept checkout, and
-with --clone against `git clone --depth 1`.
+commit checked on the remote outside the timing. Modes: `checkout`, a
+kept checkout that is up to date; `behind`, the same after a colleague
+pushed a commit (another model's file) to the remote, so the run must
+fetch and bring the checkout along, as `git pull` does; `clone`, mlops
+--clone against `git clone --depth 1`. Each side has a remote of its own,
+served alike, so neither side's pushes change the other's situation.
 
 Both sides share one sandbox HOME: credentials from `credential.helper=store`
 (~/.git-credentials), the CA through SSL_CERT_FILE and GIT_SSL_CAINFO, the
@@ -41,7 +45,7 @@ import time
 from common import Models, ms, on_remote, paired, ratio, sandbox_env, timed, workflow
 from latency import Proxy
 from report import growth_table, transport_tables
-from servers import Http, Sshd, keygen, make_pki, requests_by_run
+from servers import Http, Sshd, forge_user, keygen, make_pki, requests_by_run, serve_as
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 USER, PASSWORD = "bench", "bench-secret-0"
@@ -73,8 +77,8 @@ class Sandbox:
         with open(config, "w") as f:
             f.write(f"Host 127.0.0.1\n  IdentityFile {self.key}\n  IdentitiesOnly yes\n"
                     f"  UserKnownHostsFile {self.ssh}/known_hosts\n  StrictHostKeyChecking yes\n  BatchMode yes\n")
-        self.env = sandbox_env(self.home, "[credential]\n\thelper = store\n", SSL_CERT_FILE=self.ca[0],
-                               GIT_SSL_CAINFO=self.ca[0], GIT_SSH_COMMAND=f"ssh -F {config}")
+        trust = "[credential]\n\thelper = store\n[safe]\n\tdirectory = *\n"  # safe: remotes owned by the forge user
+        self.env = sandbox_env(self.home, trust, SSL_CERT_FILE=self.ca[0], GIT_SSL_CAINFO=self.ca[0], GIT_SSH_COMMAND=f"ssh -F {config}")
 
     def trust(self, transport, port, server):
         """Credentials (HTTP) or the host key (SSH) for 127.0.0.1:port."""
@@ -90,6 +94,7 @@ class Bench:
     def __init__(self, args, sandbox):
         self.args, self.sandbox, self.env = args, sandbox, sandbox.env
         self.deadline = time.monotonic() + args.limit
+        self.forge = forge_user()
 
     def served(self, transport, folder, stack):
         """Starts the server of `transport` over `folder` (None for a path)."""
@@ -97,7 +102,8 @@ class Bench:
             ca = self.sandbox.ca if transport == "https" else None
             return stack.enter_context(Http(os.path.join(folder, "lighttpd"), folder, USER, PASSWORD, ca).serve())
         if transport == "ssh":
-            return stack.enter_context(Sshd(os.path.join(folder, "sshd"), self.sandbox.key + ".pub").serve())
+            return stack.enter_context(Sshd(os.path.join(folder, "sshd"), self.sandbox.key + ".pub",
+                                            self.forge).serve())
         return None
 
     def url(self, transport, server, remote, port=None):
@@ -105,18 +111,27 @@ class Bench:
             return "file://" + remote
         if transport == "ssh":
             return server.url(remote, port)
-        return server.url("remote.git", port)
+        return server.url(os.path.basename(remote), port)
 
     def transport(self, transport, source, latencies, modes, rounds, warmup, tag=""):
-        """Every (latency, mode) of one transport on a fresh copy of the
-        remote in `source`; returns a result per pair."""
+        """Every (latency, mode) of one transport; returns a result per pair.
+        Each side pushes to a remote of its own (fresh copies of the one in
+        `source`, served alike), so neither side's runs depend on the
+        other's: in mode `checkout` every run starts up to date, in mode
+        `behind` a colleague pushes a commit to that remote (over the file
+        system, not counted) before every run, so every run must fetch."""
         folder = os.path.join(self.args.work, f"{transport}{tag}")
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
-        remote = os.path.join(folder, "remote.git")
-        shutil.copytree(os.path.join(source, "remote.git"), remote, symlinks=True)
+        remotes = {}
+        for side in ("git", "mlops"):
+            remotes[side] = os.path.join(folder, f"remote-{side}.git")
+            shutil.copytree(os.path.join(source, "remote.git"), remotes[side], symlinks=True)
+        if transport == "ssh" and self.forge:
+            serve_as(self.forge, remotes.values())
         models = Models(source, os.path.join(folder, "used.txt"))
         models.need(2 * (rounds + warmup) * len(latencies) * len(modes), "fewer rounds, or a larger repository")
+        colleague = Colleague(folder, remotes, self.env)
         results = []
         with contextlib.ExitStack() as stack:
             server = self.served(transport, folder, stack)
@@ -127,13 +142,13 @@ class Bench:
                     proxy = stack.enter_context(Proxy(server.port, rtt / 2000, self.args.limit))
                 port = proxy.port if proxy else getattr(server, "port", None)
                 self.sandbox.trust(transport, port, server)
-                url = self.url(transport, server, remote, port)
+                urls = {side: self.url(transport, server, remotes[side], port) for side in remotes}
                 for side in ("git", "mlops"):  # the kept checkouts, now pointing at this URL
                     clones.setdefault(side, os.path.join(folder, f"clone-{side}"))
                     if not os.path.exists(clones[side]):
-                        subprocess.run(["git", "clone", "-q", url, clones[side]], env=self.env, check=True)
-                    subprocess.run(["git", "-C", clones[side], "remote", "set-url", "origin", url], env=self.env,
-                                   check=True)
+                        subprocess.run(["git", "clone", "-q", urls[side], clones[side]], env=self.env, check=True)
+                    subprocess.run(["git", "-C", clones[side], "remote", "set-url", "origin", urls[side]],
+                                   env=self.env, check=True)
                 for mode in modes:
                     label = f"{transport}{tag}-{rtt}-{mode}"
                     result = {"transport": transport + tag, "rtt": rtt, "mode": mode, "runs": []}
@@ -143,9 +158,13 @@ class Bench:
                         if time.monotonic() > self.deadline:
                             sys.exit(f"time limit of {self.args.limit} s reached: stopping (raise --limit)")
                         model = models.take()
-                        target = clones[side] if mode == "checkout" else url
-                        t = counted(side, lambda: timed(workflow(side, mode, self.args.mlops, target, model), self.env))
-                        if not on_remote(remote, model, self.env):
+                        if mode == "behind":
+                            colleague.push(side)
+                        target = urls[side] if mode == "clone" else clones[side]
+                        how = "clone" if mode == "clone" else "checkout"
+                        t = counted(side, mode == "behind",
+                                    lambda: timed(workflow(side, how, self.args.mlops, target, model), self.env))
+                        if not on_remote(remotes[side], model, self.env):
                             sys.exit(f"{label} {side}: {model} did not reach the remote")
                         return t
 
@@ -166,8 +185,8 @@ class Bench:
         """A wrapper for one run that records what went over the wire, and
         whether the other side had pushed since this side's last run (so a
         kept checkout was behind and had to fetch)."""
-        def counted(side, timed_run):
-            record = {"side": side, "behind": bool(runs) and runs[-1]["side"] != side}
+        def counted(side, behind, timed_run):
+            record = {"side": side, "behind": behind}
             if isinstance(server, Http):
                 record["mark"] = f"{label}-{side}-{len(runs)}"
                 server.mark(record["mark"])
@@ -182,6 +201,28 @@ class Bench:
             runs.append(record)
             return record["seconds"]
         return counted
+
+
+class Colleague:
+    """Someone else pushing to a side's remote: a commit that changes a
+    prod model's file, pushed over the file system before a `behind` run."""
+
+    def __init__(self, folder, remotes, env):
+        self.folder, self.remotes, self.env, self.count = folder, remotes, env, 0
+
+    def push(self, side):
+        work = os.path.join(self.folder, f"colleague-{side}")
+        git = lambda *a: subprocess.run(["git", "-C", work, *a], env=self.env, check=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not os.path.exists(work):
+            subprocess.run(["git", "clone", "-q", self.remotes[side], work], env=self.env, check=True)
+        git("pull", "-q", "--ff-only")
+        self.count += 1
+        path = os.path.join(work, "model-deployments", "prod", "model-00000", "config.yaml")
+        with open(path, "a") as f:
+            f.write(f"# reviewed {self.count}\n")
+        git("commit", "-q", "-am", f"Review note {self.count}")
+        git("push", "-q")
 
 
 def binary(mlops):
@@ -201,7 +242,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--transports", default="path,http,https,ssh")
-    ap.add_argument("--modes", default="checkout,clone")
+    ap.add_argument("--modes", default="checkout,behind,clone",
+                    help="checkout: up to date; behind: a colleague pushed first; clone: --clone vs git clone")
     ap.add_argument("--rtt-ms", type=float, default=40.0)
     ap.add_argument("--growth", action="store_true", help="also enable's growth from 3 x 200 to 3 x 20,000 models")
     ap.add_argument("--growth-rounds", type=int, default=8)
@@ -243,7 +285,10 @@ def main():
         f"- repository: bench/gen.py, 3 x 2,000 models, 300 commits; {args.rounds} paired rounds "
         f"(+{args.warmup} warm-up) per row; each run enables one model and pushes",
         f"- +{args.rtt_ms:g} ms: bench/latency.py adds {args.rtt_ms / 2:g} ms each way (and one round trip "
-        "before a connection's first bytes, as TCP's handshake)", "",
+        "before a connection's first bytes, as TCP's handshake)",
+        f"- SSH sessions run as {bench.forge!r}, with /bin/sh and no rc files, as on a forge"
+        if bench.forge else "- SSH sessions run as the current user, with its login shell's rc files (not root: "
+        "no forge account could be made)", "",
     ]
     text = "\n".join(header + transport_tables(results, NAMES, args.rtt_ms)
                      + (growth_table(growth) if growth else [])) + "\n"
