@@ -11,6 +11,7 @@ pub mod clone;
 pub mod credentials;
 pub mod divergence;
 pub mod fail;
+mod fetch;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
@@ -24,6 +25,7 @@ pub mod tls;
 pub(crate) mod transport;
 pub mod treediff;
 pub mod treepath;
+pub(crate) mod upload;
 pub mod url;
 pub mod worktree;
 

@@ -322,6 +322,12 @@ impl Workspace {
                 .reference(&tracking, advertised, true, "mlops: listed on the remote")
                 .map_err(|e| error::git(format!("could not update {tracking}")).caused_by(e))?;
             advertised
+        } else if let Some(tip) = self
+            .push_program(remote)?
+            .filter(|_| depth == 0)
+            .and_then(|url| self.fetch_tip(link.session(), remote, &url, &from))
+        {
+            tip
         } else {
             let wanted = from.clone();
             let (_, fetched) =

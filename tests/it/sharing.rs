@@ -1,7 +1,8 @@
 //! One SSH connection per run (src/git/transport/mux.rs): a checkout that
 //! is behind its remote fetches over a second session of the connection
 //! its push listing opened, leaves nothing behind, and leaves a user's
-//! own `ControlMaster` configuration alone.
+//! own `ControlMaster` configuration alone; and fetches the tip it lacks
+//! in one request (src/git/upload.rs), as `git pull` would have it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -151,4 +152,75 @@ fn a_users_own_connection_sharing_is_left_alone() {
         env.subjects(&remote, "main")[0],
         "Enable autoscaling for jukebox in test"
     );
+}
+
+#[test]
+fn a_behind_checkout_fetches_the_tip_in_one_request_and_ends_where_git_pull_would() {
+    // A path remote: the fetch is mlops's own (want, have, done). The
+    // checkout must then be what a clone updated by `git pull --ff-only`
+    // after the push holds.
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let referee = env.clone_of(&remote, "referee");
+    colleague_pushes(&env, &remote, 1);
+    let out = env
+        .mlops(&work)
+        .args(words("-v autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("in one request"), "{stderr}");
+    env.git(&referee, &["pull", "-q", "--ff-only"]);
+    assert_eq!(
+        env.git(&work, &["ls-files", "-s"]),
+        env.git(&referee, &["ls-files", "-s"])
+    );
+    assert_eq!(
+        env.git(&work, &["rev-parse", "HEAD", "origin/main"]),
+        env.git(&referee, &["rev-parse", "HEAD", "origin/main"])
+    );
+    assert_eq!(
+        fs::read_to_string(work.join("NOTES.md")).unwrap(),
+        "review 1\n"
+    );
+    assert_eq!(env.status(&work), "");
+    let fsck = env.git(&work, &["fsck", "--no-progress"]);
+    assert_eq!(fsck.trim(), "");
+}
+
+#[test]
+fn a_shallow_checkout_behind_its_remote_is_fetched_through_libgit2() {
+    let env = Env::new();
+    let (remote, _) = env.gitops(|_| {});
+    colleague_pushes(&env, &remote, 1);
+    let shallow = env.path().join("shallow");
+    let url = format!("file://{}", remote.display());
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &url,
+            shallow.to_str().unwrap(),
+        ],
+    );
+    colleague_pushes(&env, &remote, 2);
+    let out = env
+        .mlops(&shallow)
+        .args(words("-v autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!stderr.contains("in one request"), "{stderr}");
+    assert_eq!(
+        env.subjects(&remote, "main")[..2],
+        ["Enable autoscaling for jukebox in test", "Review 2"]
+    );
+    assert_eq!(
+        env.git(&shallow, &["rev-parse", "HEAD"]),
+        env.git(&remote, &["rev-parse", "main"])
+    );
+    assert_eq!(env.status(&shallow), "");
 }

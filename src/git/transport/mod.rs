@@ -239,15 +239,24 @@ pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
 }
 
 fn spawn_receive_pack(url: &str) -> Result<Conversation, git2::Error> {
+    spawn(url, "git-receive-pack")
+}
+
+/// A `git upload-pack` conversation of mlops's own with the remote at
+/// `url` (a path, `file://` or SSH), for src/git/fetch.rs.
+pub(crate) fn upload_pack(url: &str) -> Result<Conversation, git2::Error> {
+    spawn(url, "git-upload-pack")
+}
+
+fn spawn(url: &str, service: &str) -> Result<Conversation, git2::Error> {
     if let Ok(mut last) = LAST.lock() {
         *last = None;
     }
-    let service = "git-receive-pack";
     let program = match local::path(url) {
         Some(path) => local::program(&path, service),
         None => ssh::program(url, service, &settings()).map_err(|e| net_error(&e))?,
     };
-    Stream::start(program, true).map(Conversation)
+    Stream::start(program, service == "git-receive-pack").map(Conversation)
 }
 
 /// See [`receive_pack`]: the program's stdin and stdout.
