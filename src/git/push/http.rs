@@ -11,12 +11,17 @@
 //! [`super::thin_pack`], as for path and SSH remotes.
 //!
 //! Credentials behave as with libgit2 (src/git/link.rs): those known
-//! ahead go with the first request over HTTPS ([`super::super::credentials::ahead`]),
-//! over plain HTTP only after a challenge; a 401 asks the same sources in
-//! the same order ([`Session::challenged`]) until they are used up.
-//! Anything this client does not do falls back to libgit2, unchanged
-//! ([`usable`], [`plain_config`], and a redirect or a server that is not
-//! smart: [`Service::list`] returns `None`). A redirect is never followed.
+//! ahead go with the first request over HTTPS
+//! ([`super::super::credentials::ahead`]), over plain HTTP only after a
+//! challenge; a 401 asks the same sources in the same order
+//! ([`Session::challenged`]) until they are used up. Anything this client
+//! does not do falls back to libgit2, unchanged ([`usable`],
+//! [`plain_config`], and a redirect or a server that is not smart:
+//! [`Service::list`] returns `None`). A redirect is never followed.
+//!
+//! TLS is native-tls, which is OpenSSL here as for libgit2, with the same
+//! CAs: `SSL_CERT_FILE` and `SSL_CERT_DIR`, else the system's. libgit2
+//! reads neither `GIT_SSL_CAINFO` nor `http.sslCAInfo`; nor does this.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -43,10 +48,13 @@ pub(crate) fn plain_config(config: &git2::Config) -> bool {
         let key = name.rsplit('.').next().unwrap_or("");
         let special = match key {
             "proxy" | "extraheader" | "cookiefile" => true,
-            // A bare `sslVerify` (no value) is true.
-            "sslverify" => entry
-                .value()
-                .is_ok_and(|v| git2::Config::parse_bool(v).map_or(true, |on| !on)),
+            // A bare `sslVerify` (no value) is true; `value()` would panic.
+            "sslverify" => {
+                entry.has_value()
+                    && entry
+                        .value()
+                        .map_or(true, |v| git2::Config::parse_bool(v).map_or(true, |on| !on))
+            }
             _ => false,
         };
         plain &= !special;
@@ -240,4 +248,33 @@ fn transport_error(e: &ureq::Transport) -> git2::Error {
         git2::ErrorClass::Net,
         scrub(&detail),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_leave_the_push_to_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        for (text, plain) in [
+            ("", true),
+            ("[http]\n\tsslVerify = true\n\tpostBuffer = 1048576\n", true),
+            ("[http]\n\tsslVerify\n", true),
+            ("[http]\n\tsslVerify = false\n", false),
+            ("[http]\n\tproxy = http://proxy:3128\n", false),
+            ("[http \"https://git.example.com/\"]\n\tproxy = x\n", false),
+            ("[http]\n\textraHeader = X-Team: ml\n", false),
+            ("[http]\n\tcookieFile = cookies.txt\n", false),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let config = git2::Config::open(&path).unwrap();
+            assert_eq!(plain_config(&config), plain, "{text}");
+        }
+        // Not HTTP, or a password in the URL, or a config that is not plain.
+        assert!(!usable("ssh://git@h/x", true));
+        assert!(!usable("https://bot:s3cret@h/x", true));
+        assert!(!usable("https://h/x", false));
+    }
 }
