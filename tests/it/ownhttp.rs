@@ -2,8 +2,9 @@
 //! and git http-backend: one change to a remote of thousands of files
 //! goes as a small POST (libgit2's pack for it was tens of KB: it walks
 //! the whole tree of the remote tip), the listing and the push share one
-//! connection, the remote's hooks speak as `remote:` lines, and what the
-//! own client does not do falls back to libgit2.
+//! connection, the remote's hooks speak as `remote:` lines (a refusal is
+//! exit 4 with nothing moved), a push that loses a race is retried on the
+//! new tip, and what the own client does not do falls back to libgit2.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -175,15 +176,9 @@ fn what_the_own_client_does_not_do_goes_through_libgit2() {
 #[test]
 fn a_post_receive_hook_speaks_over_http() {
     let env = Env::new();
-    let (remote, work) = env.gitops(|_| {});
-    env.git(&remote, &["config", "http.receivepack", "true"]);
-    let Some(http) = Http::start(env.path(), env.path(), "bot", TOKEN) else {
+    let Some((remote, work, _http)) = small_remote(&env, false) else {
         return;
     };
-    env.git(
-        &work,
-        &["remote", "set-url", "origin", &http.url("remote.git")],
-    );
     let hook = remote.join("hooks/post-receive");
     fs::write(
         &hook,
@@ -201,4 +196,109 @@ fn a_post_receive_hook_speaks_over_http() {
             "remote: deployed refs/heads/main by post-receive",
         ));
     assert_eq!(env.subjects(&remote, "main")[0], SUBJECT);
+}
+
+/// The fixture's remote served over HTTPS (or HTTP), and a checkout
+/// whose origin is the served URL.
+fn small_remote(env: &Env, tls: bool) -> Option<(PathBuf, PathBuf, Http)> {
+    let (remote, work) = env.gitops(|_| {});
+    env.git(&remote, &["config", "http.receivepack", "true"]);
+    let http = match tls {
+        true => Http::start_tls(env.path(), env.path(), "bot", TOKEN)?,
+        false => Http::start(env.path(), env.path(), "bot", TOKEN)?,
+    };
+    env.git(
+        &work,
+        &["remote", "set-url", "origin", &http.url("remote.git")],
+    );
+    Some((remote, work, http))
+}
+
+#[test]
+fn a_refusing_pre_receive_hook_over_https_is_exit_4_with_its_words() {
+    let env = Env::new();
+    let Some((remote, work, https)) = small_remote(&env, true) else {
+        return;
+    };
+    let hook = remote.join("hooks/pre-receive");
+    fs::write(
+        &hook,
+        "#!/bin/sh\ncat >/dev/null\necho 'main is frozen until Monday' >&2\nexit 1\n",
+    )
+    .unwrap();
+    make_executable(&hook);
+    let before = env.git(&remote, &["rev-parse", "main"]);
+    let head = env.git(&work, &["rev-parse", "HEAD"]);
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", https.ca.as_deref().unwrap())
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("--verbose autoscale enable --env test jukebox --yes"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("mlops's own smart-HTTP client"))
+        .stderr(predicate::str::contains(
+            "remote: main is frozen until Monday",
+        ))
+        .stderr(predicate::str::contains("the remote refused"))
+        .stderr(predicate::str::contains("your checkout is unchanged"))
+        .stderr(predicate::str::contains(TOKEN).not());
+    assert_eq!(env.git(&remote, &["rev-parse", "main"]), before);
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), head);
+    assert_eq!(env.status(&work), "");
+}
+
+#[test]
+fn a_push_between_listing_and_push_over_http_is_retried_on_the_new_tip() {
+    let env = Env::new();
+    let Some((remote, work, _http)) = small_remote(&env, false) else {
+        return;
+    };
+    // Someone else's commit on a side branch of the remote...
+    let other = env.clone_of(&remote, "other");
+    fs::write(
+        config(&other, "test", "jukebox-ui"),
+        "---\nautoscaling: true\n",
+    )
+    .unwrap();
+    env.git(&other, &["commit", "-qam", "Elsewhere"]);
+    env.git(&other, &["push", "-q", "origin", "HEAD:refs/heads/other"]);
+    // ...lands on main after mlops listed it, just before its first push
+    // moves the ref: the ref update fails, mlops lists, rebuilds, retries.
+    let marker = env.path().join("raced");
+    let hook = remote.join("hooks/pre-receive");
+    fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ncat >/dev/null\nif [ ! -e '{m}' ]; then touch '{m}'; unset GIT_QUARANTINE_PATH; git update-ref refs/heads/main refs/heads/other; fi\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&hook);
+    let out = env
+        .mlops(&work)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("--verbose autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("after 2 attempts"))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("mlops's own smart-HTTP client").count(),
+        2,
+        "both attempts over the own client:\n{stderr}"
+    );
+    assert_eq!(
+        env.subjects(&remote, "main"),
+        [SUBJECT, "Elsewhere", "Initial mlops-gitops layout"]
+    );
+    env.git(&remote, &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(
+        env.git(&work, &["rev-parse", "HEAD"]),
+        env.git(&remote, &["rev-parse", "main"])
+    );
 }
