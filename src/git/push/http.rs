@@ -19,9 +19,9 @@
 //! [`plain_config`], and a redirect or a server that is not smart:
 //! [`Service::list`] returns `None`). A redirect is never followed.
 //!
-//! TLS is native-tls, which is OpenSSL here as for libgit2, with the same
-//! CAs: `SSL_CERT_FILE` and `SSL_CERT_DIR`, else the system's. libgit2
-//! reads neither `GIT_SSL_CAINFO` nor `http.sslCAInfo`; nor does this.
+//! TLS is OpenSSL, as for libgit2, with the same CAs ([`super::tls`]):
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`, else the system's. libgit2 reads
+//! neither `GIT_SSL_CAINFO` nor `http.sslCAInfo`; nor does this.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ use super::super::credentials::basic;
 use super::super::session::Session;
 use super::super::url::{has_password, scrub, strip_userinfo, url_user};
 use super::protocol;
+use super::tls::{Refused, Tls};
 
 const ADVERTISEMENT: &str = "application/x-git-receive-pack-advertisement";
 const RESULT: &str = "application/x-git-receive-pack-result";
@@ -113,9 +114,7 @@ impl Service {
             .timeout_connect(Duration::from_secs(30))
             .user_agent(&format!("git/2.0 (mlops/{})", env!("CARGO_PKG_VERSION")));
         if url.to_ascii_lowercase().starts_with("https://") {
-            // OpenSSL, with the CAs libgit2 uses: SSL_CERT_FILE and
-            // SSL_CERT_DIR, else the system's (src/git/tls.rs).
-            let tls = native_tls::TlsConnector::new().map_err(|e| tls_error(&e.to_string()))?;
+            let tls = Tls::new().map_err(|e| tls_error(&e.0))?;
             builder = builder.tls_connector(Arc::new(tls));
         }
         let mut service = Service {
@@ -238,10 +237,13 @@ fn transport_error(e: &ureq::Transport) -> git2::Error {
     let detail = e
         .source()
         .map_or_else(|| e.to_string(), |s| format!("{}: {s}", e.kind()));
-    if e.kind() == ureq::ErrorKind::ConnectionFailed
-        && e.source().is_some_and(|s| s.is::<native_tls::Error>())
-    {
-        return tls_error(&detail);
+    let handshake = e
+        .source()
+        .and_then(|s| s.downcast_ref::<io::Error>())
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<Refused>());
+    if let Some(Refused(why)) = handshake {
+        return tls_error(why);
     }
     git2::Error::new(
         git2::ErrorCode::GenericError,

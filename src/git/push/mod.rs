@@ -25,6 +25,7 @@ use std::io::{self, Read, Write};
 
 pub(crate) mod http;
 mod pack;
+mod tls;
 
 use git2::Oid;
 
