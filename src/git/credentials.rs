@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use git2::{Cred, CredentialType};
 
 use super::fail::Failure;
-use super::url::redact;
+use super::url::{has_password, origin, redact, strip_userinfo, url_user};
 
 /// One credential session: what was tried.
 pub struct Credentials {
@@ -115,12 +115,13 @@ impl Credentials {
         allowed: CredentialType,
     ) -> Result<Cred, git2::Error> {
         if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            return self.https(url, username);
+            let (user, pass) = self.userpass(url, username)?;
+            return Cred::userpass_plaintext(&user, &pass);
         }
         self.give_up()
     }
 
-    fn give_up(&mut self) -> Result<Cred, git2::Error> {
+    fn give_up<T>(&mut self) -> Result<T, git2::Error> {
         self.exhausted = true;
         Err(git2::Error::new(
             git2::ErrorCode::Auth,
@@ -129,13 +130,22 @@ impl Credentials {
         ))
     }
 
-    fn https(&mut self, url: &str, username: Option<&str>) -> Result<Cred, git2::Error> {
+    /// The next username and password to offer `url` after it asked for
+    /// credentials (a 401), in the contract's order; an `Auth` error once
+    /// every source was tried. Both HTTP clients ask here: libgit2's
+    /// through [`Credentials::get`], mlops's own (src/git/push/http.rs)
+    /// directly.
+    pub fn userpass(
+        &mut self,
+        url: &str,
+        username: Option<&str>,
+    ) -> Result<(String, String), git2::Error> {
         note_challenge(url);
         if self.http_step == 0 {
             if let Some((user, pass)) = remembered(url) {
                 self.tried.push("the credentials given before".into());
                 self.http_step = 3;
-                return Cred::userpass_plaintext(&user, &pass);
+                return Ok((user, pass));
             }
         }
         loop {
@@ -161,20 +171,20 @@ impl Credentials {
                     // The contract's order: with a token set, the helpers
                     // and the prompt are not consulted.
                     self.http_step = 3;
-                    return Cred::userpass_plaintext(&user, &token);
+                    return Ok((user, token));
                 }
                 1 => {
                     if let Some((user, pass)) = self.helper(url, username) {
                         self.tried.push("the git credential helper".into());
                         remember(url, &user, &pass);
-                        return Cred::userpass_plaintext(&user, &pass);
+                        return Ok((user, pass));
                     }
                 }
                 2 => {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
                         remember(url, &user, &pass);
-                        return Cred::userpass_plaintext(&user, &pass);
+                        return Ok((user, pass));
                     }
                 }
                 _ => return self.give_up(),
@@ -240,32 +250,6 @@ impl Credentials {
     }
 }
 
-/// `scheme://host:port` of an HTTP(S) URL (lowercase, no userinfo, the
-/// default port spelled out); `None` for any other scheme.
-pub(crate) fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return None,
-    };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host_port = host_port.to_ascii_lowercase();
-    // `[::1]:8443`, `host:8443`, `host`.
-    let (host, port) = match host_port.rfind(':') {
-        Some(i) if !host_port[i..].contains(']') => (&host_port[..i], &host_port[i + 1..]),
-        _ => (host_port.as_str(), ""),
-    };
-    let port = if port.is_empty() {
-        default
-    } else {
-        port.parse::<u16>().ok()?
-    };
-    Some(format!("{scheme}://{host}:{port}"))
-}
-
 /// Credentials already known for `url` before anything was asked of it:
 /// `MLOPS_GIT_TOKEN`, else what a helper or the prompt answered for this
 /// URL earlier in the run. They go with the first request
@@ -275,21 +259,18 @@ pub(crate) fn origin(url: &str) -> Option<String> {
 /// password (libgit2 offers that one). Returns the header and what it was,
 /// for the error message.
 pub(crate) fn ahead(url: &str) -> Option<(String, &'static str)> {
-    let (scheme, rest) = url.split_once("://")?;
+    let (scheme, _) = url.split_once("://")?;
     let secure = scheme.eq_ignore_ascii_case("https");
     if !(secure || scheme.eq_ignore_ascii_case("http") && challenged(url)) {
         return None;
     }
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let userinfo = authority.rsplit_once('@').map(|(u, _)| u);
-    if userinfo.is_some_and(|u| u.contains(':')) {
+    if has_password(url) {
         return None;
     }
-    let url_user = userinfo.map(super::transport::local::decode);
     let (user, pass, label) = match env("MLOPS_GIT_TOKEN") {
         Some(token) => {
             let user = env("MLOPS_GIT_USERNAME")
-                .or(url_user)
+                .or_else(|| url_user(url))
                 .unwrap_or_else(|| "mlops".to_string());
             (user, token, "MLOPS_GIT_TOKEN")
         }
@@ -298,8 +279,12 @@ pub(crate) fn ahead(url: &str) -> Option<(String, &'static str)> {
             (user, pass, "the credentials given before")
         }
     };
-    let basic = base64(format!("{user}:{pass}").as_bytes());
-    Some((format!("Authorization: Basic {basic}"), label))
+    Some((format!("Authorization: {}", basic(&user, &pass)), label))
+}
+
+/// The value of a basic `Authorization` header.
+pub(crate) fn basic(user: &str, pass: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))
 }
 
 /// Standard base64 with padding (RFC 4648), for a basic auth header.
@@ -348,52 +333,9 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-/// `https://user:pass@host/x` → `https://host/x`.
-fn strip_userinfo(url: &str) -> String {
-    match url.find("://") {
-        Some(i) => {
-            let (scheme, rest) = url.split_at(i + 3);
-            let end = rest.find('/').unwrap_or(rest.len());
-            match rest[..end].rfind('@') {
-                Some(at) => format!("{scheme}{}", &rest[at + 1..]),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_userinfo() {
-        assert_eq!(strip_userinfo("https://a:b@h/x"), "https://h/x");
-        assert_eq!(strip_userinfo("https://h/x@y"), "https://h/x@y");
-    }
-
-    #[test]
-    fn origins() {
-        assert_eq!(
-            origin("https://u:p@Git.Example.com/x").as_deref(),
-            Some("https://git.example.com:443")
-        );
-        assert_eq!(
-            origin("http://127.0.0.1:8080/x").as_deref(),
-            Some("http://127.0.0.1:8080")
-        );
-        assert_eq!(
-            origin("https://[::1]/x").as_deref(),
-            Some("https://[::1]:443")
-        );
-        assert_eq!(
-            origin("https://[::1]:8443").as_deref(),
-            Some("https://[::1]:8443")
-        );
-        assert_eq!(origin("ssh://git@h/x"), None);
-        assert_ne!(origin("https://h:444/x"), origin("https://h/x"));
-    }
 
     #[test]
     fn base64_as_rfc4648() {

@@ -18,6 +18,11 @@
 //! (libgit2 reuses a connected remote for `git_remote_upload`): over HTTP
 //! one GET and one POST on one kept-alive connection, over SSH one `ssh`,
 //! instead of a listing, a fetch and a push on three.
+//!
+//! Over HTTP(S) the kept connection is usually mlops's own smart-HTTP
+//! client's (src/git/push/http.rs, so the push sends a thin pack);
+//! libgit2's connection, made here, is for what that client does not do
+//! (a proxy, a redirect, ...).
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
@@ -163,12 +168,14 @@ pub(crate) struct Link {
 }
 
 enum Conn {
-    /// libgit2's connection (HTTP, HTTPS).
+    /// libgit2's connection (HTTP, HTTPS when mlops's own client
+    /// does not apply: a proxy, a redirect, see src/git/push/http.rs).
     Git2 {
         remote: Remote<'static>,
         callbacks: Option<Box<RemoteCallbacks<'static>>>,
     },
-    /// mlops's own receive-pack conversation (a path, file://, SSH).
+    /// mlops's own receive-pack conversation (a path, file://, SSH, and
+    /// HTTP(S) in the simple case).
     Wire(ReceivePack),
 }
 
@@ -190,7 +197,8 @@ impl Drop for Link {
 impl Link {
     /// Connects `remote` for pushing and reads the advertisement: through
     /// mlops's own receive-pack conversation for a remote reached through
-    /// a program (src/git/push.rs), else through libgit2.
+    /// a program, or over HTTP(S) when its own client applies
+    /// (src/git/push/), else through libgit2.
     ///
     /// # Safety
     ///
@@ -203,20 +211,29 @@ impl Link {
     ) -> Result<Link, (git2::Error, Box<Session>)> {
         let session = Box::new(session);
         let target = remote.url().unwrap_or(url).to_string();
-        if transport::is_program(&target) {
+        let wire = if transport::is_program(&target) {
+            ReceivePack::open(&target).map(Some)
+        } else if session.own_http(url) {
+            ReceivePack::open_http(url, &session)
+        } else {
+            Ok(None)
+        };
+        let wire = match wire {
+            Ok(wire) => wire,
+            Err(e) => return Err((e, session)),
+        };
+        if let Some(wire) = wire {
             drop(remote);
-            return match ReceivePack::open(&target) {
-                Ok(wire) => Ok(Link {
-                    heads: branches(wire.heads.iter().map(|(n, o)| (n.as_str(), *o))),
-                    conn: Conn::Wire(wire),
-                    session,
-                    url: url.to_string(),
-                    headers: Vec::new(),
-                    opened: Instant::now(),
-                }),
-                Err(e) => Err((e, session)),
-            };
+            return Ok(Link {
+                heads: branches(wire.heads.iter().map(|(n, o)| (n.as_str(), *o))),
+                conn: Conn::Wire(wire),
+                session,
+                url: url.to_string(),
+                headers: Vec::new(),
+                opened: Instant::now(),
+            });
         }
+        super::tls::prepare(url);
         // SAFETY (lifetimes): the remote's repository outlives the link
         // (the caller's contract); the callbacks borrow the boxed session,
         // which the link owns and drops after them.

@@ -177,17 +177,25 @@ impl Workspace {
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
             .unwrap_or(named);
         let program = remote.url().unwrap_or(&url).to_string();
-        if transport::is_program(&program) {
-            drop(remote);
-            let mut wire = ReceivePack::open(&program)
-                .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
-            return self.push_wire(&mut wire, session, &url, target, commit);
+        let wire = if transport::is_program(&program) {
+            ReceivePack::open(&program).map(Some)
+        } else if session.own_http(&url) {
+            ReceivePack::open_http(&url, session)
+        } else {
+            Ok(None)
+        };
+        match wire.map_err(|e| Refused::Failed(session.failure(&url, &e)))? {
+            Some(mut wire) => {
+                drop(remote);
+                self.push_wire(&mut wire, session, &url, target, commit)
+            }
+            None => self.push_on(&mut remote, session, None, &url, target, commit),
         }
-        self.push_on(&mut remote, session, None, &url, target, commit)
     }
 
     /// Pushes `commit` over mlops's own receive-pack conversation
-    /// (src/git/push.rs), with a pack of what it adds.
+    /// (src/git/push/: a program's, or smart HTTP), with a pack of what
+    /// it adds.
     fn push_wire(
         &self,
         wire: &mut ReceivePack,
@@ -239,10 +247,11 @@ impl Workspace {
             }
         }
         .map_err(|e| fail(&e))?;
+        if wire.is_http() {
+            self.step(|| "the pack goes over mlops's own smart-HTTP client".into());
+        }
         pushing(session, target, commit, url);
-        let report = wire.push(old, commit, &refname, &pack, &mut |data| {
-            session.remote_said(data)
-        });
+        let report = wire.push(old, commit, &refname, &pack, session);
         session.done();
         match report.map_err(|e| fail(&e))? {
             Report::Updated => {
@@ -268,6 +277,11 @@ impl Workspace {
         target: &Target,
         commit: Oid,
     ) -> Result<(), Refused> {
+        self.step(|| {
+            "libgit2 builds the pack and pushes it (mlops's own HTTP client does not do proxies, \
+             http.extraHeader, http.cookieFile, http.sslVerify=false, a password in the URL or a redirect)"
+                .into()
+        });
         let refname = format!("refs/heads/{}", target.branch);
         let spec = format!("{commit}:{refname}");
         session.updates.borrow_mut().clear();

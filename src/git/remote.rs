@@ -284,7 +284,6 @@ impl Workspace {
         if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
             return Ok(None);
         }
-        super::tls::prepare(&url);
         let session = Session::new(self);
         let reach = || format!("could not reach {}", redact(&url));
         let handle: Remote<'_> = match local::anonymous(&self.repo, &url, self.workdir.as_deref()) {

@@ -26,6 +26,9 @@ pub(crate) struct Session {
     /// follows one to another port of the same host even with redirects
     /// off), and it is refused before the header goes there.
     guard: Cell<bool>,
+    /// Whether git config leaves HTTP(S) pushes to mlops's own client
+    /// ([`super::push::http::plain_config`]).
+    plain_http: bool,
 }
 
 impl Session {
@@ -43,6 +46,7 @@ impl Session {
             updates: RefCell::new(Vec::new()),
             handshakes: Cell::new(0),
             guard: Cell::new(false),
+            plain_http: config.as_ref().is_some_and(super::push::http::plain_config),
         }
     }
 
@@ -112,6 +116,33 @@ impl Session {
             }
             None => Vec::new(),
         }
+    }
+
+    /// Whether a push to `url` goes through mlops's own HTTP client
+    /// (src/git/push/http.rs) rather than libgit2's.
+    pub(crate) fn own_http(&self, url: &str) -> bool {
+        super::push::http::usable(url, self.plain_http)
+    }
+
+    /// Starts a connection of mlops's own HTTP client to `url`, as
+    /// [`Session::callbacks`] and [`Session::headers_ahead`] start one of
+    /// libgit2's: every credential source may be tried again, and the
+    /// `Authorization` value known ahead is returned.
+    pub(crate) fn start_http(&self, url: &str) -> Option<String> {
+        self.aim(url);
+        self.creds.borrow_mut().reset();
+        let header = self.headers_ahead(url).pop()?;
+        header.strip_prefix("Authorization: ").map(str::to_string)
+    }
+
+    /// `url` asked for credentials (a 401): the next ones to try, asked
+    /// as libgit2's credential callback asks them.
+    pub(crate) fn challenged(
+        &self,
+        url: &str,
+        username: Option<&str>,
+    ) -> Result<(String, String), git2::Error> {
+        self.creds.borrow_mut().userpass(url, username)
     }
 
     /// What the remote said on its progress band (`remote:` lines).

@@ -19,6 +19,7 @@ mod status;
 
 mod auth;
 mod clone;
+mod ownhttp;
 mod ownpush;
 mod push;
 mod requests;

@@ -99,6 +99,11 @@ pub struct Request {
     /// `GET /git/remote.git/info/refs?service=git-receive-pack HTTP/1.1`
     pub line: String,
     pub status: u16,
+    /// Bytes received for it, headers and body.
+    pub bytes_in: u64,
+    /// The client's port: requests with the same one came over one
+    /// kept-alive connection.
+    pub client_port: u16,
     /// Whether it carried an `Authorization` header.
     pub authorization: bool,
 }
@@ -140,16 +145,20 @@ impl Http {
         let text = fs::read_to_string(&self.access_log).unwrap_or_default();
         text.lines()
             .filter_map(|line| {
-                // 12345|GET /x HTTP/1.1|401|Basic …
-                let mut parts = line.splitn(4, '|');
+                // 12345|GET /x HTTP/1.1|401|180|45678|Basic …
+                let mut parts = line.splitn(6, '|');
                 let port = parts.next()?.trim().parse().ok()?;
                 let line = parts.next()?.to_string();
                 let status = parts.next()?.trim().parse().ok()?;
+                let bytes_in = parts.next()?.trim().parse().ok()?;
+                let client_port = parts.next()?.trim().parse().ok()?;
                 let auth = parts.next().unwrap_or("").trim();
                 Some(Request {
                     port,
                     line,
                     status,
+                    bytes_in,
+                    client_port,
                     authorization: !auth.is_empty() && auth != "-",
                 })
             })
@@ -266,7 +275,7 @@ server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{log}"
 accesslog.filename = "|exec /bin/cat >> '{access}'"
-accesslog.format = "%p|%r|%s|%{{Authorization}}i"
+accesslog.format = "%p|%r|%s|%I|%{{remote}}p|%{{Authorization}}i"
 $SERVER["socket"] == "127.0.0.1:{other_port}" {{ {other_tls} }}
 url.redirect = ("^/moved/(.*)$" => "{scheme}://127.0.0.1:{other_port}/git/$1")
 alias.url = ("/git" => "{backend}")

@@ -1,6 +1,7 @@
 //! A push that sends only what the commit adds, in mlops's own words of
-//! the receive-pack protocol, for the remotes reached through a program
-//! (a path, `file://`, SSH: src/git/transport).
+//! the receive-pack protocol: with the remotes reached through a program
+//! (a path, `file://`, SSH: src/git/transport), and over smart HTTP(S)
+//! ([`http`]) unless something there needs libgit2's client.
 //!
 //! Why: libgit2 builds a push's pack by marking every object of the
 //! remote tip's tree as already present (`insert_walk`, libgit2 issue
@@ -16,21 +17,25 @@
 //! moves the ref only from `old` (the tip it advertised), and its
 //! `fsck`/connectivity check refuses a pack that lacks an object.
 //!
-//! Over HTTP(S) the pack is libgit2's: its HTTP client can't be handed a
-//! pack.
+//! Over HTTP(S) the conversation is two requests ([`http`]: libgit2's
+//! HTTP client can't be handed a pack); the advertisement, the commands,
+//! the pack and the report are read and written here for both channels.
 
 use std::io::{self, Read, Write};
 
+pub(crate) mod http;
 mod pack;
+mod tls;
 
 use git2::Oid;
 
+use super::session::Session;
 use super::transport::{self, Conversation};
 pub(crate) use pack::{new_objects, pack_walk, thin_pack};
 
 /// A receive-pack conversation: the advertisement read, the push to come.
 pub(crate) struct ReceivePack {
-    conversation: Conversation,
+    channel: Channel,
     /// The branches (and other refs) as advertised.
     pub heads: Vec<(String, Oid)>,
     capabilities: Vec<String>,
@@ -38,13 +43,23 @@ pub(crate) struct ReceivePack {
     spoken: bool,
 }
 
+/// What the conversation goes over.
+enum Channel {
+    /// A program's stdin and stdout (`git receive-pack`, `ssh`): one
+    /// stateful conversation.
+    Program(Conversation),
+    /// Smart HTTP: the advertisement was the answer to a GET, the push
+    /// is a POST (stateless: nothing to say when leaving).
+    Http(http::Service),
+}
+
 impl Drop for ReceivePack {
     /// Leaves as git does when it has nothing to push: a flush, then the
     /// program's end (its stdin closed, src/git/transport).
     fn drop(&mut self) {
-        if !self.spoken {
-            let _ = self.conversation.write_all(b"0000");
-            let _ = self.conversation.flush();
+        if let (Channel::Program(c), false) = (&mut self.channel, self.spoken) {
+            let _ = c.write_all(b"0000");
+            let _ = c.flush();
         }
     }
 }
@@ -100,40 +115,74 @@ fn strip_newline(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\n").unwrap_or(line)
 }
 
+/// The advertised refs and capabilities, up to the flush that ends them.
+type Advertised = (Vec<(String, Oid)>, Vec<String>);
+
+fn read_advertisement(r: &mut impl Read) -> Result<Advertised, git2::Error> {
+    let mut heads = Vec::new();
+    let mut capabilities = Vec::new();
+    while let Some(line) = read_pkt(r).map_err(io_error)? {
+        let line = strip_newline(&line);
+        let (refline, caps) = match line.iter().position(|b| *b == 0) {
+            Some(nul) => (&line[..nul], Some(&line[nul + 1..])),
+            None => (line, None),
+        };
+        if let Some(caps) = caps {
+            capabilities = String::from_utf8_lossy(caps)
+                .split(' ')
+                .map(str::to_string)
+                .collect();
+        }
+        let text = String::from_utf8_lossy(refline);
+        let Some((oid, name)) = text.split_once(' ') else {
+            return Err(protocol("the remote sent a malformed advertisement"));
+        };
+        if name == "capabilities^{}" || name == ".have" {
+            continue;
+        }
+        let oid = Oid::from_str(oid).map_err(|_| protocol("a malformed object id"))?;
+        heads.push((name.to_string(), oid));
+    }
+    Ok((heads, capabilities))
+}
+
 impl ReceivePack {
     /// Starts `git receive-pack` for `url` and reads its advertisement.
     pub(crate) fn open(url: &str) -> Result<ReceivePack, git2::Error> {
         let mut conversation = transport::receive_pack(url)?;
-        let mut heads = Vec::new();
-        let mut capabilities = Vec::new();
-        while let Some(line) = read_pkt(&mut conversation).map_err(io_error)? {
-            let line = strip_newline(&line);
-            let (refline, caps) = match line.iter().position(|b| *b == 0) {
-                Some(nul) => (&line[..nul], Some(&line[nul + 1..])),
-                None => (line, None),
-            };
-            if let Some(caps) = caps {
-                capabilities = String::from_utf8_lossy(caps)
-                    .split(' ')
-                    .map(str::to_string)
-                    .collect();
-            }
-            let text = String::from_utf8_lossy(refline);
-            let Some((oid, name)) = text.split_once(' ') else {
-                return Err(protocol("the remote sent a malformed advertisement"));
-            };
-            if name == "capabilities^{}" || name == ".have" {
-                continue;
-            }
-            let oid = Oid::from_str(oid).map_err(|_| protocol("a malformed object id"))?;
-            heads.push((name.to_string(), oid));
-        }
+        let (heads, capabilities) = read_advertisement(&mut conversation)?;
         Ok(ReceivePack {
-            conversation,
+            channel: Channel::Program(conversation),
             heads,
             capabilities,
             spoken: false,
         })
+    }
+
+    /// Asks the smart-HTTP server at `url` for its push service's
+    /// advertisement ([`http::Service::list`]); `None` when libgit2
+    /// should talk to this server instead (a redirect, not smart).
+    pub(crate) fn open_http(
+        url: &str,
+        session: &Session,
+    ) -> Result<Option<ReceivePack>, git2::Error> {
+        let Some((service, mut body)) = http::Service::list(url, session)? else {
+            return Ok(None);
+        };
+        let (heads, capabilities) = read_advertisement(&mut body)?;
+        // Read to its end, so the connection is kept for the push.
+        io::copy(&mut body, &mut io::sink()).map_err(io_error)?;
+        Ok(Some(ReceivePack {
+            channel: Channel::Http(service),
+            heads,
+            capabilities,
+            spoken: false,
+        }))
+    }
+
+    /// Whether the conversation is over smart HTTP.
+    pub(crate) fn is_http(&self) -> bool {
+        matches!(self.channel, Channel::Http(_))
     }
 
     fn can(&self, capability: &str) -> bool {
@@ -141,15 +190,16 @@ impl ReceivePack {
     }
 
     /// Sends `old new refname` and `pack`, shows the remote's progress
-    /// band through `remote` (`remote:` lines), and returns its verdict on
-    /// `refname`.
+    /// band as `remote:` lines through `session` (which also gives
+    /// credentials, should an HTTP server ask again), and returns its
+    /// verdict on `refname`.
     pub(crate) fn push(
         &mut self,
         old: Oid,
         new: Oid,
         refname: &str,
         pack: &[u8],
-        remote: &mut dyn FnMut(&[u8]),
+        session: &Session,
     ) -> Result<Report, git2::Error> {
         let sideband = self.can("side-band-64k");
         if !self.can("report-status") {
@@ -166,16 +216,22 @@ impl ReceivePack {
         request.extend_from_slice(b"0000");
         request.extend_from_slice(pack);
         self.spoken = true;
-        let c = &mut self.conversation;
-        c.write_all(&request)
-            .and_then(|()| c.flush())
-            .map_err(io_error)?;
+        let mut answer: Box<dyn Read + '_> = match &mut self.channel {
+            Channel::Program(c) => {
+                c.write_all(&request)
+                    .and_then(|()| c.flush())
+                    .map_err(io_error)?;
+                Box::new(c)
+            }
+            Channel::Http(service) => service.post(session, &request)?,
+        };
+        let c = &mut answer;
         let mut report = Vec::new();
         if sideband {
             while let Some(packet) = read_pkt(c).map_err(io_error)? {
                 match packet.split_first() {
                     Some((1, data)) => report.extend_from_slice(data),
-                    Some((2, data)) => remote(data),
+                    Some((2, data)) => session.remote_said(data),
                     Some((3, data)) => {
                         return Err(protocol(&format!(
                             "the remote failed: {}",
