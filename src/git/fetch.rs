@@ -1,57 +1,85 @@
 //! The fetch a checkout behind its remote makes after the push listing:
 //! mlops's own one-request fetch of the branch's tip ([`super::upload`])
-//! where it can, libgit2's otherwise.
+//! where it can, libgit2's otherwise. Over HTTP(S) it goes on the push
+//! listing's kept-alive connection; to a path or over SSH through a
+//! `git-upload-pack` program (over SSH, a second session of the same
+//! connection: src/git/transport/mux.rs).
 
 use git2::Oid;
 
-use super::session::Session;
-use super::transport;
+use super::link::{Link, Parts};
+use super::pkt::read_advertisement;
 use super::upload;
 use super::url::redact;
-use super::Workspace;
+use super::{transport, Workspace};
+
+/// What a smart-HTTP upload-pack is asked for without its listing (the
+/// push listing named the tip): capabilities every git server has
+/// offered since git 1.6; one it lacks makes the fetch fail, and
+/// libgit2's fetch is used instead.
+const HTTP_OFFERED: [&str; 4] = ["side-band-64k", "ofs-delta", "thin-pack", "no-progress"];
 
 impl Workspace {
-    /// Fetches `refs/heads/{branch}` of `remote` (reached through the
-    /// program at `url`: a path or SSH) in one request, moves
-    /// `refs/remotes/{remote}/{branch}` to it as a fetch would, and returns
-    /// the tip the remote's fetch service advertised. `None` when this way
-    /// does not apply (a shallow repository, a remote that can't send a
-    /// side band) or failed before anything was stored: the caller fetches
-    /// through libgit2 then, which reports any failure in its words.
+    /// Fetches `tip`, the tip of `refs/heads/{branch}` of `remote` as the
+    /// push listing on `link` advertised it, in one request; moves
+    /// `refs/remotes/{remote}/{branch}` to the tip fetched, as a fetch
+    /// would, and returns it. `None` when this way does not apply (a
+    /// shallow repository, libgit2's own HTTP connection, a remote that
+    /// can't send a side band) or failed before anything was stored: the
+    /// caller fetches through libgit2 then, which reports any failure in
+    /// its words.
     pub(super) fn fetch_tip(
         &self,
-        session: &Session,
+        link: &mut Link,
         remote: &str,
-        url: &str,
         branch: &str,
+        tip: Oid,
     ) -> Option<Oid> {
         if self.repo.is_shallow() {
             return None;
         }
         let tracking = format!("refs/remotes/{remote}/{branch}");
-        let mut conversation = transport::upload_pack(url).ok()?;
-        let (heads, offered) = upload::read_advertisement(&mut conversation).ok()?;
-        let name = format!("refs/heads/{branch}");
-        let tip = heads.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)?;
-        let capabilities = upload::capabilities(&offered)?;
         let known: Vec<Oid> = self.repo.refname_to_id(&tracking).into_iter().collect();
         let haves = upload::haves(&self.repo, &known);
-        session.phase(&format!("Fetching {branch} from {}", redact(url)));
-        let request = upload::request(tip, &haves, &capabilities);
-        let sent = std::io::Write::write_all(&mut conversation, &request)
-            .and_then(|()| std::io::Write::flush(&mut conversation));
-        let received = sent.ok().and_then(|()| {
-            upload::receive(&self.repo, &mut conversation, &mut |d| {
-                session.remote_said(d)
-            })
-            .ok()
-        });
+        let url = redact(&link.url);
+        let (Parts::Wire(wire), session) = link.parts() else {
+            return None;
+        };
+        let phase = || session.phase(&format!("Fetching {branch} from {url}"));
+        let received = match wire.http() {
+            Some(service) => {
+                let offered: Vec<String> = HTTP_OFFERED.iter().map(|c| c.to_string()).collect();
+                let request = upload::request(tip, &haves, &upload::capabilities(&offered)?);
+                phase();
+                let mut body = service.upload(session, &request).ok();
+                body.as_mut()
+                    .and_then(|b| {
+                        upload::receive(&self.repo, b, &mut |d| session.remote_said(d)).ok()
+                    })
+                    .map(|bytes| (bytes, tip))
+            }
+            None => {
+                let program = self.push_program(remote).ok()??;
+                let mut conversation = transport::upload_pack(&program).ok()?;
+                let (heads, offered) = read_advertisement(&mut conversation).ok()?;
+                let name = format!("refs/heads/{branch}");
+                let tip = heads.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)?;
+                let request = upload::request(tip, &haves, &upload::capabilities(&offered)?);
+                phase();
+                let sent = std::io::Write::write_all(&mut conversation, &request)
+                    .and_then(|()| std::io::Write::flush(&mut conversation));
+                let mut said = |d: &[u8]| session.remote_said(d);
+                sent.ok()
+                    .and_then(|()| upload::receive(&self.repo, &mut conversation, &mut said).ok())
+                    .map(|bytes| (bytes, tip))
+            }
+        };
         session.done();
-        let bytes = received?;
+        let (bytes, fetched) = received?;
         self.repo
-            .reference(&tracking, tip, true, "mlops: fetch")
+            .reference(&tracking, fetched, true, "mlops: fetch")
             .ok()?;
-        self.step(|| format!("fetched {tip:.10} in one request ({bytes} bytes of pack)"));
-        Some(tip)
+        self.step(|| format!("fetched {fetched:.10} in one request ({bytes} bytes of pack)"));
+        Some(fetched)
     }
 }

@@ -15,6 +15,7 @@ mod fetch;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
+pub(crate) mod pkt;
 pub mod progress;
 mod publish;
 pub(crate) mod push;

@@ -223,7 +223,7 @@ impl Workspace {
     /// The URL of `remote`'s push service as its program is given it (a
     /// path made a `file://` URL), when one program serves it (no
     /// separate push URL) and it is a path or SSH.
-    fn push_program(&self, remote: &str) -> Result<Option<String>> {
+    pub(super) fn push_program(&self, remote: &str) -> Result<Option<String>> {
         let named = self.named_remote(remote)?;
         let url = named.url().unwrap_or("").to_string();
         if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
@@ -297,7 +297,7 @@ impl Workspace {
         // SAFETY: the link is kept in `self.link`, which the workspace
         // drops before its repository.
         let opened = unsafe { Link::open(handle, session, &url) };
-        let link = match opened {
+        let mut link = match opened {
             Ok(link) => link,
             Err((e, session)) => {
                 return Err(session
@@ -321,10 +321,9 @@ impl Workspace {
                 .reference(&tracking, advertised, true, "mlops: listed on the remote")
                 .map_err(|e| error::git(format!("could not update {tracking}")).caused_by(e))?;
             advertised
-        } else if let Some(tip) = self
-            .push_program(remote)?
-            .filter(|_| depth == 0)
-            .and_then(|url| self.fetch_tip(link.session(), remote, &url, &from))
+        } else if let Some(tip) = (depth == 0)
+            .then(|| self.fetch_tip(&mut link, remote, &from, advertised))
+            .flatten()
         {
             tip
         } else {

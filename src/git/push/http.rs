@@ -28,13 +28,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::super::credentials::basic;
+use super::super::pkt::{io_error, protocol, read_pkt, strip_newline};
 use super::super::session::Session;
 use super::super::url::{has_password, scrub, strip_userinfo, url_user};
-use super::protocol;
 use super::tls::{Refused, Tls};
 
 const ADVERTISEMENT: &str = "application/x-git-receive-pack-advertisement";
 const RESULT: &str = "application/x-git-receive-pack-result";
+const UPLOAD_RESULT: &str = "application/x-git-upload-pack-result";
 
 /// Whether the repository's git config leaves the simple case: no proxy,
 /// no extra headers, no cookie file, certificates verified (also per URL:
@@ -136,14 +137,11 @@ impl Service {
         }
         let mut body = response.into_reader();
         // `# service=git-receive-pack`, then a flush.
-        let first = super::read_pkt(&mut body).map_err(super::io_error)?;
-        if first.as_deref().map(super::strip_newline) != Some(b"# service=git-receive-pack") {
+        let first = read_pkt(&mut body).map_err(io_error)?;
+        if first.as_deref().map(strip_newline) != Some(b"# service=git-receive-pack") {
             return Err(protocol("the server sent no receive-pack advertisement"));
         }
-        if super::read_pkt(&mut body)
-            .map_err(super::io_error)?
-            .is_some()
-        {
+        if read_pkt(&mut body).map_err(io_error)?.is_some() {
             return Err(protocol("the server's advertisement lacks its flush"));
         }
         Ok(Some((service, body)))
@@ -167,6 +165,33 @@ impl Service {
             ))),
             Err(status) => Err(protocol(&format!(
                 "the server answered the push with HTTP status {status}"
+            ))),
+        }
+    }
+
+    /// `POST git-upload-pack` with `request` (a whole v0 fetch request:
+    /// wants, haves, done), on the same connection and credentials as the
+    /// push: the response's body (ACK or NAK, then the pack).
+    pub(crate) fn upload(
+        &mut self,
+        session: &Session,
+        request: &[u8],
+    ) -> Result<Body, git2::Error> {
+        let target = format!("{}/git-upload-pack", self.base);
+        let answer = self.send(session, Some(request), |agent| {
+            agent
+                .post(&target)
+                .set("Content-Type", "application/x-git-upload-pack-request")
+                .set("Accept", UPLOAD_RESULT)
+        })?;
+        match answer {
+            Ok(response) if response.content_type() == UPLOAD_RESULT => Ok(response.into_reader()),
+            Ok(response) => Err(protocol(&format!(
+                "the server answered the fetch with {}",
+                response.content_type()
+            ))),
+            Err(status) => Err(protocol(&format!(
+                "the server answered the fetch with HTTP status {status}"
             ))),
         }
     }
