@@ -135,7 +135,7 @@ impl Credentials {
     /// every source was tried. Both HTTP clients ask here: libgit2's
     /// through [`Credentials::get`], mlops's own (src/git/push/http.rs)
     /// directly.
-    pub fn userpass(
+    pub(crate) fn userpass(
         &mut self,
         url: &str,
         username: Option<&str>,

@@ -302,3 +302,38 @@ fn a_push_between_listing_and_push_over_http_is_retried_on_the_new_tip() {
         env.git(&remote, &["rev-parse", "main"])
     );
 }
+
+#[test]
+fn a_wrong_token_over_https_is_refused_once_without_the_secret() {
+    let env = Env::new();
+    let Some((remote, work, https)) = small_remote(&env, true) else {
+        return;
+    };
+    let wrong = "wr0ng-ownhttp-t0ken";
+    let before = env.git(&remote, &["rev-parse", "main"]);
+    https.clear_requests();
+    let out = env
+        .mlops(&work)
+        .env("SSL_CERT_FILE", https.ca.as_deref().unwrap())
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", wrong)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("authentication"))
+        .stderr(predicate::str::contains("MLOPS_GIT_TOKEN"))
+        .get_output()
+        .clone();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(wrong), "{all}");
+    // The token went with the first request; refused, nothing else is
+    // tried (the contract's order), so no second request.
+    let requests = https.requests();
+    assert_eq!(requests.len(), 1, "{}", shown(&requests));
+    assert!(requests[0].authorization && requests[0].status == 401);
+    assert_eq!(env.git(&remote, &["rev-parse", "main"]), before);
+}
