@@ -154,6 +154,7 @@ impl Drop for Workspace {
         // The kept connection goes before the repository it belongs to.
         self.link = None;
         super::transport::forget_early();
+        super::push::http::forget_early();
         super::transport::mux::finish();
         if let Some(temp) = &self.temp {
             crate::interrupt::forget(temp.path());

@@ -6,6 +6,7 @@ use git2::{AutotagOption, Direction, FetchOptions, Oid, Remote, RemoteRedirect};
 use super::fail::UNCHANGED_CHECKOUT;
 use super::link::{self, Link};
 pub use super::publish::Pushed;
+use super::push::http;
 use super::session::{Listing, Session};
 use super::transport::{self, local};
 use super::url::redact;
@@ -204,20 +205,33 @@ impl Workspace {
     }
 
     /// Starts listing the push service of the remote a sync for a push
-    /// will read, when it is reached through a program (a path, SSH): the
-    /// program starts now, its connection is made while the caller works
-    /// on (the plan of a change), and the sync reads its advertisement.
-    /// True when it was started; HTTP(S) remotes are listed at the sync.
+    /// will read: a path or SSH remote's program starts now, or the own
+    /// HTTP client's first request goes out on a thread; the connection is
+    /// made while the caller works on (the plan of a change), and the sync
+    /// reads the advertisement. True when it was started (not through
+    /// libgit2's HTTP client, which lists at the sync).
     pub fn start_listing(&mut self) -> bool {
         if !self.needs_sync(true) {
             return false;
         }
         let (remote, _) = self.pushed_to();
-        let Ok(Some(url)) = self.push_program(&remote) else {
-            return false;
-        };
-        let _session = Session::new(self);
-        transport::start_receive_pack(&url)
+        let session = Session::new(self);
+        match self.push_program(&remote) {
+            Ok(Some(url)) => transport::start_receive_pack(&url),
+            Ok(None) => self
+                .plain_push_url(&remote)
+                .filter(|url| session.own_http(url))
+                .is_some_and(|url| http::start(&url, &session)),
+            Err(_) => false,
+        }
+    }
+
+    /// `remote`'s URL when it is also its push URL.
+    fn plain_push_url(&self, remote: &str) -> Option<String> {
+        let named = self.named_remote(remote).ok()?;
+        let url = named.url().ok()?.to_string();
+        let push = named.pushurl().ok().flatten();
+        push.is_none_or(|p| p == url).then_some(url)
     }
 
     /// The URL of `remote`'s push service as its program is given it (a

@@ -24,7 +24,8 @@
 //! neither `GIT_SSL_CAINFO` nor `http.sslCAInfo`; nor does this.
 
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::super::credentials::basic;
@@ -83,6 +84,55 @@ pub(crate) fn usable(url: &str, config: bool) -> bool {
     web && config && !proxy && !has_password(url)
 }
 
+/// A listing started ahead ([`start`]): the URL, and the thread making
+/// its first request.
+type Started = (Service, Result<ureq::Response, ureq::Error>);
+static EARLY: Mutex<Option<(String, JoinHandle<Started>)>> = Mutex::new(None);
+
+/// Starts listing `url`'s push service on a thread of its own: the
+/// connection, the TLS handshake and the first GET (with the credentials
+/// known ahead, over HTTPS) happen while mlops prepares the change;
+/// [`Service::list`] for `url` takes the answer and goes on (a 401 is
+/// answered there, where credentials can be asked). False when nothing
+/// was started.
+pub(crate) fn start(url: &str, session: &Session) -> bool {
+    let Ok(service) = Service::new(url, session) else {
+        return false;
+    };
+    let thread = std::thread::spawn(move || {
+        let target = service.listing();
+        let mut request = service.agent.get(&target).set("Pragma", "no-cache");
+        if let Some(auth) = &service.auth {
+            request = request.set("Authorization", auth);
+        }
+        let answer = request.call();
+        (service, answer)
+    });
+    match EARLY.lock() {
+        Ok(mut early) => {
+            *early = Some((url.to_string(), thread));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The listing started ahead for `url`, once its first answer is in.
+fn take_early(url: &str) -> Option<Started> {
+    let (started_for, thread) = EARLY.lock().ok()?.take()?;
+    match started_for == url {
+        true => thread.join().ok(),
+        false => None,
+    }
+}
+
+/// Lets a listing started ahead go (the run stopped before the sync): its
+/// thread ends with the process.
+pub(crate) fn forget_early() {
+    let taken = EARLY.lock().ok().and_then(|mut e| e.take());
+    drop(taken);
+}
+
 /// The push service of one repository over one ureq agent (its pool keeps
 /// the connection from the listing to the push).
 pub(crate) struct Service {
@@ -110,23 +160,16 @@ impl Service {
         url: &str,
         session: &Session,
     ) -> Result<Option<(Service, Body)>, git2::Error> {
-        let mut builder = ureq::AgentBuilder::new()
-            .redirects(0)
-            .timeout_connect(Duration::from_secs(30))
-            .user_agent(&format!("git/2.0 (mlops/{})", env!("CARGO_PKG_VERSION")));
-        if url.to_ascii_lowercase().starts_with("https://") {
-            let tls = Tls::new().map_err(|e| tls_error(&e.0))?;
-            builder = builder.tls_connector(Arc::new(tls));
-        }
-        let mut service = Service {
-            agent: builder.build(),
-            base: strip_userinfo(url).trim_end_matches('/').to_string(),
-            url: url.to_string(),
-            user: url_user(url),
-            auth: session.start_http(url),
+        let (mut service, first) = match take_early(url) {
+            Some((service, first)) => {
+                // The session that goes on (the link's) knows the URL too.
+                let _ = session.start_http(url);
+                (service, Some(first))
+            }
+            None => (Service::new(url, session)?, None),
         };
-        let target = format!("{}/info/refs?service=git-receive-pack", service.base);
-        let answer = service.send(session, None, |agent| {
+        let target = service.listing();
+        let answer = service.send(session, None, first, |agent| {
             agent.get(&target).set("Pragma", "no-cache")
         })?;
         let Ok(response) = answer else {
@@ -147,11 +190,34 @@ impl Service {
         Ok(Some((service, body)))
     }
 
+    /// The client for `url`, with the credentials known ahead for it.
+    fn new(url: &str, session: &Session) -> Result<Service, git2::Error> {
+        let mut builder = ureq::AgentBuilder::new()
+            .redirects(0)
+            .timeout_connect(Duration::from_secs(30))
+            .user_agent(&format!("git/2.0 (mlops/{})", env!("CARGO_PKG_VERSION")));
+        if url.to_ascii_lowercase().starts_with("https://") {
+            let tls = Tls::new().map_err(|e| tls_error(&e.0))?;
+            builder = builder.tls_connector(Arc::new(tls));
+        }
+        Ok(Service {
+            agent: builder.build(),
+            base: strip_userinfo(url).trim_end_matches('/').to_string(),
+            url: url.to_string(),
+            user: url_user(url),
+            auth: session.start_http(url),
+        })
+    }
+
+    fn listing(&self) -> String {
+        format!("{}/info/refs?service=git-receive-pack", self.base)
+    }
+
     /// `POST git-receive-pack` with `request` (the commands and the
     /// pack): the response's body, the report-status.
     pub(crate) fn post(&mut self, session: &Session, request: &[u8]) -> Result<Body, git2::Error> {
         let target = format!("{}/git-receive-pack", self.base);
-        let answer = self.send(session, Some(request), |agent| {
+        let answer = self.send(session, Some(request), None, |agent| {
             agent
                 .post(&target)
                 .set("Content-Type", "application/x-git-receive-pack-request")
@@ -178,7 +244,7 @@ impl Service {
         request: &[u8],
     ) -> Result<Body, git2::Error> {
         let target = format!("{}/git-upload-pack", self.base);
-        let answer = self.send(session, Some(request), |agent| {
+        let answer = self.send(session, Some(request), None, |agent| {
             agent
                 .post(&target)
                 .set("Content-Type", "application/x-git-upload-pack-request")
@@ -196,23 +262,30 @@ impl Service {
         }
     }
 
-    /// Sends a request, and again with the next credentials after each
-    /// 401 until they are used up (an `Auth` error). `Err(status)` for a
-    /// redirect (never followed) or any answer other than 2xx and 401.
+    /// Sends a request (unless `first` is its answer already), and again
+    /// with the next credentials after each 401 until they are used up
+    /// (an `Auth` error). `Err(status)` for a redirect (never followed) or
+    /// any answer other than 2xx and 401.
     fn send(
         &mut self,
         session: &Session,
         body: Option<&[u8]>,
+        mut first: Option<Result<ureq::Response, ureq::Error>>,
         make: impl Fn(&ureq::Agent) -> ureq::Request,
     ) -> Result<Result<ureq::Response, u16>, git2::Error> {
         loop {
-            let mut request = make(&self.agent);
-            if let Some(auth) = &self.auth {
-                request = request.set("Authorization", auth);
-            }
-            let sent = match body {
-                Some(data) => request.send_bytes(data),
-                None => request.call(),
+            let sent = match first.take() {
+                Some(answer) => answer,
+                None => {
+                    let mut request = make(&self.agent);
+                    if let Some(auth) = &self.auth {
+                        request = request.set("Authorization", auth);
+                    }
+                    match body {
+                        Some(data) => request.send_bytes(data),
+                        None => request.call(),
+                    }
+                }
             };
             match sent {
                 Ok(response) if response.status() / 100 == 2 => return Ok(Ok(response)),

@@ -108,7 +108,6 @@ impl ReceivePack {
         }))
     }
 
-    /// Whether the conversation is over smart HTTP.
     /// The HTTP service the advertisement came from (its kept-alive
     /// connection serves the fetch too: src/git/fetch.rs).
     pub(crate) fn http(&mut self) -> Option<&mut http::Service> {
@@ -118,6 +117,7 @@ impl ReceivePack {
         }
     }
 
+    /// Whether the conversation is over smart HTTP.
     pub(crate) fn is_http(&self) -> bool {
         matches!(self.channel, Channel::Http(_))
     }
