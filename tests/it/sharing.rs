@@ -12,8 +12,16 @@ use crate::auth::ssh_setup;
 use crate::common::{words, Env};
 use crate::servers::{whoami, Sshd};
 
-/// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`.
-fn configure(env: &Env, sshd: &Sshd, key: &Path, extra: &str) {
+/// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`;
+/// the checkout's origin `forge:REMOTE`. Returns the checkout and a
+/// folder for `TMPDIR`.
+fn over_forge(
+    env: &Env,
+    sshd: &Sshd,
+    key: &Path,
+    remote: &Path,
+    extra: &str,
+) -> (PathBuf, PathBuf) {
     let dir = env.home().join(".ssh");
     fs::create_dir_all(&dir).unwrap();
     let block = format!(
@@ -24,6 +32,12 @@ fn configure(env: &Env, sshd: &Sshd, key: &Path, extra: &str) {
     );
     fs::write(dir.join("config"), block).unwrap();
     fs::write(dir.join("known_hosts"), sshd.known_hosts_line()).unwrap();
+    let work = env.path().join("work");
+    let url = format!("forge:{}", remote.display());
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    let tmp = env.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    (work, tmp)
 }
 
 /// Someone else's commit on the remote: the checkout is behind.
@@ -55,12 +69,7 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     let Some((remote, key, sshd)) = ssh_setup(&env, true) else {
         return;
     };
-    configure(&env, &sshd, &key, "");
-    let work = env.path().join("work");
-    let url = format!("forge:{}", remote.display());
-    env.git(&work, &["remote", "set-url", "origin", &url]);
-    let tmp = env.path().join("tmp");
-    fs::create_dir_all(&tmp).unwrap();
+    let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "");
 
     // Without sharing (as git does it): a connection to list, one to fetch.
     colleague_pushes(&env, &remote, 1);
@@ -124,12 +133,7 @@ fn a_users_own_connection_sharing_is_left_alone() {
         "  ControlMaster auto\n  ControlPath {}/%C\n  ControlPersist 600\n",
         sockets.display()
     );
-    configure(&env, &sshd, &key, &control);
-    let work = env.path().join("work");
-    let url = format!("forge:{}", remote.display());
-    env.git(&work, &["remote", "set-url", "origin", &url]);
-    let tmp = env.path().join("tmp");
-    fs::create_dir_all(&tmp).unwrap();
+    let (work, tmp) = over_forge(&env, &sshd, &key, &remote, &control);
     colleague_pushes(&env, &remote, 1);
     let _stop = Master(env.home().join(".ssh/config"));
     // The master outlives the run (ControlPersist): the run must not wait
