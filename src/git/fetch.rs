@@ -38,48 +38,79 @@ impl Workspace {
         if self.repo.is_shallow() {
             return None;
         }
+        match self.fetch_in_one(link, remote, branch, tip) {
+            Ok(Some((bytes, fetched))) => {
+                self.step(|| {
+                    format!("fetched {fetched:.10} in one request ({bytes} bytes of pack)")
+                });
+                Some(fetched)
+            }
+            Ok(None) => None,
+            Err(why) => {
+                self.step(|| format!("the one-request fetch failed ({why}); libgit2 fetches"));
+                None
+            }
+        }
+    }
+
+    /// [`Workspace::fetch_tip`]'s work: the bytes of pack received and
+    /// the tip fetched; `Ok(None)` when the link is libgit2's.
+    fn fetch_in_one(
+        &self,
+        link: &mut Link,
+        remote: &str,
+        branch: &str,
+        tip: Oid,
+    ) -> Result<Option<(usize, Oid)>, String> {
         let tracking = format!("refs/remotes/{remote}/{branch}");
         let known: Vec<Oid> = self.repo.refname_to_id(&tracking).into_iter().collect();
         let haves = upload::haves(&self.repo, &known);
         let url = redact(&link.url);
         let (Parts::Wire(wire), session) = link.parts() else {
-            return None;
+            return Ok(None);
         };
+        let text = |e: git2::Error| e.message().to_string();
+        let unbanded = || "the remote offers no side band".to_string();
+        let mut said = |d: &[u8]| session.remote_said(d);
         let phase = || session.phase(&format!("Fetching {branch} from {url}"));
         let received = match wire.http() {
             Some(service) => {
                 let offered: Vec<String> = HTTP_OFFERED.iter().map(|c| c.to_string()).collect();
-                let request = upload::request(tip, &haves, &upload::capabilities(&offered)?);
+                let asked = upload::capabilities(&offered).ok_or_else(unbanded)?;
                 phase();
-                let mut body = service.upload(session, &request).ok();
-                body.as_mut()
-                    .and_then(|b| {
-                        upload::receive(&self.repo, b, &mut |d| session.remote_said(d)).ok()
-                    })
+                service
+                    .upload(session, &upload::request(tip, &haves, &asked))
+                    .and_then(|mut body| upload::receive(&self.repo, &mut body, &mut said))
                     .map(|bytes| (bytes, tip))
             }
             None => {
-                let program = self.push_program(remote).ok()??;
-                let mut conversation = transport::upload_pack(&program).ok()?;
-                let (heads, offered) = read_advertisement(&mut conversation).ok()?;
+                let program = self
+                    .push_program(remote)
+                    .map_err(|e| e.message)?
+                    .ok_or("not reached through a program")?;
+                let mut conversation = transport::upload_pack(&program).map_err(text)?;
+                let (heads, offered) = read_advertisement(&mut conversation).map_err(text)?;
                 let name = format!("refs/heads/{branch}");
-                let tip = heads.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)?;
-                let request = upload::request(tip, &haves, &upload::capabilities(&offered)?);
+                let tip = heads
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, o)| *o)
+                    .ok_or_else(|| format!("the fetch service does not list {name}"))?;
+                let asked = upload::capabilities(&offered).ok_or_else(unbanded)?;
                 phase();
-                let sent = std::io::Write::write_all(&mut conversation, &request)
-                    .and_then(|()| std::io::Write::flush(&mut conversation));
-                let mut said = |d: &[u8]| session.remote_said(d);
-                sent.ok()
-                    .and_then(|()| upload::receive(&self.repo, &mut conversation, &mut said).ok())
+                let request = upload::request(tip, &haves, &asked);
+                std::io::Write::write_all(&mut conversation, &request)
+                    .and_then(|()| std::io::Write::flush(&mut conversation))
+                    .map_err(|e| git2::Error::from_str(&e.to_string()))
+                    .and_then(|()| upload::receive(&self.repo, &mut conversation, &mut said))
                     .map(|bytes| (bytes, tip))
             }
         };
         session.done();
-        let (bytes, fetched) = received?;
+        let (bytes, fetched) = received.map_err(text)?;
         self.repo
             .reference(&tracking, fetched, true, "mlops: fetch")
-            .ok()?;
-        self.step(|| format!("fetched {fetched:.10} in one request ({bytes} bytes of pack)"));
-        Some(fetched)
+            .map_err(text)?;
+        Ok(Some((bytes, fetched)))
     }
 }
