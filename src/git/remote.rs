@@ -218,31 +218,30 @@ impl Workspace {
         let session = Session::new(self);
         match self.push_program(&remote) {
             Ok(Some(url)) => transport::start_receive_pack(&url),
-            Ok(None) => self
-                .plain_push_url(&remote)
-                .filter(|url| session.own_http(url))
-                .is_some_and(|url| http::start(&url, &session)),
+            Ok(None) => match self.plain_push_url(&remote) {
+                Ok(Some(url)) if session.own_http(&url) => http::start(&url, &session),
+                _ => false,
+            },
             Err(_) => false,
         }
     }
 
-    /// `remote`'s URL when it is also its push URL.
-    fn plain_push_url(&self, remote: &str) -> Option<String> {
-        let named = self.named_remote(remote).ok()?;
-        let url = named.url().ok()?.to_string();
-        let push = named.pushurl().ok().flatten();
-        push.is_none_or(|p| p == url).then_some(url)
+    /// `remote`'s URL when it is also its push URL (no `pushurl` of its
+    /// own), else `None`.
+    fn plain_push_url(&self, remote: &str) -> Result<Option<String>> {
+        let named = self.named_remote(remote)?;
+        let url = named.url().unwrap_or("").to_string();
+        let separate = named.pushurl().ok().flatten().is_some_and(|p| p != url);
+        Ok((!separate).then_some(url))
     }
 
     /// The URL of `remote`'s push service as its program is given it (a
     /// path made a `file://` URL), when one program serves it (no
     /// separate push URL) and it is a path or SSH.
     pub(super) fn push_program(&self, remote: &str) -> Result<Option<String>> {
-        let named = self.named_remote(remote)?;
-        let url = named.url().unwrap_or("").to_string();
-        if named.pushurl().ok().flatten().is_some_and(|p| p != url) {
+        let Some(url) = self.plain_push_url(remote)? else {
             return Ok(None);
-        }
+        };
         let target = match local::anonymous(&self.repo, &url, self.workdir.as_deref()) {
             Ok(Some(anonymous)) => anonymous.url().unwrap_or(&url).to_string(),
             _ => url,

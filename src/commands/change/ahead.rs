@@ -8,7 +8,7 @@
 
 use git2::Oid;
 
-use super::{prepare, Prepared};
+use super::prepare::{prepare, Prepared};
 use crate::commands::Context;
 use crate::error::Result;
 use crate::git::Workspace;

@@ -11,6 +11,7 @@
 mod ahead;
 mod announce;
 mod pick;
+mod prepare;
 mod report;
 
 use git2::Oid;
@@ -19,14 +20,12 @@ use crate::commands::Context;
 use crate::edit::Refusal;
 use crate::error::{self, Error, Kind, Result};
 use crate::git::worktree::one_line;
-use crate::git::{FileChange, Workspace};
-use crate::gitops::argo;
+use crate::git::Workspace;
 use crate::gitops::chart::Autoscaler;
 use crate::gitops::layout::{self, Target};
-use crate::gitops::models;
-use crate::gitops::snapshot::{CommitTree, Snapshot, WorkTree};
 use crate::ui::{diff, prompt};
 use ahead::Ahead;
+use prepare::{changes, prepare, Plan, Prepared};
 use report::Report;
 
 /// What one command changes in each file; the flow around it is the same.
@@ -49,40 +48,6 @@ pub(crate) trait Edit {
     fn want(&self) -> Option<Autoscaler>;
     /// The subcommand and its own options, for "Picked: mlops …".
     fn command_line(&self) -> String;
-}
-
-/// One target's edit.
-struct Planned {
-    target: Target,
-    change: FileChange,
-}
-
-/// The edits for one base commit.
-struct Plan {
-    changes: Vec<Planned>,
-    unchanged: Vec<Target>,
-}
-
-/// A change ready to show: the plan on the base commit, the checkout
-/// checked for it, and (when something changes) which ApplicationSets
-/// cover the changed files at the base.
-struct Prepared {
-    plan: Plan,
-    found: Option<Result<argo::Coverage>>,
-}
-
-/// Resolves the targets, plans their edits on the base commit, checks the
-/// checkout can take them and reads the Argo CD coverage: nothing is
-/// written or printed.
-fn prepare(ctx: &Context, ws: &Workspace, targets: &[Target], edit: &dyn Edit) -> Result<Prepared> {
-    with_snapshot(ws, |snap| models::resolve(snap, targets))?;
-    let plan = plan(ws, targets, edit)?;
-    check_checkout(ctx, ws, &plan)?;
-    let found = (!plan.changes.is_empty()).then(|| {
-        let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
-        CommitTree::new(&ws.repo, ws.base).and_then(|tree| argo::coverage(&tree, &paths))
-    });
-    Ok(Prepared { plan, found })
 }
 
 /// Runs the whole flow for the targets named by `envs` and `models`
@@ -177,34 +142,6 @@ fn needs_confirmation_possible(ctx: &Context) -> Result<()> {
     .hinted("or run the command on a terminal to see the diff and answer the question"))
 }
 
-/// Calls `f` with the snapshot the targets are checked against: the work
-/// tree of a checkout (what the user sees), else the base commit's tree.
-fn with_snapshot<T>(ws: &Workspace, f: impl FnOnce(&dyn Snapshot) -> Result<T>) -> Result<T> {
-    match &ws.workdir {
-        Some(dir) => f(&WorkTree::new(dir)),
-        None => f(&CommitTree::new(&ws.repo, ws.base)?),
-    }
-}
-
-/// In a checkout: no target may hold someone's uncommitted work, and every
-/// target must be writable, before anything is committed.
-fn check_checkout(ctx: &Context, ws: &Workspace, plan: &Plan) -> Result<()> {
-    if ws.workdir.is_none() {
-        return Ok(());
-    }
-    let changed = plan
-        .changes
-        .iter()
-        .map(|p| (p.change.path.clone(), Some(p.change.new.clone())));
-    let unchanged = plan.unchanged.iter().map(|t| (t.path(), None));
-    ws.check_clean_towards(&changed.chain(unchanged).collect::<Vec<_>>())?;
-    if !ctx.change.dry_run {
-        let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
-        ws.check_writable(&paths)?;
-    }
-    Ok(())
-}
-
 /// When the remote already has the change, a checkout that is behind is
 /// brought to the remote's tip (like `git pull --ff-only`), so its files
 /// show what the remote has. A checkout with local changes in the way
@@ -255,7 +192,7 @@ fn push(
     report: &mut Report,
 ) -> Result<()> {
     let mut rebuild = |ws: &Workspace| -> Result<Option<Oid>> {
-        let plan = self::plan(ws, targets, edit)?;
+        let plan = prepare::plan(ws, targets, edit)?;
         if plan.changes.is_empty() {
             return Ok(None);
         }
@@ -293,35 +230,6 @@ pub(crate) fn open(ctx: &Context) -> Result<Workspace> {
     }
 }
 
-/// Runs the edit on each target's content at the base commit.
-fn plan(ws: &Workspace, targets: &[Target], edit: &dyn Edit) -> Result<Plan> {
-    let mut plan = Plan {
-        changes: Vec::new(),
-        unchanged: Vec::new(),
-    };
-    for target in targets {
-        let path = target.path();
-        let Some(old) = ws.read_base(&path)? else {
-            return Err(error::config(format!(
-                "{path} is not in the commit mlops would build on ({:.10})",
-                ws.base.to_string()
-            ))
-            .hinted(
-                "commit the new model's config.yaml (and push it) first, then run mlops again",
-            ));
-        };
-        match edit.apply(&old) {
-            Ok(None) => plan.unchanged.push(target.clone()),
-            Ok(Some(new)) => plan.changes.push(Planned {
-                target: target.clone(),
-                change: FileChange { path, old, new },
-            }),
-            Err(refusal) => return Err(refused(&path, refusal)),
-        }
-    }
-    Ok(plan)
-}
-
 /// "path:line: reason" with the engine's hint, exit 3.
 pub(crate) fn refused(path: &str, refusal: Refusal) -> Error {
     let at = refusal
@@ -332,10 +240,6 @@ pub(crate) fn refused(path: &str, refusal: Refusal) -> Error {
         err = err.hinted(refusal.hint);
     }
     err.hinted("nothing was written")
-}
-
-fn changes(plan: &Plan) -> Vec<FileChange> {
-    plan.changes.iter().map(|p| p.change.clone()).collect()
 }
 
 /// Asks on a terminal unless `--yes` (without a terminal, `--yes` was

@@ -43,7 +43,7 @@ pub(super) fn targets(
     models: &[String],
     edit: &dyn Edit,
 ) -> Result<Vec<Target>> {
-    super::with_snapshot(ws, |snap| {
+    super::prepare::with_snapshot(ws, |snap| {
         let envs = match envs {
             [] => vec![pick_env(snap)?],
             named => named.to_vec(),
