@@ -9,9 +9,11 @@
 #   enable   enable's cost at 3 x 2,000 and 3 x 20,000 models (time and files touched)
 #   startup  mlops --version and a completion call
 #   transports  mlops vs the git CLI over path, HTTP, HTTPS and SSH servers on 127.0.0.1,
-#            on loopback and +40 ms RTT, requests/connections/bytes per run, and
-#            enable's growth to 3 x 20,000 models (bench/transports.py; not in `all`:
-#            30 to 45 minutes here; writes target/bench/transports.md)
+#            on loopback and +40 ms RTT, up to date / behind / --clone, requests,
+#            connections and bytes per run, and enable's growth to 3 x 20,000 models
+#            (bench/transports.py; not in `all`: about 25 minutes here, more the first
+#            time it generates 3 x 20,000; as root it makes the SSH account
+#            mlops-forge; writes target/bench/transports.md)
 #
 # --mlops PATH measures that binary instead of building target/release/mlops
 # from this worktree (e.g. another branch's build, for a before/after).
