@@ -58,7 +58,9 @@ impl Env {
 
     /// Environment variables every child process gets: HOME points at the
     /// sandbox, nothing from the developer's git config leaks in, and no
-    /// identity or token from the outer environment either.
+    /// identity, token or proxy from the outer environment either (the
+    /// servers are on 127.0.0.1; a CI machine's proxy for the package
+    /// registries must not stand between).
     pub fn apply(&self, cmd: &mut Command) {
         cmd.env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
@@ -79,6 +81,9 @@ impl Env {
             .env_remove("GIT_SSL_NO_VERIFY")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE");
+        for proxy in ["http_proxy", "https_proxy", "all_proxy", "no_proxy"] {
+            cmd.env_remove(proxy).env_remove(proxy.to_ascii_uppercase());
+        }
     }
 
     /// The `mlops` binary, in `dir`.
