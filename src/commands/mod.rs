@@ -151,7 +151,11 @@ fn dispatch(ui: Ui, cli: Cli) -> Result<u8> {
         // bundle on every run (~50 ms). Commands without git skip even that.
         crate::git::tls::defer_ca_bundle();
     }
-    if !matches!(cli.command, Command::Log(_)) {
+    if matches!(
+        cli.command,
+        Command::Autoscale(_) | Command::Set(_) | Command::Demo(_)
+    ) {
+        // After the CA bundle is deferred: this initialises libgit2.
         crate::git::treepath::change_settings();
     }
     match cli.command {
