@@ -10,7 +10,7 @@ use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
 use crate::clone::make_executable;
-use crate::common::{config, words, Env};
+use crate::common::{all_output, config, hook, race_main_once, words, Env};
 use crate::servers::{keygen, Http, Sshd};
 
 const TOKEN: &str = "s3cret-t0ken-value";
@@ -84,11 +84,7 @@ fn a_wrong_token_is_exit_4_without_the_secret() {
             .stderr(predicate::str::contains("MLOPS_GIT_TOKEN"))
             .get_output()
             .clone();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let all = all_output(&out);
         assert!(!all.contains(wrong), "secret in the output: {all}");
         assert!(!all.contains(TOKEN), "secret in the output: {all}");
     }
@@ -145,17 +141,7 @@ fn a_push_rejected_because_another_clone_pushed_first_is_retried() {
     );
     env.git(&other, &["push", "-q", "origin", "HEAD:refs/heads/other"]);
     // ...lands on main just before our first push updates it.
-    let marker = env.path().join("raced");
-    let hook = remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ncat >/dev/null\nif [ ! -e '{m}' ]; then touch '{m}'; unset GIT_QUARANTINE_PATH; git update-ref refs/heads/main refs/heads/other; fi\n",
-            m = marker.display()
-        ),
-    )
-    .unwrap();
-    make_executable(&hook);
+    race_main_once(&env, &remote);
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
@@ -184,13 +170,7 @@ fn a_remote_that_refuses_is_exit_4_with_its_message() {
     let Some((remote, work, _http)) = http_checkout(&env) else {
         return;
     };
-    let hook = remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        "#!/bin/sh\ncat >/dev/null\necho 'main is protected: open a pull request at https://forge.example/pulls' >&2\nexit 1\n",
-    )
-    .unwrap();
-    make_executable(&hook);
+    hook(&remote, "pre-receive", "cat >/dev/null\necho 'main is protected: open a pull request at https://forge.example/pulls' >&2\nexit 1\n");
     let before = tip(&env, &remote);
     let head = env.git(&work, &["rev-parse", "HEAD"]);
     env.mlops(&work)

@@ -232,3 +232,35 @@ pub fn row<'a>(rows: &'a [serde_json::Value], env: &str, model: &str) -> &'a ser
         .find(|r| r["env"] == env && r["model"] == model)
         .unwrap_or_else(|| panic!("no row for {env}/{model} in {rows:?}"))
 }
+
+/// Writes the shell hook `name` of the bare repository `remote`
+/// (`#!/bin/sh` and `script`), executable.
+pub fn hook(remote: &Path, name: &str, script: &str) {
+    let path = remote.join("hooks").join(name);
+    fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+    crate::clone::make_executable(&path);
+}
+
+/// stdout and stderr of a finished run, for secret checks.
+pub fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Someone else's push, landing between mlops's listing and its first
+/// push: `remote`'s pre-receive moves main to `refs/heads/other` (pushed
+/// before) once, so the first push is refused as stale and retried.
+pub fn race_main_once(env: &Env, remote: &Path) {
+    let marker = env.path().join("raced");
+    hook(
+        remote,
+        "pre-receive",
+        &format!(
+            "cat >/dev/null\nif [ ! -e '{m}' ]; then touch '{m}'; unset GIT_QUARANTINE_PATH; git update-ref refs/heads/main refs/heads/other; fi\n",
+            m = marker.display()
+        ),
+    );
+}

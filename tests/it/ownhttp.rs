@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::clone::make_executable;
-use crate::common::{config, words, Env};
-use crate::servers::{Http, Request};
+use crate::common::{all_output, config, hook, race_main_once, words, Env};
+use crate::servers::{served_gitops, shown, Http, Request};
 
 const TOKEN: &str = "s3cret-ownhttp-t0ken";
 const SUBJECT: &str = "Enable autoscaling for jukebox in test";
@@ -67,19 +66,6 @@ fn posts(requests: &[Request]) -> Vec<&Request> {
         .iter()
         .filter(|r| r.line.starts_with("POST"))
         .collect()
-}
-
-fn shown(requests: &[Request]) -> String {
-    requests
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} in={} client={}",
-                r.status, r.line, r.bytes_in, r.client_port
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The remote has the commit, whole: fsck is clean, the log and the
@@ -176,16 +162,14 @@ fn what_the_own_client_does_not_do_goes_through_libgit2() {
 #[test]
 fn a_post_receive_hook_speaks_over_http() {
     let env = Env::new();
-    let Some((remote, work, _http)) = small_remote(&env, false) else {
+    let Some((remote, work, _http)) = served_gitops(&env, false, TOKEN) else {
         return;
     };
-    let hook = remote.join("hooks/post-receive");
-    fs::write(
-        &hook,
-        "#!/bin/sh\nread old new ref\necho \"deployed $ref by post-receive\" >&2\n",
-    )
-    .unwrap();
-    make_executable(&hook);
+    hook(
+        &remote,
+        "post-receive",
+        "read old new ref\necho \"deployed $ref by post-receive\" >&2\n",
+    );
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", TOKEN)
@@ -198,35 +182,17 @@ fn a_post_receive_hook_speaks_over_http() {
     assert_eq!(env.subjects(&remote, "main")[0], SUBJECT);
 }
 
-/// The fixture's remote served over HTTPS (or HTTP), and a checkout
-/// whose origin is the served URL.
-fn small_remote(env: &Env, tls: bool) -> Option<(PathBuf, PathBuf, Http)> {
-    let (remote, work) = env.gitops(|_| {});
-    env.git(&remote, &["config", "http.receivepack", "true"]);
-    let http = match tls {
-        true => Http::start_tls(env.path(), env.path(), "bot", TOKEN)?,
-        false => Http::start(env.path(), env.path(), "bot", TOKEN)?,
-    };
-    env.git(
-        &work,
-        &["remote", "set-url", "origin", &http.url("remote.git")],
-    );
-    Some((remote, work, http))
-}
-
 #[test]
 fn a_refusing_pre_receive_hook_over_https_is_exit_4_with_its_words() {
     let env = Env::new();
-    let Some((remote, work, https)) = small_remote(&env, true) else {
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
         return;
     };
-    let hook = remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        "#!/bin/sh\ncat >/dev/null\necho 'main is frozen until Monday' >&2\nexit 1\n",
-    )
-    .unwrap();
-    make_executable(&hook);
+    hook(
+        &remote,
+        "pre-receive",
+        "cat >/dev/null\necho 'main is frozen until Monday' >&2\nexit 1\n",
+    );
     let before = env.git(&remote, &["rev-parse", "main"]);
     let head = env.git(&work, &["rev-parse", "HEAD"]);
     env.mlops(&work)
@@ -251,7 +217,7 @@ fn a_refusing_pre_receive_hook_over_https_is_exit_4_with_its_words() {
 #[test]
 fn a_push_between_listing_and_push_over_http_is_retried_on_the_new_tip() {
     let env = Env::new();
-    let Some((remote, work, _http)) = small_remote(&env, false) else {
+    let Some((remote, work, _http)) = served_gitops(&env, false, TOKEN) else {
         return;
     };
     // Someone else's commit on a side branch of the remote...
@@ -265,17 +231,7 @@ fn a_push_between_listing_and_push_over_http_is_retried_on_the_new_tip() {
     env.git(&other, &["push", "-q", "origin", "HEAD:refs/heads/other"]);
     // ...lands on main after mlops listed it, just before its first push
     // moves the ref: the ref update fails, mlops lists, rebuilds, retries.
-    let marker = env.path().join("raced");
-    let hook = remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ncat >/dev/null\nif [ ! -e '{m}' ]; then touch '{m}'; unset GIT_QUARANTINE_PATH; git update-ref refs/heads/main refs/heads/other; fi\n",
-            m = marker.display()
-        ),
-    )
-    .unwrap();
-    make_executable(&hook);
+    race_main_once(&env, &remote);
     let out = env
         .mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
@@ -306,7 +262,7 @@ fn a_push_between_listing_and_push_over_http_is_retried_on_the_new_tip() {
 #[test]
 fn a_wrong_token_over_https_is_refused_once_without_the_secret() {
     let env = Env::new();
-    let Some((remote, work, https)) = small_remote(&env, true) else {
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
         return;
     };
     let wrong = "wr0ng-ownhttp-t0ken";
@@ -324,11 +280,7 @@ fn a_wrong_token_over_https_is_refused_once_without_the_secret() {
         .stderr(predicate::str::contains("MLOPS_GIT_TOKEN"))
         .get_output()
         .clone();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = all_output(&out);
     assert!(!all.contains(wrong), "{all}");
     // The token went with the first request; refused, nothing else is
     // tried (the contract's order), so no second request.

@@ -5,47 +5,14 @@
 //! a challenge, and never to another port a redirect points to.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use predicates::prelude::*;
 
-use crate::common::{config, words, Env};
-use crate::servers::{Http, Request};
+use crate::common::{all_output, config, words, Env};
+use crate::servers::{served_gitops, shown};
 
 const TOKEN: &str = "s3cret-requests-t0ken";
-
-fn served(env: &Env, tls: bool) -> Option<(PathBuf, Http)> {
-    let (remote, work) = env.gitops(|_| {});
-    fs::remove_dir_all(work).unwrap();
-    env.git(&remote, &["config", "http.receivepack", "true"]);
-    let http = match tls {
-        true => Http::start_tls(env.path(), env.path(), "bot", TOKEN)?,
-        false => Http::start(env.path(), env.path(), "bot", TOKEN)?,
-    };
-    Some((remote, http))
-}
-
-/// A checkout of `remote` whose origin is `url` (no secret in it).
-fn checkout(env: &Env, remote: &Path, url: &str) -> PathBuf {
-    let work = env.clone_of(remote, "work");
-    env.git(&work, &["remote", "set-url", "origin", url]);
-    work
-}
-
-fn shown(requests: &[Request]) -> String {
-    let text = requests
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} {} auth={}",
-                r.port, r.status, r.line, r.authorization
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    eprintln!("{text}\n--");
-    text
-}
 
 fn tip(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "main"]).trim().to_string()
@@ -54,10 +21,9 @@ fn tip(env: &Env, repo: &Path) -> String {
 #[test]
 fn an_up_to_date_checkout_takes_three_requests_and_a_behind_one_four_on_one_connection() {
     let env = Env::new();
-    let Some((remote, http)) = served(&env, false) else {
+    let Some((remote, work, http)) = served_gitops(&env, false, TOKEN) else {
         return;
     };
-    let work = checkout(&env, &remote, &http.url("remote.git"));
     fs::write(
         env.home().join(".git-credentials"),
         format!("http://bot:{TOKEN}@127.0.0.1:{}\n", http.port),
@@ -142,11 +108,10 @@ fn an_up_to_date_checkout_takes_three_requests_and_a_behind_one_four_on_one_conn
 #[test]
 fn https_with_a_token_makes_no_401_round_trip() {
     let env = Env::new();
-    let Some((remote, https)) = served(&env, true) else {
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
         return;
     };
     let ca = https.ca.clone().unwrap();
-    let work = checkout(&env, &remote, &https.url("remote.git"));
     https.clear_requests();
     env.mlops(&work)
         .env("SSL_CERT_FILE", &ca)
@@ -192,10 +157,9 @@ fn https_with_a_token_makes_no_401_round_trip() {
 #[test]
 fn plain_http_gets_the_token_only_after_a_challenge() {
     let env = Env::new();
-    let Some((remote, http)) = served(&env, false) else {
+    let Some((_remote, work, http)) = served_gitops(&env, false, TOKEN) else {
         return;
     };
-    let work = checkout(&env, &remote, &http.url("remote.git"));
     http.clear_requests();
     env.mlops(&work)
         .env("MLOPS_GIT_USERNAME", "bot")
@@ -215,7 +179,7 @@ fn plain_http_gets_the_token_only_after_a_challenge() {
 #[test]
 fn a_redirect_to_another_port_does_not_receive_the_token() {
     let env = Env::new();
-    let Some((remote, https)) = served(&env, true) else {
+    let Some((remote, _work, https)) = served_gitops(&env, true, TOKEN) else {
         return;
     };
     let ca = https.ca.clone().unwrap();
@@ -230,11 +194,7 @@ fn a_redirect_to_another_port_does_not_receive_the_token() {
         .args(words("autoscale enable --env test jukebox --yes"))
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = all_output(&out);
     assert!(!text.contains(TOKEN), "{text}");
     let requests = https.requests();
     assert!(

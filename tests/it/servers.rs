@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::Env;
+
 pub const HTTP_BACKEND: &str = "/usr/lib/git-core/git-http-backend";
 pub const LIGHTTPD: &str = "/usr/sbin/lighttpd";
 pub const SSHD: &str = "/usr/sbin/sshd";
@@ -484,4 +486,37 @@ pub fn keygen_with_passphrase(path: &Path, passphrase: &str) -> PathBuf {
         .unwrap();
     assert!(status.success());
     path.with_extension("pub")
+}
+
+/// The fixture's remote (receive-pack enabled) served over HTTP or, with
+/// `tls`, HTTPS with basic auth `bot`/`token`, and a checkout whose
+/// origin is the served URL (no secret in it). `None`: no lighttpd.
+pub fn served_gitops(env: &Env, tls: bool, token: &str) -> Option<(PathBuf, PathBuf, Http)> {
+    let (remote, work) = env.gitops(|_| {});
+    env.git(&remote, &["config", "http.receivepack", "true"]);
+    let http = match tls {
+        true => Http::start_tls(env.path(), env.path(), "bot", token)?,
+        false => Http::start(env.path(), env.path(), "bot", token)?,
+    };
+    env.git(
+        &work,
+        &["remote", "set-url", "origin", &http.url("remote.git")],
+    );
+    Some((remote, work, http))
+}
+
+/// The requests, a line each, for a failure message (also on stderr).
+pub fn shown(requests: &[Request]) -> String {
+    let text = requests
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} in={} client={} auth={}",
+                r.port, r.status, r.line, r.bytes_in, r.client_port, r.authorization
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    eprintln!("{text}\n--");
+    text
 }

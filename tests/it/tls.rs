@@ -14,7 +14,7 @@ use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
 use crate::clone::make_executable;
-use crate::common::{words, Env};
+use crate::common::{all_output, words, Env};
 use crate::servers::Http;
 
 const TOKEN: &str = "s3cret-tls-t0ken";
@@ -42,15 +42,6 @@ fn ca(https: &Http) -> &Path {
 
 fn tip(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "main"]).trim().to_string()
-}
-
-/// stdout and stderr of a finished run, for secret checks.
-fn all_output(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A folder holding the test CA under its subject-hash name, as

@@ -15,17 +15,11 @@ use pretty_assertions::assert_eq;
 
 use crate::auth::ssh_setup;
 use crate::clone::make_executable;
-use crate::common::{words, Env};
+use crate::common::{hook, words, Env};
 use crate::servers::{available, keygen_with_passphrase, whoami, Agent, Sshd};
 
 fn tip(env: &Env, repo: &Path) -> String {
     env.git(repo, &["rev-parse", "main"]).trim().to_string()
-}
-
-fn hook(remote: &Path, name: &str, script: &str) {
-    let path = remote.join("hooks").join(name);
-    fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
-    make_executable(&path);
 }
 
 /// The three ways to name a path remote: a checkout whose origin is the

@@ -205,7 +205,7 @@ static EARLY: Mutex<Option<(String, Conversation)>> = Mutex::new(None);
 /// change; the next [`receive_pack`] for `url` takes it. False when it
 /// could not be started (the later call starts it again and reports why).
 pub(crate) fn start_receive_pack(url: &str) -> bool {
-    let Ok(started) = spawn_receive_pack(url) else {
+    let Ok(started) = spawn(url, "git-receive-pack") else {
         return false;
     };
     match EARLY.lock() {
@@ -232,12 +232,8 @@ pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
     let early = EARLY.lock().ok().and_then(|mut e| e.take());
     match early {
         Some((started_for, conversation)) if started_for == url => Ok(conversation),
-        _ => spawn_receive_pack(url),
+        _ => spawn(url, "git-receive-pack"),
     }
-}
-
-fn spawn_receive_pack(url: &str) -> Result<Conversation, git2::Error> {
-    spawn(url, "git-receive-pack")
 }
 
 /// A `git upload-pack` conversation of mlops's own with the remote at
