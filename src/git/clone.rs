@@ -82,6 +82,7 @@ impl Workspace {
             options,
             target: None,
             temp: Some(temp),
+            index_copy: Default::default(),
         };
         let session = Session::new(&ws);
         let mut chosen = (String::new(), false);

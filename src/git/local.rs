@@ -112,6 +112,7 @@ impl Workspace {
             options,
             target: None,
             temp: None,
+            index_copy: Default::default(),
         };
         ws.step(|| {
             format!(

@@ -99,6 +99,9 @@ pub struct Workspace {
     pub target: Option<Target>,
     /// Keeps the temporary clone alive; removed on drop.
     pub(crate) temp: Option<tempfile::TempDir>,
+    /// The private copy the repository's index object is, once a change
+    /// is on its way (see [`Workspace::use_index_copy`]).
+    pub(crate) index_copy: std::cell::RefCell<Option<worktree::IndexCopy>>,
 }
 
 impl Workspace {

@@ -6,6 +6,7 @@
 //! touched.
 
 mod apply;
+mod index;
 mod lock;
 
 use std::fs;
@@ -13,6 +14,7 @@ use std::path::Path;
 
 use git2::Oid;
 
+pub(crate) use index::IndexCopy;
 pub(crate) use lock::CheckoutLock;
 
 use super::local::gerr;

@@ -42,6 +42,42 @@ fn confirming_with_y_commits_and_n_leaves_everything_as_it_was() {
     assert_eq!(env.status(&work), "");
 }
 
+/// mlops loads the index once, early, into the copy its checkout update
+/// writes: what someone stages while the question waits must still be
+/// staged afterwards (the copy is compared with the index under the lock
+/// and loaded again), and must not be committed.
+#[test]
+fn a_file_staged_while_the_question_waits_stays_staged_and_uncommitted() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let Some(term) = Term::start(&env, &work) else {
+        return;
+    };
+    term.run("mlops autoscale enable --env test jukebox; echo rc=$?");
+    term.expect("Commit and push these changes?");
+    fs::write(work.join("notes.md"), "release notes\n").unwrap();
+    let minio = "toolings/minio/config.yaml";
+    fs::write(work.join(minio), "edited while mlops asked\n").unwrap();
+    env.git(&work, &["add", "notes.md", minio]);
+    term.type_text("y");
+    term.expect("rc=0");
+
+    assert_eq!(
+        env.changed_paths(&remote, "main"),
+        ["model-deployments/test/jukebox/config.yaml"]
+    );
+    assert_eq!(
+        env.status(&work),
+        "A  notes.md\nM  toolings/minio/config.yaml\n"
+    );
+    let staged = env.git(&work, &["show", &format!(":{minio}")]);
+    assert_eq!(staged, "edited while mlops asked\n");
+    assert_eq!(
+        env.git(&work, &["rev-parse", "HEAD"]),
+        env.git(&remote, &["rev-parse", "main"])
+    );
+}
+
 #[test]
 fn picking_the_environment_and_models_by_keystrokes() {
     let env = Env::new();

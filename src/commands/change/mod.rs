@@ -71,6 +71,10 @@ pub(crate) fn run(
         ))
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
+    // The index is loaded once, into the copy the checkout will update.
+    if !ctx.change.dry_run {
+        ws.use_index_copy()?;
+    }
     // Prepared while a path or SSH remote's push service is reached.
     let ahead = match pushing {
         true => Ahead::start(ctx, &mut ws, &named, edit),

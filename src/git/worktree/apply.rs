@@ -21,9 +21,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use git2::build::CheckoutBuilder;
-use git2::{
-    CheckoutNotificationType, ErrorCode, FileMode, Index, IndexEntry, IndexTime, Oid, Tree,
-};
+use git2::{CheckoutNotificationType, ErrorCode, FileMode, IndexEntry, IndexTime, Oid, Tree};
 
 use super::super::local::gerr;
 use super::super::Workspace;
@@ -80,17 +78,12 @@ impl Workspace {
         paths: &[String],
     ) -> Result<Vec<u8>> {
         let git_dir = self.repo.path();
+        // Under the index lock, the repository's index object is the
+        // private copy (see `super::index`): the checkout updates it.
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempdir_in(git_dir)
             .map_err(|e| error::io(Kind::Git, "create a temporary folder in", git_dir, e))?;
-        let copy = temp.path().join("index");
-        let real = git_dir.join("index");
-        match fs::copy(&real, &copy) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(error::io(Kind::Git, "copy", &real, e)),
-        }
         let umask = umask(temp.path())?;
         let stage = temp.path().join("stage");
         let (replaced, others): (Vec<Entry>, Vec<Entry>) = paths
@@ -98,12 +91,11 @@ impl Workspace {
             .map(|path| Entry::new(old, tree, path))
             .partition(|entry| self.replaceable(entry, git_dir));
         let written = self
-            .with_index(&copy, || {
-                self.replace_files(tree, &replaced, &stage, umask)?;
-                self.write_paths(tree, &others)
-            })
+            .replace_files(tree, &replaced, &stage, umask)
+            .and_then(|()| self.write_paths(tree, &others))
             .and_then(|()| fix_permissions(self.root(), &others, umask));
         if let Err(e) = written {
+            self.forget_index_copy();
             let restored = self.restore_paths(old, paths);
             return Err(match restored {
                 Ok(()) => e,
@@ -113,26 +105,7 @@ impl Workspace {
                 )),
             });
         }
-        fs::read(&copy).map_err(|e| error::io(Kind::Git, "read", &copy, e))
-    }
-
-    /// Runs `body` with the repository's index replaced by the index file
-    /// at `path`, then puts the repository's own index object back (as it
-    /// was: nothing wrote it).
-    fn with_index(&self, path: &Path, body: impl FnOnce() -> Result<()>) -> Result<()> {
-        let mut own = self
-            .repo
-            .index()
-            .map_err(gerr("could not read the index"))?;
-        let mut copy = Index::open(path).map_err(gerr("could not read the index"))?;
-        self.repo
-            .set_index(&mut copy)
-            .map_err(gerr("could not use a copy of the index"))?;
-        let result = body();
-        self.repo
-            .set_index(&mut own)
-            .map_err(gerr("could not use the index again"))?;
-        result
+        self.index_copy_bytes()
     }
 
     /// Whether the entry is a regular file in both trees and on disk, in a

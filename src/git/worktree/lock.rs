@@ -32,9 +32,9 @@ use crate::error::{self, Error, Kind, Result};
 const WAIT: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(50);
 
-/// The prefix of the folder holding the index copy the checkout writes;
-/// one a killed run left behind is removed by the next run that holds the
-/// index lock (no other mlops can be using it then).
+/// The prefix of the folder in the git directory where the checkout
+/// stages new files; one a killed run left behind is removed by the next
+/// run that holds the index lock (no other mlops can be using it then).
 pub(super) const TEMP_PREFIX: &str = "mlops-index-";
 
 /// A second handle on the checkout's repository, which the branch's ref
@@ -101,10 +101,7 @@ impl LockHandle {
                 super::super::fail::UNCHANGED_CHECKOUT
             )));
         }
-        ws.repo
-            .index()
-            .and_then(|mut i| i.read(false))
-            .map_err(gerr("could not read the index"))?;
+        ws.refresh_index_copy()?;
         remove_stale_copies(git_dir);
         ws.step(|| format!("holding {} and {}", index.path.display(), held.0.display()));
         Ok(CheckoutLock {
