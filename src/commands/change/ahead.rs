@@ -24,21 +24,18 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
-    /// Starts the listing and prepares the change meanwhile; `None` when
-    /// nothing could be started (an HTTP(S) remote is listed at the sync).
-    pub(super) fn start(
+    /// Prepares the change on the base the checkout has, while the
+    /// listing started by [`Workspace::start_listing`] is under way.
+    pub(super) fn prepare(
         ctx: &Context,
-        ws: &mut Workspace,
+        ws: &Workspace,
         targets: &[Target],
         edit: &dyn Edit,
-    ) -> Option<Ahead> {
-        if targets.is_empty() || !ws.start_listing() {
-            return None;
-        }
-        Some(Ahead {
+    ) -> Ahead {
+        Ahead {
             base: ws.base,
             outcome: prepare(ctx, ws, targets, edit),
-        })
+        }
     }
 
     /// The prepared change, when the sync left the base where it was.

@@ -71,15 +71,14 @@ pub(crate) fn run(
         ))
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
-    // The index is loaded once, into the copy the checkout will update.
+    // The push service is reached first (an ssh handshake is most of an
+    // SSH run); meanwhile the index is loaded, once, into the copy the
+    // checkout will update, and the change is prepared.
+    let listing = pushing && !named.is_empty() && ws.start_listing();
     if !ctx.change.dry_run {
         ws.use_index_copy()?;
     }
-    // Prepared while a path or SSH remote's push service is reached.
-    let ahead = match pushing {
-        true => Ahead::start(ctx, &mut ws, &named, edit),
-        false => None,
-    };
+    let ahead = listing.then(|| Ahead::prepare(ctx, &ws, &named, edit));
     if ws.needs_sync(pushing) {
         ws.sync(pushing)?;
     }
