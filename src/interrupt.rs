@@ -19,6 +19,9 @@ use signal_hook::iterator::Signals;
 /// Temporary clones to remove if a signal arrives.
 static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// The run's scratch folders ([`scratch_dir`]), removed silently.
+static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// Lock files this process holds (`index.lock`, a ref's `.lock`).
 static LOCKS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -30,9 +33,24 @@ pub(crate) fn remove_on_signal(dir: PathBuf) {
     register(&TEMP_DIRS, dir);
 }
 
+/// A temporary folder of the run's own: mode 0700 (it may hold a copy of
+/// a private repository's index, or ssh's control socket), removed, without
+/// a word, if a signal arrives before [`forget`] is called.
+pub(crate) fn scratch_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    watch();
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()?;
+    register(&SCRATCH, dir.path().to_path_buf());
+    Ok(dir)
+}
+
 /// `dir` is gone (or kept on purpose): nothing to remove any more.
 pub(crate) fn forget(dir: &Path) {
     unregister(&TEMP_DIRS, dir);
+    unregister(&SCRATCH, dir);
 }
 
 /// `lock` is this process's lock file until [`release_lock`]: removed if
@@ -86,6 +104,11 @@ pub(crate) fn watch() {
                     }
                     if !dirs.is_empty() {
                         eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
+                    }
+                }
+                if let Ok(dirs) = SCRATCH.lock() {
+                    for dir in dirs.iter() {
+                        let _ = std::fs::remove_dir_all(dir);
                     }
                 }
                 if let Ok(locks) = LOCKS.lock() {

@@ -56,8 +56,10 @@ impl Workspace {
                 );
             }
         }
+        // 0700: other users of the machine don't read a private repository.
         let temp = tempfile::Builder::new()
             .prefix("mlops-clone-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
         crate::interrupt::remove_on_signal(temp.path().to_path_buf());

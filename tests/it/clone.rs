@@ -9,30 +9,15 @@ use std::time::{Duration, Instant};
 use predicates::prelude::*;
 use pretty_assertions::assert_eq;
 
-use crate::common::{config, words, Env};
+use crate::common::{config, leftovers, words, Env};
 use crate::servers::Http;
-
-/// A private TMPDIR for the run, to see what it leaves behind.
-fn tmpdir(env: &Env) -> PathBuf {
-    let dir = env.path().join("tmp");
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn leftovers(dir: &Path) -> Vec<String> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
 
 #[test]
 fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     let env = Env::new();
     let (remote, _) = env.gitops(|_| {});
-    let tmp = tmpdir(&env);
+    let tmp = env.tmp();
     env.mlops(env.path())
-        .env("TMPDIR", &tmp)
         .args(words("autoscale enable --env test jukebox --yes"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
@@ -49,7 +34,6 @@ fn clone_mode_pushes_to_the_default_branch_and_leaves_nothing() {
     assert!(!remote.join("objects/info/alternates").exists());
     // A failure (an unknown model) leaves nothing either.
     env.mlops(env.path())
-        .env("TMPDIR", &tmp)
         .args(words("autoscale enable --env test nope --yes"))
         .args(["--clone", remote.to_str().unwrap()])
         .assert()
@@ -147,12 +131,11 @@ fn a_kill_during_the_push_leaves_no_temporary_clone() {
     .unwrap();
     make_executable(&hook);
     let tip = env.git(&remote, &["rev-parse", "main"]);
-    let tmp = tmpdir(&env);
+    let tmp = env.tmp();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlops"));
     env.apply(&mut cmd);
     let child = cmd
         .current_dir(env.path())
-        .env("TMPDIR", &tmp)
         .env("MLOPS_GIT_USERNAME", "bot")
         .env("MLOPS_GIT_TOKEN", "t0ken-secret")
         .args(words("autoscale enable --env test model1 --yes"))

@@ -40,6 +40,7 @@ impl Env {
             .tempdir()
             .unwrap();
         fs::create_dir_all(dir.path().join("home")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
         fs::write(
             dir.path().join("home/.gitconfig"),
             "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n",
@@ -56,6 +57,12 @@ impl Env {
         self.dir.path().join("home")
     }
 
+    /// The `TMPDIR` of every child process: what a run leaves in it
+    /// (a temporary clone, an index copy, an ssh socket folder) shows.
+    pub fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
+    }
+
     /// Environment variables every child process gets: HOME points at the
     /// sandbox, nothing from the developer's git config leaks in, and no
     /// identity, token or proxy from the outer environment either (the
@@ -63,6 +70,7 @@ impl Env {
     /// registries must not stand between).
     pub fn apply(&self, cmd: &mut Command) {
         cmd.env("HOME", self.home())
+            .env("TMPDIR", self.tmp())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -183,6 +191,14 @@ pub fn config(repo: &Path, env: &str, model: &str) -> PathBuf {
         .join(env)
         .join(model)
         .join("config.yaml")
+}
+
+/// The names in `dir` (what a run left in its `TMPDIR`).
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Copies a folder tree.

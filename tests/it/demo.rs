@@ -7,10 +7,8 @@ use crate::common::Env;
 #[test]
 fn the_demo_edits_commits_and_pushes_to_its_own_remote_and_leaves_nothing() {
     let env = Env::new();
-    let tmp = env.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = env.tmp();
     env.mlops(env.path())
-        .env("TMPDIR", &tmp)
         .arg("demo")
         .assert()
         .success()

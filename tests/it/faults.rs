@@ -313,12 +313,11 @@ fn a_process_killed_during_the_write_leaves_the_old_or_the_new_file() {
             Ok(mlops::edit::Outcome::Changed { bytes, .. }) => bytes,
             other => panic!("each round must be a change: {other:?}"),
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mlops"));
+        env.apply(&mut command);
+        let mut child = command
             .args(round_args(verb))
             .current_dir(&repo)
-            .env("HOME", env.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env_remove("MLOPS_REPO")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::common::{config, words, Env};
+use crate::common::{config, leftovers, words, Env};
 use crate::term::Term;
 
 #[test]
@@ -76,6 +76,8 @@ fn a_file_staged_while_the_question_waits_stays_staged_and_uncommitted() {
         env.git(&work, &["rev-parse", "HEAD"]),
         env.git(&remote, &["rev-parse", "main"])
     );
+    // The index copy's folder is gone with the run.
+    assert_eq!(leftovers(&env.tmp()), Vec::<String>::new());
 }
 
 #[test]

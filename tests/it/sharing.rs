@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::auth::ssh_setup;
-use crate::common::{words, Env};
+use crate::common::{leftovers, words, Env};
 use crate::servers::{whoami, Sshd};
 
 /// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`;
@@ -35,8 +35,7 @@ fn over_forge(
     let work = env.path().join("work");
     let url = format!("forge:{}", remote.display());
     env.git(&work, &["remote", "set-url", "origin", &url]);
-    let tmp = env.path().join("tmp");
-    fs::create_dir_all(&tmp).unwrap();
+    let tmp = env.tmp();
     (work, tmp)
 }
 
@@ -55,14 +54,6 @@ fn connections(sshd: &Sshd) -> usize {
     sshd.log().matches("Accepted publickey").count()
 }
 
-/// Folders mlops made under `tmp` (its ssh socket folder among them).
-fn leftovers(tmp: &Path) -> Vec<String> {
-    fs::read_dir(tmp)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
 #[test]
 fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     let env = Env::new();
@@ -75,7 +66,6 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     colleague_pushes(&env, &remote, 1);
     let before = connections(&sshd);
     env.mlops(&work)
-        .env("TMPDIR", &tmp)
         .env("MLOPS_SSH_SHARE", "0")
         .args(words("autoscale enable --env test jukebox --yes"))
         .assert()
@@ -86,7 +76,6 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     colleague_pushes(&env, &remote, 2);
     let before = connections(&sshd);
     env.mlops(&work)
-        .env("TMPDIR", &tmp)
         .args(words("autoscale disable --env test jukebox --yes"))
         .assert()
         .success();
@@ -139,7 +128,6 @@ fn a_users_own_connection_sharing_is_left_alone() {
     // The master outlives the run (ControlPersist): the run must not wait
     // for it (a liveness bound, not a timing goal).
     env.mlops(&work)
-        .env("TMPDIR", &tmp)
         .args(words("autoscale enable --env test jukebox --yes"))
         .timeout(std::time::Duration::from_secs(120))
         .assert()

@@ -167,11 +167,9 @@ fn status_with_clone_reports_the_remote_branch_and_leaves_nothing() {
     });
     // A local, unpushed edit must not show: --clone reads the remote.
     fs::write(config(&work, "prod", "jukebox"), "autoscaling: true\n").unwrap();
-    let tmp = env.path().join("tmp");
-    fs::create_dir_all(&tmp).unwrap();
+    let tmp = env.tmp();
     let out = env
         .mlops(env.path())
-        .env("TMPDIR", &tmp)
         .args(words("autoscale status --output json --clone"))
         .arg(format!("file://{}", remote.display()))
         .assert()

@@ -67,12 +67,8 @@ impl Workspace {
         if self.workdir.is_none() || self.index_copy.borrow().is_some() {
             return Ok(());
         }
-        crate::interrupt::watch();
-        let dir = tempfile::Builder::new()
-            .prefix("mlops-index-")
-            .tempdir()
-            .map_err(|e| error::io(Kind::Git, "create", &std::env::temp_dir(), e))?;
-        crate::interrupt::remove_on_signal(dir.path().to_path_buf());
+        let dir = crate::interrupt::scratch_dir("mlops-index-")
+            .map_err(|e| error::io(Kind::Git, "create a folder in", &std::env::temp_dir(), e))?;
         let copy = IndexCopy { dir, source: None };
         let mut index = Index::open(&copy.path()).map_err(gerr("could not read the index"))?;
         self.repo
