@@ -330,6 +330,7 @@ impl Workspace {
         let tracking = format!("refs/remotes/{remote}/{from}");
         let tip = if self.repo.find_commit(advertised).is_ok() {
             self.step(|| format!("{advertised:.10} is here already: nothing to fetch"));
+            transport::leave_upload_pack();
             self.repo
                 .reference(&tracking, advertised, true, "mlops: listed on the remote")
                 .map_err(|e| error::git(format!("could not update {tracking}")).caused_by(e))?;

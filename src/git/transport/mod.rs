@@ -16,6 +16,7 @@
 //! A program that fails is reported with its own words (stderr, scrubbed)
 //! through [`failure`], not as a libgit2 "early EOF".
 
+mod early;
 pub(crate) mod local;
 pub(crate) mod mux;
 pub(crate) mod ssh;
@@ -28,6 +29,9 @@ use std::sync::{Mutex, Once};
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
 use super::fail::Failure;
+pub(crate) use early::{
+    forget as forget_early, leave_upload_pack, receive_pack, start_receive_pack, upload_pack,
+};
 use stream::Stream;
 
 /// What the transport needs from the repository and the command line,
@@ -196,56 +200,18 @@ pub(crate) fn is_program(url: &str) -> bool {
     !url.contains("://") && url.contains(':')
 }
 
-/// A receive-pack program started ahead ([`start_receive_pack`]): its
-/// URL and the conversation, whose advertisement nobody has read yet.
-static EARLY: Mutex<Option<(String, Conversation)>> = Mutex::new(None);
-
-/// Starts the receive-pack program for `url` now, so that its connection
-/// (an ssh handshake: most of an SSH run) is made while mlops works on the
-/// change; the next [`receive_pack`] for `url` takes it. False when it
-/// could not be started (the later call starts it again and reports why).
-pub(crate) fn start_receive_pack(url: &str) -> bool {
-    let Ok(started) = spawn(url, "git-receive-pack") else {
-        return false;
-    };
-    match EARLY.lock() {
-        Ok(mut early) => {
-            *early = Some((url.to_string(), started));
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-/// Ends a program started ahead that nobody took (the run stopped
-/// before it pushed): its stdin is closed, it is waited for.
-pub(crate) fn forget_early() {
-    let taken = EARLY.lock().ok().and_then(|mut e| e.take());
-    drop(taken);
-}
-
-/// A `git receive-pack` conversation of mlops's own with the remote at
-/// `url` (a path, `file://` or SSH): the same program the libgit2
-/// transport would run (src/git/push.rs speaks the protocol); the one
-/// started ahead for `url`, if any.
-pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
-    let early = EARLY.lock().ok().and_then(|mut e| e.take());
-    match early {
-        Some((started_for, conversation)) if started_for == url => Ok(conversation),
-        _ => spawn(url, "git-receive-pack"),
-    }
-}
-
-/// A `git upload-pack` conversation of mlops's own with the remote at
-/// `url` (a path, `file://` or SSH), for src/git/fetch.rs.
-pub(crate) fn upload_pack(url: &str) -> Result<Conversation, git2::Error> {
-    spawn(url, "git-upload-pack")
-}
-
+/// Starts the program for `service` at `url`; the last failure recorded
+/// is forgotten (this one's will be what is explained).
 fn spawn(url: &str, service: &str) -> Result<Conversation, git2::Error> {
     if let Ok(mut last) = LAST.lock() {
         *last = None;
     }
+    start(url, service)
+}
+
+/// [`spawn`] without forgetting the last failure, for a program started
+/// on another thread.
+fn start(url: &str, service: &str) -> Result<Conversation, git2::Error> {
     let program = match local::path(url) {
         Some(path) => local::program(&path, service),
         None => ssh::program(url, service, &settings()).map_err(|e| net_error(&e))?,

@@ -111,17 +111,23 @@ fn users_own(mut probe: Command) -> Option<bool> {
 fn folder() -> Option<PathBuf> {
     let mut guard = FOLDER.lock().ok()?;
     if guard.is_none() {
-        let made = tempfile::Builder::new()
-            .prefix("mlops-ssh-")
-            .tempdir()
-            .ok()?;
-        crate::interrupt::remove_on_signal(made.path().to_path_buf());
+        let made = crate::interrupt::scratch_dir("mlops-ssh-").ok()?;
         *guard = Some(made);
     }
-    let path = guard.as_ref()?.path().to_path_buf();
+    usable(guard.as_ref()?.path())
+}
+
+/// The socket folder, when this run's ssh sessions share a connection
+/// (the receive-pack session's ssh is its master).
+pub(crate) fn shared_folder() -> Option<PathBuf> {
+    let guard = FOLDER.lock().ok()?;
+    usable(guard.as_ref()?.path())
+}
+
+fn usable(path: &std::path::Path) -> Option<PathBuf> {
     let text = path.to_str()?;
     let plain = !text.contains(['"', '%', '\'', '\\']) && !text.contains(char::is_whitespace);
-    (plain && text.len() <= SOCKET_ROOM).then_some(path)
+    (plain && text.len() <= SOCKET_ROOM).then(|| path.to_path_buf())
 }
 
 /// Removes the socket folder: the run's ssh sessions have ended.

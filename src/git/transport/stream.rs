@@ -93,6 +93,11 @@ impl Stream {
     /// talking to it (a failure while leaving is no failure of ours).
     fn end(&mut self, record_failure: bool) -> io::Result<()> {
         if self.ended.is_none() {
+            if self.push {
+                // Its ssh may be the master of a session started ahead,
+                // which it waits for before it exits.
+                super::early::settle();
+            }
             self.stdin = None;
             // Whatever it still writes is read away, so it cannot block
             // on a full pipe while we wait for it.
