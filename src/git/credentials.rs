@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 
 use git2::{Cred, CredentialType};
 
+use super::basic::basic;
 use super::fail::Failure;
 use super::url::{has_password, origin, redact, strip_userinfo, url_user};
 
@@ -62,6 +63,25 @@ fn note_challenge(url: &str) {
     }
 }
 
+/// The URLs the credential helpers were asked about in this run: they
+/// are asked once (their answer is remembered; no answer stays none).
+static HELPER_ASKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// True the first time in the run the helpers may be asked about `url`.
+fn first_ask(url: &str) -> bool {
+    let url = strip_userinfo(url);
+    let Ok(mut asked) = HELPER_ASKED.lock() else {
+        return true;
+    };
+    let first = !asked.contains(&url);
+    if first {
+        asked.push(url);
+    }
+    first
+}
+
+const HELPER: &str = "the git credential helper";
+
 fn remembered(url: &str) -> Option<(String, String)> {
     let guard = REMEMBERED.lock().ok()?;
     let (for_url, user, pass) = guard.as_ref()?;
@@ -96,7 +116,7 @@ impl Credentials {
     /// (the contract's order: with a token set, nothing else is asked).
     pub fn sent_ahead(&mut self, label: &str) {
         self.tried.push(label.to_string());
-        self.http_step = 3;
+        self.http_step = if label == HELPER { 2 } else { 3 };
     }
 
     /// Starts a new connection: every source may be tried once more.
@@ -173,13 +193,15 @@ impl Credentials {
                     self.http_step = 3;
                     return Ok((user, token));
                 }
-                1 => {
+                1 if first_ask(url) => {
                     if let Some((user, pass)) = self.helper(url, username) {
-                        self.tried.push("the git credential helper".into());
+                        self.tried.push(HELPER.into());
                         remember(url, &user, &pass);
                         return Ok((user, pass));
                     }
                 }
+                // Asked already in this run: its answer is remembered.
+                1 => {}
                 2 => {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
@@ -250,63 +272,46 @@ impl Credentials {
     }
 }
 
-/// Credentials already known for `url` before anything was asked of it:
-/// `MLOPS_GIT_TOKEN`, else what a helper or the prompt answered for this
-/// URL earlier in the run. They go with the first request
-/// (`Authorization` header, with redirects off so they reach no other
-/// server), over HTTPS; over plain HTTP only once that server asked for
-/// credentials earlier in the run, as git does. `None` also when the URL carries its own
-/// password (libgit2 offers that one). Returns the header and what it was,
-/// for the error message.
-pub(crate) fn ahead(url: &str) -> Option<(String, &'static str)> {
-    let (scheme, _) = url.split_once("://")?;
-    let secure = scheme.eq_ignore_ascii_case("https");
-    if !(secure || scheme.eq_ignore_ascii_case("http") && challenged(url)) {
-        return None;
-    }
-    if has_password(url) {
-        return None;
-    }
-    let (user, pass, label) = match env("MLOPS_GIT_TOKEN") {
-        Some(token) => {
-            let user = env("MLOPS_GIT_USERNAME")
-                .or_else(|| url_user(url))
-                .unwrap_or_else(|| "mlops".to_string());
-            (user, token, "MLOPS_GIT_TOKEN")
+/// The credentials a run sends ahead, to HTTPS remotes, before a 401.
+impl Credentials {
+    /// Credentials known for `url` before it asks: `MLOPS_GIT_TOKEN`,
+    /// else what a helper or the prompt answered for this URL earlier in
+    /// the run, else, for a push over HTTPS, what the credential helpers
+    /// answer now (asked once a run: a push always needs credentials, so
+    /// asking before the first request only saves the 401's round trip;
+    /// a read, which may need none, waits for the 401 as git does). They go
+    /// with the first request (`Authorization` header, with redirects off
+    /// so they reach no other server), over HTTPS; over plain HTTP only
+    /// once that server asked for credentials earlier in the run, as git
+    /// does. `None` also when the URL carries its own password (libgit2
+    /// offers that one). Returns the header and what it was, for the
+    /// error message.
+    pub(crate) fn ahead(&self, url: &str, push: bool) -> Option<(String, &'static str)> {
+        let (scheme, _) = url.split_once("://")?;
+        let secure = scheme.eq_ignore_ascii_case("https");
+        if !(secure || scheme.eq_ignore_ascii_case("http") && challenged(url)) {
+            return None;
         }
-        None => {
-            let (user, pass) = remembered(url)?;
-            (user, pass, "the credentials given before")
+        if has_password(url) {
+            return None;
         }
-    };
-    Some((format!("Authorization: {}", basic(&user, &pass)), label))
-}
-
-/// The value of a basic `Authorization` header.
-pub(crate) fn basic(user: &str, pass: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))
-}
-
-/// Standard base64 with padding (RFC 4648), for a basic auth header.
-fn base64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ABC[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
+        let (user, pass, label) = match (env("MLOPS_GIT_TOKEN"), remembered(url)) {
+            (Some(token), _) => {
+                let user = env("MLOPS_GIT_USERNAME")
+                    .or_else(|| url_user(url))
+                    .unwrap_or_else(|| "mlops".to_string());
+                (user, token, "MLOPS_GIT_TOKEN")
             }
-        }
+            (None, Some((user, pass))) => (user, pass, "the credentials given before"),
+            (None, None) if push && secure && first_ask(url) => {
+                let (user, pass) = self.helper(url, url_user(url).as_deref())?;
+                remember(url, &user, &pass);
+                (user, pass, HELPER)
+            }
+            (None, None) => return None,
+        };
+        Some((format!("Authorization: {}", basic(&user, &pass)), label))
     }
-    out
 }
 
 /// Asks on the terminal (stdin and stderr must be terminals).
@@ -331,24 +336,4 @@ fn prompt(url: &str, username: Option<&str>) -> Option<(String, String)> {
 
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_as_rfc4648() {
-        for (plain, coded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), coded);
-        }
-    }
 }

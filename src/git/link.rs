@@ -71,7 +71,7 @@ impl<'s> Connection<'_, '_, 's> {
 
 /// Connects `remote` (whose URL for `direction` is `url`) with the
 /// session's callbacks, sending the credentials known for `url` with the
-/// first request over HTTPS ([`super::credentials::ahead`]).
+/// first request over HTTPS ([`super::credentials::Credentials::ahead`]).
 pub(crate) fn connect<'a, 'r, 's>(
     remote: &'a mut Remote<'r>,
     session: &'s Session,
@@ -80,7 +80,7 @@ pub(crate) fn connect<'a, 'r, 's>(
 ) -> Result<Connection<'a, 'r, 's>, git2::Error> {
     session.aim(url);
     let callbacks = Box::new(session.callbacks());
-    let headers = session.headers_ahead(url);
+    let headers = session.headers_ahead(url, direction == Direction::Push);
     session.guard_handshakes(!headers.is_empty());
     let connected = raw_connect(remote, &callbacks, direction, &headers);
     session.guard_handshakes(false);

@@ -288,7 +288,7 @@ impl Workspace {
         let mut opts = PushOptions::new();
         session.aim(url);
         opts.remote_callbacks(session.callbacks());
-        let headers = headers.unwrap_or_else(|| session.headers_ahead(url));
+        let headers = headers.unwrap_or_else(|| session.headers_ahead(url, true));
         if !headers.is_empty() {
             let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
             opts.custom_headers(&headers)

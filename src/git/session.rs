@@ -106,10 +106,12 @@ impl Session {
 
     /// Credentials that go with the first request to `url`, as custom
     /// headers (`Authorization`), when they are known before it asks and
-    /// `url` is HTTPS ([`super::credentials::ahead`]). Call after
+    /// `url` is HTTPS ([`super::credentials::Credentials::ahead`]; for a
+    /// `push`, the credential helpers are asked now). Call after
     /// [`Session::callbacks`]: the callback then knows they were sent.
-    pub(crate) fn headers_ahead(&self, url: &str) -> Vec<String> {
-        match super::credentials::ahead(url) {
+    pub(crate) fn headers_ahead(&self, url: &str, push: bool) -> Vec<String> {
+        let ahead = self.creds.borrow().ahead(url, push);
+        match ahead {
             Some((header, label)) => {
                 self.creds.borrow_mut().sent_ahead(label);
                 vec![header]
@@ -131,7 +133,7 @@ impl Session {
     pub(crate) fn start_http(&self, url: &str) -> Option<String> {
         self.aim(url);
         self.creds.borrow_mut().reset();
-        let header = self.headers_ahead(url).pop()?;
+        let header = self.headers_ahead(url, true).pop()?;
         header.strip_prefix("Authorization: ").map(str::to_string)
     }
 

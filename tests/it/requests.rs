@@ -154,6 +154,80 @@ fn https_with_a_token_makes_no_401_round_trip() {
     );
 }
 
+/// A push over HTTPS asks the credential helper before its first request
+/// and sends the answer with it (a push always needs credentials); a read
+/// waits for the 401, as git does. A stored password that is wrong is
+/// refused once, and the run ends without showing it.
+#[test]
+fn https_with_a_credential_helper_makes_no_401_round_trip_for_a_push() {
+    let env = Env::new();
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
+        return;
+    };
+    let ca = https.ca.clone().unwrap();
+    let store = |password: &str| {
+        fs::write(
+            env.home().join(".git-credentials"),
+            format!("https://bot:{password}@127.0.0.1:{}\n", https.port),
+        )
+        .unwrap();
+    };
+    store(TOKEN);
+    env.git(
+        env.path(),
+        &["config", "--global", "credential.helper", "store"],
+    );
+    https.clear_requests();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let requests = https.requests();
+    assert!(
+        requests.iter().all(|r| r.status != 401 && r.authorization) && requests.len() <= 2,
+        "{}",
+        shown(&requests)
+    );
+    assert_eq!(tip(&env, &remote), tip(&env, &work));
+
+    https.clear_requests();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .args(words("autoscale status --remote-branch"))
+        .assert()
+        .success();
+    let requests = https.requests();
+    let first = requests.first().expect("a request");
+    assert!(
+        !first.authorization && first.status == 401,
+        "{}",
+        shown(&requests)
+    );
+
+    let wrong = "not-the-t0ken";
+    store(wrong);
+    https.clear_requests();
+    let out = env
+        .mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .args(words("autoscale disable --env test jukebox --yes"))
+        .output()
+        .unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(!text.contains(wrong) && !text.contains(TOKEN), "{text}");
+    assert!(text.contains("credential helper"), "{text}");
+    let requests = https.requests();
+    assert_eq!(
+        requests.iter().filter(|r| r.authorization).count(),
+        1,
+        "{}",
+        shown(&requests)
+    );
+    assert_eq!(tip(&env, &remote), tip(&env, &work));
+}
+
 #[test]
 fn plain_http_gets_the_token_only_after_a_challenge() {
     let env = Env::new();

@@ -12,7 +12,7 @@
 //!
 //! Credentials behave as with libgit2 (src/git/link.rs): those known
 //! ahead go with the first request over HTTPS
-//! ([`super::super::credentials::ahead`]), over plain HTTP only after a
+//! ([`super::super::credentials::Credentials::ahead`]), over plain HTTP only after a
 //! challenge; a 401 asks the same sources in the same order
 //! ([`Session::challenged`]) until they are used up. Anything this client
 //! does not do falls back to libgit2, unchanged ([`usable`],
@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::super::credentials::basic;
+use super::super::basic::basic;
 use super::super::pkt::{io_error, protocol, read_pkt, strip_newline};
 use super::super::session::Session;
 use super::super::url::{has_password, scrub, strip_userinfo, url_user};
