@@ -262,7 +262,7 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     source = pristine(args.out, 2000)
     modes = args.modes.split(",")
-    for transport in args.transports.split(","):
+    for transport in filter(None, args.transports.split(",")):  # --transports '' with --growth: growth only
         print(f"== {NAMES[transport]}", file=sys.stderr)
         latencies = [0] if transport == "path" else [0, args.rtt_ms]
         results += bench.transport(transport, source, latencies, modes, args.rounds, args.warmup)
