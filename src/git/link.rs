@@ -43,6 +43,15 @@ extern "C" {
     ) -> c_int;
 }
 
+/// The proxy every libgit2 connection takes: found as git finds it
+/// (`remote.<name>.proxy`, `http.<url>.proxy`, `http.proxy`, then
+/// `https_proxy`/`http_proxy` less `no_proxy`, in libgit2's detection).
+pub(crate) fn proxy<'a>() -> ProxyOptions<'a> {
+    let mut proxy = ProxyOptions::new();
+    proxy.auto();
+    proxy
+}
+
 /// A connected remote and the callbacks libgit2 keeps pointers to: the
 /// remote is disconnected before the callbacks are freed.
 pub(crate) struct Connection<'a, 'r, 's> {
@@ -119,7 +128,7 @@ fn raw_connect(
         .collect::<Result<_, _>>()
         .map_err(|_| git2::Error::from_str("a header with a NUL byte"))?;
     let mut pointers: Vec<*mut c_char> = owned.iter().map(|c| c.as_ptr() as *mut c_char).collect();
-    let proxy = ProxyOptions::new();
+    let proxy = proxy();
     // SAFETY: the options are initialised as libgit2's
     // GIT_REMOTE_CONNECT_OPTIONS_INIT does (version 1, the rest zero) and
     // filled with values that outlive the call; libgit2 copies the

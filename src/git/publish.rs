@@ -287,7 +287,8 @@ impl Workspace {
         session.updates.borrow_mut().clear();
         let mut opts = PushOptions::new();
         session.aim(url);
-        opts.remote_callbacks(session.callbacks());
+        opts.remote_callbacks(session.callbacks())
+            .proxy_options(super::link::proxy());
         let headers = headers.unwrap_or_else(|| session.headers_ahead(url, true));
         if !headers.is_empty() {
             let headers: Vec<&str> = headers.iter().map(String::as_str).collect();

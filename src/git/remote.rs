@@ -90,6 +90,7 @@ impl Workspace {
         let spec = format!("+refs/heads/{branch}:{tracking}");
         let mut opts = FetchOptions::new();
         opts.remote_callbacks(session.callbacks())
+            .proxy_options(link::proxy())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
         if !conn.headers.is_empty() {

@@ -21,6 +21,7 @@ mod auth;
 mod clone;
 mod ownhttp;
 mod ownpush;
+mod proxy;
 mod push;
 mod requests;
 mod safety;

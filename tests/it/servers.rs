@@ -49,7 +49,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
+pub fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -67,7 +67,7 @@ fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
 }
 
 /// A running server process, killed and reaped on drop.
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

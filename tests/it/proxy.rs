@@ -1,0 +1,191 @@
+//! Pushing to an HTTPS remote through an HTTP proxy (CONNECT), as git
+//! does: the proxy comes from git config (`http.proxy`) or the environment
+//! (`https_proxy`, less `no_proxy`). A real proxy, tinyproxy, on
+//! 127.0.0.1; its log shows what went through it. git does the same push
+//! through the same proxy, side by side. (A plain `http://` remote is
+//! reached directly: libgit2 1.9 writes the proxy's request line but
+//! connects to the server, see README "Credentials".)
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::{words, Env};
+use crate::servers::{available, free_port, served_gitops, wait_for_port, Running};
+
+const TOKEN: &str = "pr0xy-t0ken";
+
+/// tinyproxy on 127.0.0.1, any port reachable through CONNECT, each
+/// request in its log; stopped on drop.
+struct Proxy {
+    port: u16,
+    log: PathBuf,
+    /// Where [`Proxy::requests`] starts reading (tinyproxy keeps its own
+    /// offset: the log is not truncated).
+    seen: std::cell::Cell<usize>,
+    _server: Running,
+}
+
+impl Proxy {
+    fn start(dir: &Path) -> Option<Proxy> {
+        if !available(&["tinyproxy"]) {
+            return None;
+        }
+        let port = free_port();
+        let log = dir.join("tinyproxy.log");
+        let conf = dir.join("tinyproxy.conf");
+        fs::write(
+            &conf,
+            format!(
+                "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\nDisableViaHeader Yes\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child, &log);
+        Some(Proxy {
+            port,
+            log,
+            seen: std::cell::Cell::new(0),
+            _server: Running(child),
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests it carried, e.g. `CONNECT 127.0.0.1:PORT HTTP/1.1`.
+    fn requests(&self) -> Vec<String> {
+        let log = fs::read_to_string(&self.log).unwrap_or_default();
+        log.get(self.seen.get()..)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once("): ").map(|(_, r)| r.to_string()))
+            .filter(|r| !r.starts_with("No ") && !r.is_empty())
+            .collect()
+    }
+
+    /// From now on, [`Proxy::requests`] shows only new requests.
+    fn clear(&self) {
+        self.seen
+            .set(fs::read_to_string(&self.log).unwrap_or_default().len());
+    }
+}
+
+#[test]
+fn a_push_over_https_tunnels_through_the_proxy_in_the_environment_as_gits_does() {
+    let env = Env::new();
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
+        return;
+    };
+    let Some(proxy) = Proxy::start(env.path()) else {
+        return;
+    };
+    let ca = https.ca.clone().unwrap();
+    let tunnel = format!("CONNECT 127.0.0.1:{}", https.port);
+    proxy.clear();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .env("https_proxy", proxy.url())
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let ours = proxy.requests();
+    assert!(
+        ours.iter().any(|r| r.starts_with(&tunnel)),
+        "the push did not go through the proxy:\n{}",
+        ours.join("\n")
+    );
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Enable autoscaling for jukebox in test"
+    );
+
+    // git, the referee: the same kind of push through the same proxy.
+    let theirs = env.clone_of(&remote, "theirs");
+    let url = format!(
+        "https://bot:{TOKEN}@127.0.0.1:{}/git/remote.git",
+        https.port
+    );
+    env.git(&theirs, &["remote", "set-url", "origin", &url]);
+    fs::write(theirs.join("notes.md"), "via the proxy\n").unwrap();
+    env.git(&theirs, &["add", "notes.md"]);
+    env.git(&theirs, &["commit", "-q", "-m", "Notes"]);
+    proxy.clear();
+    let out = Command::new("git")
+        .args(["push", "-q", "origin", "main"])
+        .current_dir(&theirs)
+        .env("HOME", env.home())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_SSL_CAINFO", &ca)
+        .env("https_proxy", proxy.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(proxy.requests().iter().any(|r| r.starts_with(&tunnel)));
+}
+
+#[test]
+fn a_push_over_https_tunnels_through_the_proxy_in_git_config_and_no_proxy_is_honoured() {
+    let env = Env::new();
+    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
+        return;
+    };
+    let Some(proxy) = Proxy::start(env.path()) else {
+        return;
+    };
+    let ca = https.ca.clone().unwrap();
+    env.git(&work, &["config", "http.proxy", &proxy.url()]);
+    proxy.clear();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    let tunnel = format!("CONNECT 127.0.0.1:{}", https.port);
+    let requests = proxy.requests();
+    assert!(
+        requests.iter().any(|r| r.starts_with(&tunnel)),
+        "no tunnel through the proxy:\n{}",
+        requests.join("\n")
+    );
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Enable autoscaling for jukebox in test"
+    );
+
+    // From the environment, a host in no_proxy is reached directly.
+    env.git(&work, &["config", "--unset", "http.proxy"]);
+    proxy.clear();
+    env.mlops(&work)
+        .env("SSL_CERT_FILE", &ca)
+        .env("https_proxy", proxy.url())
+        .env("no_proxy", "127.0.0.1")
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale disable --env test jukebox --yes"))
+        .assert()
+        .success();
+    assert_eq!(proxy.requests(), Vec::<String>::new());
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Disable autoscaling for jukebox in test"
+    );
+}
