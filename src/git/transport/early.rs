@@ -9,8 +9,9 @@
 //! listing. A session started only then costs a channel open and an
 //! exec (two round trips) and the program's start before its first
 //! byte; started alongside the push session's, that is paid while the
-//! key exchange's last round trips and the listing go on (at 40 ms:
-//! behind, 0.98 -> 0.88 s; bench/transports.py). An up-to-date run ends
+//! key exchange's last round trips and the listing go on (at 40 ms,
+//! behind: a traced run 0.96-0.99 -> 0.87-0.88 s; bench/transports.py's
+//! ratio to git 0.65 -> 0.55). An up-to-date run ends
 //! it at once with a flush-pkt ("no wants"), on a thread, while it goes on
 //! pushing: the master ssh waits for its sessions before it exits, so the
 //! push session is never left before this one is (see [`settle`]).
