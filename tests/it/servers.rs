@@ -341,6 +341,11 @@ pub struct Sshd {
 
 impl Sshd {
     pub fn start(dir: &Path, client_key: &Path) -> Option<Sshd> {
+        Sshd::start_with(dir, client_key, "")
+    }
+
+    /// [`Sshd::start`] with `extra` lines of sshd_config.
+    pub fn start_with(dir: &Path, client_key: &Path, extra: &str) -> Option<Sshd> {
         if !available(&[SSHD, "ssh-keygen"]) {
             return None;
         }
@@ -356,7 +361,7 @@ impl Sshd {
         let port = free_port();
         let log = conf_dir.join("sshd.log");
         let conf = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {keys}\nPidFile {pid}\nStrictModes no\nPubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nLogLevel VERBOSE\n",
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {keys}\nPidFile {pid}\nStrictModes no\nPubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nLogLevel VERBOSE\n{extra}",
             host = host_key.display(),
             keys = conf_dir.join("authorized_keys").display(),
             pid = conf_dir.join("sshd.pid").display(),

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::auth::ssh_setup;
 use crate::common::{leftovers, words, Env};
-use crate::servers::{whoami, Sshd};
+use crate::servers::{keygen, whoami, Sshd};
 
 /// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`;
 /// the checkout's origin `forge:REMOTE`. Returns the checkout and a
@@ -94,6 +94,42 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     );
     // No socket folder, no socket left.
     assert_eq!(leftovers(&tmp), Vec::<String>::new());
+}
+
+/// A server that allows one session per connection (sshd's
+/// `MaxSessions 1`) refuses the fetch's session on the shared connection:
+/// the fetch then makes a connection of its own, as git does, and the
+/// run completes.
+#[test]
+fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
+    let env = Env::new();
+    let (remote, _) = env.gitops(|_| {});
+    let key = env.path().join("client_key");
+    let public = keygen(&key);
+    let Some(sshd) = Sshd::start_with(env.path(), &public, "MaxSessions 1\n") else {
+        return;
+    };
+    let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "");
+    colleague_pushes(&env, &remote, 1);
+    let before = connections(&sshd);
+    env.mlops(&work)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .assert()
+        .success();
+    assert_eq!(connections(&sshd) - before, 2, "{}", sshd.log());
+    let tip = env.git(&remote, &["rev-parse", "main"]);
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(env.subjects(&remote, "main")[1], "Review 1");
+    assert_eq!(env.status(&work), "");
+    assert_eq!(leftovers(&tmp), Vec::<String>::new());
+
+    // Up to date: the session started ahead is refused too, unnoticed.
+    let before = connections(&sshd);
+    env.mlops(&work)
+        .args(words("autoscale disable --env test jukebox --yes"))
+        .assert()
+        .success();
+    assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
 }
 
 /// The user's persisting master, told to exit when the test ends

@@ -156,7 +156,7 @@ fn start_upload_pack(url: &str, folder: std::path::PathBuf) {
         }
         match stopped.load(Ordering::SeqCst) {
             true => None,
-            false => start(&owned, "git-upload-pack").ok(),
+            false => mux::ahead(|| start(&owned, "git-upload-pack")).ok(),
         }
     });
     if let Ok(mut upload) = UPLOAD.lock() {

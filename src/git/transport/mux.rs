@@ -35,6 +35,25 @@ static FOLDER: Mutex<Option<tempfile::TempDir>> = Mutex::new(None);
 /// (the user configured no sharing of their own). Asked once per run.
 static ASKED: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
 
+thread_local! {
+    /// Set while [`ahead`] starts a session nobody may need yet.
+    static AHEAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts (with `start`) a session joining the master ahead of need.
+/// A server may allow one session per connection (sshd's `MaxSessions
+/// 1`): the master then refuses this one, and ssh, instead of failing,
+/// would make a connection of its own, which an up-to-date run never
+/// uses. So this one's fallback is a `ProxyCommand` that fails at once:
+/// the session joins the master or ends, and a fetch that needs it makes
+/// its own connection later, as git would.
+pub(crate) fn ahead<T>(start: impl FnOnce() -> T) -> T {
+    AHEAD.with(|a| a.set(true));
+    let started = start();
+    AHEAD.with(|a| a.set(false));
+    started
+}
+
 /// `ControlPath` is a socket path: at most 104 bytes on some systems
 /// (108 on Linux), and ssh adds `.` and 16 random characters while
 /// making it; `%C` is 40.
@@ -77,14 +96,18 @@ pub(crate) fn options(
     } else {
         "no"
     };
-    [
+    let mut options = vec![
         format!("ControlMaster={master}"),
         format!("ControlPath={}/%C", folder.display()),
         "ControlPersist=no".to_string(),
-    ]
-    .into_iter()
-    .flat_map(|o| [OsString::from("-o"), OsString::from(o)])
-    .collect()
+    ];
+    if master == "no" && AHEAD.with(|a| a.get()) {
+        options.push("ProxyCommand=false".to_string());
+    }
+    options
+        .into_iter()
+        .flat_map(|o| [OsString::from("-o"), OsString::from(o)])
+        .collect()
 }
 
 /// Whether the user's configuration for this host shares connections
