@@ -120,16 +120,21 @@ impl Workspace {
     /// The copy's bytes as the checkout wrote them, for the index lock.
     pub(super) fn index_copy_bytes(&self) -> Result<Vec<u8>> {
         let slot = self.index_copy.borrow();
-        let copy = slot
-            .as_ref()
-            .expect("the index copy is in use under the lock");
+        let Some(copy) = slot.as_ref() else {
+            return Err(error::git(
+                "internal: the checkout ran without the index copy",
+            ));
+        };
         let path = copy.path();
-        match fs::read(&path) {
-            Ok(bytes) => Ok(bytes),
-            // No index before, and nothing written: still none.
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(error::io(Kind::Git, "read", &path, e)),
+        if !path.exists() {
+            // No index before, and the checkout wrote none: libgit2
+            // writes the loaded one (a valid index file, never an empty one).
+            self.repo
+                .index()
+                .and_then(|mut index| index.write())
+                .map_err(gerr("could not write the index"))?;
         }
+        fs::read(&path).map_err(|e| error::io(Kind::Git, "read", &path, e))
     }
 
     /// After a failed update: the next refresh loads the index again, so
