@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::common::{words, Env};
-use crate::servers::{available, free_port, served_gitops, wait_for_port, Running};
+use crate::servers::{available, free_port, served_gitops, wait_for_port, Http, Running};
 
 const TOKEN: &str = "pr0xy-t0ken";
 
@@ -81,26 +81,39 @@ impl Proxy {
     }
 }
 
+/// The fixture on an HTTPS server, and a proxy; `None` (after a note)
+/// when either can't be had.
+fn https_and_proxy(env: &Env) -> Option<(PathBuf, PathBuf, Http, Proxy)> {
+    let (remote, work, https) = served_gitops(env, true, TOKEN)?;
+    let proxy = Proxy::start(env.path())?;
+    Some((remote, work, https, proxy))
+}
+
+/// `mlops ARGS` in `work`, trusting the test CA, with the token and
+/// `vars`; it must succeed.
+fn push(env: &Env, work: &Path, ca: &Path, args: &str, vars: &[(&str, &str)]) {
+    let mut cmd = env.mlops(work);
+    cmd.env("SSL_CERT_FILE", ca)
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    cmd.args(words(args)).assert().success();
+}
+
 #[test]
 fn a_push_over_https_tunnels_through_the_proxy_in_the_environment_as_gits_does() {
     let env = Env::new();
-    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
-        return;
-    };
-    let Some(proxy) = Proxy::start(env.path()) else {
+    let Some((remote, work, https, proxy)) = https_and_proxy(&env) else {
         return;
     };
     let ca = https.ca.clone().unwrap();
     let tunnel = format!("CONNECT 127.0.0.1:{}", https.port);
     proxy.clear();
-    env.mlops(&work)
-        .env("SSL_CERT_FILE", &ca)
-        .env("https_proxy", proxy.url())
-        .env("MLOPS_GIT_USERNAME", "bot")
-        .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .assert()
-        .success();
+    let via = proxy.url();
+    let enable = "autoscale enable --env test jukebox --yes";
+    push(&env, &work, &ca, enable, &[("https_proxy", &via)]);
     let ours = proxy.requests();
     assert!(
         ours.iter().any(|r| r.starts_with(&tunnel)),
@@ -143,22 +156,19 @@ fn a_push_over_https_tunnels_through_the_proxy_in_the_environment_as_gits_does()
 #[test]
 fn a_push_over_https_tunnels_through_the_proxy_in_git_config_and_no_proxy_is_honoured() {
     let env = Env::new();
-    let Some((remote, work, https)) = served_gitops(&env, true, TOKEN) else {
-        return;
-    };
-    let Some(proxy) = Proxy::start(env.path()) else {
+    let Some((remote, work, https, proxy)) = https_and_proxy(&env) else {
         return;
     };
     let ca = https.ca.clone().unwrap();
     env.git(&work, &["config", "http.proxy", &proxy.url()]);
     proxy.clear();
-    env.mlops(&work)
-        .env("SSL_CERT_FILE", &ca)
-        .env("MLOPS_GIT_USERNAME", "bot")
-        .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .assert()
-        .success();
+    push(
+        &env,
+        &work,
+        &ca,
+        "autoscale enable --env test jukebox --yes",
+        &[],
+    );
     let tunnel = format!("CONNECT 127.0.0.1:{}", https.port);
     let requests = proxy.requests();
     assert!(
@@ -174,15 +184,15 @@ fn a_push_over_https_tunnels_through_the_proxy_in_git_config_and_no_proxy_is_hon
     // From the environment, a host in no_proxy is reached directly.
     env.git(&work, &["config", "--unset", "http.proxy"]);
     proxy.clear();
-    env.mlops(&work)
-        .env("SSL_CERT_FILE", &ca)
-        .env("https_proxy", proxy.url())
-        .env("no_proxy", "127.0.0.1")
-        .env("MLOPS_GIT_USERNAME", "bot")
-        .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale disable --env test jukebox --yes"))
-        .assert()
-        .success();
+    let via = proxy.url();
+    let disable = "autoscale disable --env test jukebox --yes";
+    push(
+        &env,
+        &work,
+        &ca,
+        disable,
+        &[("https_proxy", &via), ("no_proxy", "127.0.0.1")],
+    );
     assert_eq!(proxy.requests(), Vec::<String>::new());
     assert_eq!(
         env.subjects(&remote, "main")[0],

@@ -54,6 +54,18 @@ fn connections(sshd: &Sshd) -> usize {
     sshd.log().matches("Accepted publickey").count()
 }
 
+/// Runs `mlops ARGS` in `work` (with `share` as MLOPS_SSH_SHARE, if
+/// any), which must succeed; returns how many ssh connections it made.
+fn connections_of(env: &Env, work: &Path, sshd: &Sshd, args: &str, share: Option<&str>) -> usize {
+    let before = connections(sshd);
+    let mut cmd = env.mlops(work);
+    if let Some(share) = share {
+        cmd.env("MLOPS_SSH_SHARE", share);
+    }
+    cmd.args(words(args)).assert().success();
+    connections(sshd) - before
+}
+
 #[test]
 fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
     let env = Env::new();
@@ -64,22 +76,33 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
 
     // Without sharing (as git does it): a connection to list, one to fetch.
     colleague_pushes(&env, &remote, 1);
-    let before = connections(&sshd);
-    env.mlops(&work)
-        .env("MLOPS_SSH_SHARE", "0")
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .assert()
-        .success();
-    assert_eq!(connections(&sshd) - before, 2);
+    assert_eq!(
+        connections_of(
+            &env,
+            &work,
+            &sshd,
+            "autoscale enable --env test jukebox --yes",
+            Some("0")
+        ),
+        2,
+        "{}",
+        sshd.log()
+    );
 
     // Shared: one connection for the listing, the fetch and the push.
     colleague_pushes(&env, &remote, 2);
-    let before = connections(&sshd);
-    env.mlops(&work)
-        .args(words("autoscale disable --env test jukebox --yes"))
-        .assert()
-        .success();
-    assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
+    assert_eq!(
+        connections_of(
+            &env,
+            &work,
+            &sshd,
+            "autoscale disable --env test jukebox --yes",
+            None
+        ),
+        1,
+        "{}",
+        sshd.log()
+    );
     let subjects = env.subjects(&remote, "main");
     assert_eq!(subjects[0], "Disable autoscaling for jukebox in test");
     assert_eq!(subjects[1], "Review 2");
@@ -111,12 +134,18 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
     };
     let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "");
     colleague_pushes(&env, &remote, 1);
-    let before = connections(&sshd);
-    env.mlops(&work)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .assert()
-        .success();
-    assert_eq!(connections(&sshd) - before, 2, "{}", sshd.log());
+    assert_eq!(
+        connections_of(
+            &env,
+            &work,
+            &sshd,
+            "autoscale enable --env test jukebox --yes",
+            None
+        ),
+        2,
+        "{}",
+        sshd.log()
+    );
     let tip = env.git(&remote, &["rev-parse", "main"]);
     assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), tip);
     assert_eq!(env.subjects(&remote, "main")[1], "Review 1");
@@ -124,12 +153,18 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
     assert_eq!(leftovers(&tmp), Vec::<String>::new());
 
     // Up to date: the session started ahead is refused too, unnoticed.
-    let before = connections(&sshd);
-    env.mlops(&work)
-        .args(words("autoscale disable --env test jukebox --yes"))
-        .assert()
-        .success();
-    assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
+    assert_eq!(
+        connections_of(
+            &env,
+            &work,
+            &sshd,
+            "autoscale disable --env test jukebox --yes",
+            None
+        ),
+        1,
+        "{}",
+        sshd.log()
+    );
 }
 
 /// The user's persisting master, told to exit when the test ends
