@@ -55,15 +55,21 @@ fn connections(sshd: &Sshd) -> usize {
 }
 
 /// Runs `mlops ARGS` in `work` (with `share` as MLOPS_SSH_SHARE, if
-/// any), which must succeed; returns how many ssh connections it made.
-fn connections_of(env: &Env, work: &Path, sshd: &Sshd, args: &str, share: Option<&str>) -> usize {
+/// any), which must succeed and make `expected` ssh connections.
+fn connects(
+    env: &Env,
+    (work, sshd): (&Path, &Sshd),
+    args: &str,
+    share: Option<&str>,
+    expected: usize,
+) {
     let before = connections(sshd);
     let mut cmd = env.mlops(work);
     if let Some(share) = share {
         cmd.env("MLOPS_SSH_SHARE", share);
     }
     cmd.args(words(args)).assert().success();
-    connections(sshd) - before
+    assert_eq!(connections(sshd) - before, expected, "{}", sshd.log());
 }
 
 #[test]
@@ -76,32 +82,22 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
 
     // Without sharing (as git does it): a connection to list, one to fetch.
     colleague_pushes(&env, &remote, 1);
-    assert_eq!(
-        connections_of(
-            &env,
-            &work,
-            &sshd,
-            "autoscale enable --env test jukebox --yes",
-            Some("0")
-        ),
+    connects(
+        &env,
+        (&work, &sshd),
+        "autoscale enable --env test jukebox --yes",
+        Some("0"),
         2,
-        "{}",
-        sshd.log()
     );
 
     // Shared: one connection for the listing, the fetch and the push.
     colleague_pushes(&env, &remote, 2);
-    assert_eq!(
-        connections_of(
-            &env,
-            &work,
-            &sshd,
-            "autoscale disable --env test jukebox --yes",
-            None
-        ),
+    connects(
+        &env,
+        (&work, &sshd),
+        "autoscale disable --env test jukebox --yes",
+        None,
         1,
-        "{}",
-        sshd.log()
     );
     let subjects = env.subjects(&remote, "main");
     assert_eq!(subjects[0], "Disable autoscaling for jukebox in test");
@@ -134,17 +130,12 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
     };
     let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "");
     colleague_pushes(&env, &remote, 1);
-    assert_eq!(
-        connections_of(
-            &env,
-            &work,
-            &sshd,
-            "autoscale enable --env test jukebox --yes",
-            None
-        ),
+    connects(
+        &env,
+        (&work, &sshd),
+        "autoscale enable --env test jukebox --yes",
+        None,
         2,
-        "{}",
-        sshd.log()
     );
     let tip = env.git(&remote, &["rev-parse", "main"]);
     assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), tip);
@@ -153,17 +144,12 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
     assert_eq!(leftovers(&tmp), Vec::<String>::new());
 
     // Up to date: the session started ahead is refused too, unnoticed.
-    assert_eq!(
-        connections_of(
-            &env,
-            &work,
-            &sshd,
-            "autoscale disable --env test jukebox --yes",
-            None
-        ),
+    connects(
+        &env,
+        (&work, &sshd),
+        "autoscale disable --env test jukebox --yes",
+        None,
         1,
-        "{}",
-        sshd.log()
     );
 }
 
