@@ -3,7 +3,9 @@
 //! `MLOPS_GIT_USERNAME`/`MLOPS_GIT_TOKEN`; else the credential helpers
 //! from git config (asked through `git credential fill`, so every helper
 //! spelling git accepts works, `store` with `~/.git-credentials`
-//! included); else, on a terminal, a prompt. libgit2 calls the credential
+//! included, and told afterwards whether their answer or the prompt's
+//! worked, as git tells them: [`super::helper`]); else, on a terminal, a
+//! prompt. libgit2 calls the credential
 //! callback again after each refusal, so every source is tried once and
 //! then the callback fails: bad credentials end with an error, never in a
 //! loop (the guard gitui uses too). SSH keys, agents and host keys are
@@ -13,9 +15,8 @@
 //! latter drops the host when it is an IP address and ignores helpers set
 //! per URL pattern, where git itself gets both right.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use git2::{Cred, CredentialType};
 
@@ -35,6 +36,9 @@ pub struct Credentials {
     /// `scheme://host:port` of the remote being reached: the token from
     /// the environment is for it only, not for a server it redirects to.
     origin: Option<String>,
+    /// This connection offered the remembered credentials (a helper's
+    /// answer or the prompt's): asked again, they were refused.
+    offered: bool,
 }
 
 /// A username and password from a helper or the prompt, with the URL they
@@ -81,6 +85,7 @@ fn first_ask(url: &str) -> bool {
 }
 
 const HELPER: &str = "the git credential helper";
+const TOKEN: &str = "MLOPS_GIT_TOKEN";
 
 fn remembered(url: &str) -> Option<(String, String)> {
     let guard = REMEMBERED.lock().ok()?;
@@ -102,6 +107,7 @@ impl Credentials {
             tried: Vec::new(),
             exhausted: false,
             origin: None,
+            offered: false,
         }
     }
 
@@ -117,6 +123,7 @@ impl Credentials {
     pub fn sent_ahead(&mut self, label: &str) {
         self.tried.push(label.to_string());
         self.http_step = if label == HELPER { 2 } else { 3 };
+        self.offered = label != TOKEN;
     }
 
     /// Starts a new connection: every source may be tried once more.
@@ -125,6 +132,19 @@ impl Credentials {
         self.http_step = 0;
         self.exhausted = false;
         self.tried.clear();
+        self.offered = false;
+    }
+
+    /// The remembered credentials worked (a push or fetch went through):
+    /// the helpers are told, once a run, as git tells them.
+    pub(crate) fn worked(&self) {
+        static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let remembered = REMEMBERED.lock().ok().and_then(|r| r.clone());
+        if let Some((url, user, pass)) = remembered {
+            if !TOLD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                super::helper::tell(&self.git_dir, true, &url, &user, &pass);
+            }
+        }
     }
 
     /// The libgit2 credential callback.
@@ -161,10 +181,17 @@ impl Credentials {
         username: Option<&str>,
     ) -> Result<(String, String), git2::Error> {
         note_challenge(url);
+        if std::mem::take(&mut self.offered) {
+            // Refused: the helpers forget them, as git has them forget.
+            if let Some((url, user, pass)) = REMEMBERED.lock().ok().and_then(|mut r| r.take()) {
+                super::helper::tell(&self.git_dir, false, &url, &user, &pass);
+            }
+        }
         if self.http_step == 0 {
             if let Some((user, pass)) = remembered(url) {
                 self.tried.push("the credentials given before".into());
                 self.http_step = 3;
+                self.offered = true;
                 return Ok((user, pass));
             }
         }
@@ -187,16 +214,17 @@ impl Credentials {
                     let user = env("MLOPS_GIT_USERNAME")
                         .or_else(|| username.map(str::to_string))
                         .unwrap_or_else(|| "mlops".to_string());
-                    self.tried.push("MLOPS_GIT_TOKEN".into());
+                    self.tried.push(TOKEN.into());
                     // The contract's order: with a token set, the helpers
                     // and the prompt are not consulted.
                     self.http_step = 3;
                     return Ok((user, token));
                 }
                 1 if first_ask(url) => {
-                    if let Some((user, pass)) = self.helper(url, username) {
+                    if let Some((user, pass)) = super::helper::fill(&self.git_dir, url, username) {
                         self.tried.push(HELPER.into());
                         remember(url, &user, &pass);
+                        self.offered = true;
                         return Ok((user, pass));
                     }
                 }
@@ -206,48 +234,12 @@ impl Credentials {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
                         remember(url, &user, &pass);
+                        self.offered = true;
                         return Ok((user, pass));
                     }
                 }
                 _ => return self.give_up(),
             }
-        }
-    }
-
-    /// Runs `git credential fill` with prompts off; `None` when no helper
-    /// knows this URL (or git is not installed).
-    fn helper(&self, url: &str, username: Option<&str>) -> Option<(String, String)> {
-        let mut input = format!("url={}\n", strip_userinfo(url));
-        if let Some(user) = username {
-            input.push_str(&format!("username={user}\n"));
-        }
-        input.push('\n');
-        let mut child = Command::new("git")
-            .args(["credential", "fill"])
-            .current_dir(&self.git_dir)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_ASKPASS", "true")
-            .env_remove("SSH_ASKPASS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        child.stdin.take()?.write_all(input.as_bytes()).ok()?;
-        let out = child.wait_with_output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let text = String::from_utf8(out.stdout).ok()?;
-        let field = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-                .map(str::to_string)
-        };
-        // GIT_ASKPASS=true answers with an empty line: that is no answer.
-        match (field("username"), field("password")) {
-            (Some(u), Some(p)) if !p.is_empty() => Some((u, p)),
-            _ => None,
         }
     }
 
@@ -300,11 +292,12 @@ impl Credentials {
                 let user = env("MLOPS_GIT_USERNAME")
                     .or_else(|| url_user(url))
                     .unwrap_or_else(|| "mlops".to_string());
-                (user, token, "MLOPS_GIT_TOKEN")
+                (user, token, TOKEN)
             }
             (None, Some((user, pass))) => (user, pass, "the credentials given before"),
             (None, None) if push && secure && first_ask(url) => {
-                let (user, pass) = self.helper(url, url_user(url).as_deref())?;
+                let (user, pass) =
+                    super::helper::fill(&self.git_dir, url, url_user(url).as_deref())?;
                 remember(url, &user, &pass);
                 (user, pass, HELPER)
             }

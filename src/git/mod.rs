@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod divergence;
 pub mod fail;
 mod fetch;
+mod helper;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;

@@ -253,6 +253,9 @@ impl Workspace {
         pushing(session, target, commit, url);
         let report = wire.push(old, commit, &refname, &pack, session);
         session.done();
+        if report.is_ok() {
+            session.worked();
+        }
         match report.map_err(|e| fail(&e))? {
             Report::Updated => {
                 local::track(&self.repo, &target.remote, &refname, commit);
@@ -299,6 +302,9 @@ impl Workspace {
         super::tls::prepare(url);
         let result = remote.push(&[&spec], Some(&mut opts));
         session.done();
+        if result.is_ok() {
+            session.worked();
+        }
         if let Err(e) = result {
             return Err(match e.code() {
                 ErrorCode::NotFastForward

@@ -108,6 +108,9 @@ impl Workspace {
             .remote
             .fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
         session.done();
+        if fetched.is_ok() {
+            session.worked();
+        }
         fetched.map_err(|e| {
             fail(
                 &e,

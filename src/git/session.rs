@@ -147,6 +147,12 @@ impl Session {
         self.creds.borrow_mut().userpass(url, username)
     }
 
+    /// The credentials answered a request: the helpers are told
+    /// ([`super::credentials::Credentials::worked`]).
+    pub(crate) fn worked(&self) {
+        self.creds.borrow().worked();
+    }
+
     /// What the remote said on its progress band (`remote:` lines).
     pub(crate) fn remote_said(&self, data: &[u8]) {
         self.feedback.borrow_mut().event(Event::Remote(data));

@@ -19,6 +19,7 @@ mod status;
 
 mod auth;
 mod clone;
+mod helpers;
 mod ownhttp;
 mod ownpush;
 mod proxy;
