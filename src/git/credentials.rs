@@ -5,10 +5,10 @@
 //! spelling git accepts works, `store` with `~/.git-credentials`
 //! included, and told afterwards whether their answer or the prompt's
 //! worked, as git tells them: [`super::helper`]); else, on a terminal, a
-//! prompt. libgit2 calls the credential
-//! callback again after each refusal, so every source is tried once and
-//! then the callback fails: bad credentials end with an error, never in a
-//! loop (the guard gitui uses too). SSH keys, agents and host keys are
+//! prompt. libgit2 calls the credential callback again after each
+//! refusal, so every source is tried once and then the callback fails:
+//! bad credentials end with an error, never in a loop (the guard gitui
+//! uses too). SSH keys, agents and host keys are
 //! OpenSSH's business (src/git/transport/ssh.rs).
 //!
 //! Why `git credential fill` rather than `git2::CredentialHelper`: the
@@ -86,6 +86,15 @@ fn first_ask(url: &str) -> bool {
 
 const HELPER: &str = "the git credential helper";
 const TOKEN: &str = "MLOPS_GIT_TOKEN";
+const GIVEN_BEFORE: &str = "the credentials given before";
+
+/// The username that goes with `MLOPS_GIT_TOKEN`: `MLOPS_GIT_USERNAME`,
+/// else `other` (the URL's or the one the server named), else `mlops`.
+fn token_user(other: Option<String>) -> String {
+    env("MLOPS_GIT_USERNAME")
+        .or(other)
+        .unwrap_or_else(|| "mlops".to_string())
+}
 
 fn remembered(url: &str) -> Option<(String, String)> {
     let guard = REMEMBERED.lock().ok()?;
@@ -189,7 +198,7 @@ impl Credentials {
         }
         if self.http_step == 0 {
             if let Some((user, pass)) = remembered(url) {
-                self.tried.push("the credentials given before".into());
+                self.tried.push(GIVEN_BEFORE.into());
                 self.http_step = 3;
                 self.offered = true;
                 return Ok((user, pass));
@@ -200,7 +209,7 @@ impl Credentials {
             self.http_step += 1;
             match step {
                 0 => {
-                    let Some(token) = env("MLOPS_GIT_TOKEN") else {
+                    let Some(token) = env(TOKEN) else {
                         continue;
                     };
                     if self.origin.is_some() && origin(url) != self.origin {
@@ -211,9 +220,7 @@ impl Credentials {
                         self.http_step = 3;
                         continue;
                     }
-                    let user = env("MLOPS_GIT_USERNAME")
-                        .or_else(|| username.map(str::to_string))
-                        .unwrap_or_else(|| "mlops".to_string());
+                    let user = token_user(username.map(str::to_string));
                     self.tried.push(TOKEN.into());
                     // The contract's order: with a token set, the helpers
                     // and the prompt are not consulted.
@@ -262,10 +269,7 @@ impl Credentials {
         }
         Failure::from_git(err)
     }
-}
 
-/// The credentials a run sends ahead, to HTTPS remotes, before a 401.
-impl Credentials {
     /// Credentials known for `url` before it asks: `MLOPS_GIT_TOKEN`,
     /// else what a helper or the prompt answered for this URL earlier in
     /// the run, else, for a push over HTTPS, what the credential helpers
@@ -287,14 +291,9 @@ impl Credentials {
         if has_password(url) {
             return None;
         }
-        let (user, pass, label) = match (env("MLOPS_GIT_TOKEN"), remembered(url)) {
-            (Some(token), _) => {
-                let user = env("MLOPS_GIT_USERNAME")
-                    .or_else(|| url_user(url))
-                    .unwrap_or_else(|| "mlops".to_string());
-                (user, token, TOKEN)
-            }
-            (None, Some((user, pass))) => (user, pass, "the credentials given before"),
+        let (user, pass, label) = match (env(TOKEN), remembered(url)) {
+            (Some(token), _) => (token_user(url_user(url)), token, TOKEN),
+            (None, Some((user, pass))) => (user, pass, GIVEN_BEFORE),
             (None, None) if push && secure && first_ask(url) => {
                 let (user, pass) =
                     super::helper::fill(&self.git_dir, url, url_user(url).as_deref())?;

@@ -192,10 +192,19 @@ fn a_remote_that_refuses_is_exit_4_with_its_message() {
 /// sshd serving the gitops remote, a client key in a file, and whether
 /// known_hosts should trust the server.
 pub(crate) fn ssh_setup(env: &Env, trust: bool) -> Option<(PathBuf, PathBuf, Sshd)> {
+    ssh_setup_with(env, trust, "")
+}
+
+/// [`ssh_setup`] with `sshd_config` lines added to the server's config.
+pub(crate) fn ssh_setup_with(
+    env: &Env,
+    trust: bool,
+    sshd_config: &str,
+) -> Option<(PathBuf, PathBuf, Sshd)> {
     let (remote, _) = env.gitops(|_| {});
     let key = env.path().join("client_key");
     let public = keygen(&key);
-    let sshd = Sshd::start(env.path(), &public)?;
+    let sshd = Sshd::start_with(env.path(), &public, sshd_config)?;
     let ssh_dir = env.home().join(".ssh");
     fs::create_dir_all(&ssh_dir).unwrap();
     if trust {

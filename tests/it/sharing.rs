@@ -8,9 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::auth::ssh_setup;
+use crate::auth::{ssh_setup, ssh_setup_with};
 use crate::common::{leftovers, words, Env};
-use crate::servers::{keygen, whoami, Sshd};
+use crate::servers::{whoami, Sshd};
 
 /// `ssh` in `$HOME/.ssh/config` reaching `sshd` as `forge`, plus `extra`;
 /// the checkout's origin `forge:REMOTE`. Returns the checkout and a
@@ -122,10 +122,7 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
 #[test]
 fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
     let env = Env::new();
-    let (remote, _) = env.gitops(|_| {});
-    let key = env.path().join("client_key");
-    let public = keygen(&key);
-    let Some(sshd) = Sshd::start_with(env.path(), &public, "MaxSessions 1\n") else {
+    let Some((remote, key, sshd)) = ssh_setup_with(&env, true, "MaxSessions 1\n") else {
         return;
     };
     let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "");

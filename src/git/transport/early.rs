@@ -11,10 +11,10 @@
 //! byte; started alongside the push session's, that is paid while the
 //! key exchange's last round trips and the listing go on (at 40 ms,
 //! behind: a traced run 0.96-0.99 -> 0.87-0.88 s; bench/transports.py's
-//! ratio to git 0.65 -> 0.55). An up-to-date run ends
-//! it at once with a flush-pkt ("no wants"), on a thread, while it goes on
-//! pushing: the master ssh waits for its sessions before it exits, so the
-//! push session is never left before this one is (see [`settle`]).
+//! ratio to git 0.65 -> 0.55). An up-to-date run ends it at once with a
+//! flush-pkt ("no wants"), on a thread, while it goes on pushing: the
+//! master ssh waits for its sessions before it exits, so the push session
+//! is never left before this one is (see [`settle`]).
 
 use std::io::Write;
 use std::path::Path;
