@@ -200,6 +200,81 @@ fn a_users_own_connection_sharing_is_left_alone() {
     );
 }
 
+/// An `ssh` first on PATH that notes its arguments, then runs OpenSSH's.
+fn noting_ssh(env: &Env) -> (String, PathBuf) {
+    let real = Command::new("sh")
+        .args(["-c", "command -v ssh"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = env.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let notes = env.path().join("ssh-runs.txt");
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
+        notes.display()
+    );
+    fs::write(bin.join("ssh"), script).unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("ssh"))
+        .status()
+        .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    (path, notes)
+}
+
+/// `ssh -G` is an ssh process before the connection can start: it is
+/// asked only when a file ssh reads mentions sharing (following
+/// `Include`), and the run shares its one connection either way.
+#[test]
+fn ssh_is_asked_for_its_sharing_only_when_its_files_mention_it() {
+    let env = Env::new();
+    let Some((remote, key, sshd)) = ssh_setup(&env, true) else {
+        return;
+    };
+    let (path, notes) = noting_ssh(&env);
+    let runs = |args: &str| {
+        let _ = fs::remove_file(&notes);
+        let before = connections(&sshd);
+        colleague_pushes(&env, &remote, connections(&sshd) + 1);
+        env.mlops(&env.path().join("work"))
+            .env("PATH", &path)
+            .args(words(args))
+            .assert()
+            .success();
+        assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
+        fs::read_to_string(&notes).unwrap()
+    };
+    let (_, tmp) = over_forge(&env, &sshd, &key, &remote, "  ServerAliveInterval 30\n");
+    let plain = runs("autoscale enable --env test jukebox --yes");
+    assert_eq!(
+        plain.lines().count(),
+        2,
+        "a push and a fetch session: {plain}"
+    );
+    assert!(!plain.contains("-G"), "{plain}");
+
+    // Sharing settings in an included file (which say: none): asked.
+    let included = env.path().join("sharing.conf");
+    fs::write(&included, "ControlMaster no\nControlPath none\n").unwrap();
+    let include = format!("Include {}\n", included.display());
+    let config = env.home().join(".ssh/config");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, include + &text).unwrap();
+    let asked = runs("autoscale disable --env test jukebox --yes");
+    assert_eq!(
+        asked.lines().filter(|l| l.contains("-G")).count(),
+        1,
+        "{asked}"
+    );
+    assert_eq!(
+        env.git(&remote, &["rev-parse", "main"]),
+        env.git(&env.path().join("work"), &["rev-parse", "HEAD"])
+    );
+    assert_eq!(leftovers(&tmp), Vec::<String>::new());
+}
+
 #[test]
 fn a_behind_checkout_fetches_the_tip_in_one_request_and_ends_where_git_pull_would() {
     // A path remote: the fetch is mlops's own (want, have, done). The

@@ -20,6 +20,7 @@ mod early;
 pub(crate) mod local;
 pub(crate) mod mux;
 pub(crate) mod ssh;
+mod ssh_config;
 mod stream;
 
 use std::io::{self, Read, Write};

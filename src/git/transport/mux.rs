@@ -10,7 +10,8 @@
 //! benchmark's sshd, OpenSSH 9.2). git itself makes a new connection per
 //! command; people who want sharing configure it, so a `ControlMaster` or
 //! `ControlPath` of the user's (asked with `ssh -G`, which git runs too to
-//! tell OpenSSH from other programs) is left alone.
+//! tell OpenSSH from other programs, when their files mention sharing at
+//! all: [`super::ssh_config`]) is left alone.
 //!
 //! The shape avoids a wait on each other: only the receive-pack session
 //! may become the master (`ControlMaster=auto`), the upload-pack session
@@ -61,13 +62,13 @@ const SOCKET_ROOM: usize = 104 - 40 - 17 - 1;
 
 /// The options that share one connection among the run's ssh sessions
 /// to one host, for `service`; none when the user shares connections
-/// already, `ssh -G` can't say (not OpenSSH), or
-/// `MLOPS_SSH_SHARE=0`.
+/// already (`users_sharing`: `Some(false)` when surely not), ssh can't
+/// say (not OpenSSH), or `MLOPS_SSH_SHARE=0`.
 pub(crate) fn options(
     line: &str,
     address: &Address,
     service: &str,
-    probe: impl FnOnce() -> Command,
+    users_sharing: impl FnOnce() -> Option<bool>,
 ) -> Vec<OsString> {
     if std::env::var_os("MLOPS_SSH_SHARE").is_some_and(|v| v == "0") {
         return Vec::new();
@@ -82,7 +83,7 @@ pub(crate) fn options(
         .ok()
         .and_then(|a| a.iter().find(|(k, _)| *k == key).map(|(_, v)| *v));
     let ours = known.unwrap_or_else(|| {
-        let ours = users_own(probe()) == Some(false);
+        let ours = users_sharing() == Some(false);
         if let Ok(mut asked) = ASKED.lock() {
             asked.push((key, ours));
         }
@@ -111,8 +112,9 @@ pub(crate) fn options(
 }
 
 /// Whether the user's configuration for this host shares connections
-/// itself: `Some(true)` or `Some(false)`, `None` when `ssh -G` failed.
-fn users_own(mut probe: Command) -> Option<bool> {
+/// itself, as `ssh -G` (`probe`) says: `Some(true)` or `Some(false)`,
+/// `None` when it failed.
+pub(crate) fn users_own(mut probe: Command) -> Option<bool> {
     let out = probe
         .stdin(Stdio::null())
         .stderr(Stdio::null())

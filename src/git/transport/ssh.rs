@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::ssh_config::{self, passwd_home, Places};
 use super::{local, mux, Ended, Program, Settings};
 use crate::git::fail::Failure;
 use crate::git::url::redact;
@@ -166,7 +167,11 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
                 .arg(key)
                 .args(["-o", "IdentitiesOnly=yes"]);
         }
-        let probe = || {
+        let users_sharing = || {
+            let places = Places::of_this_user();
+            if places.is_some_and(|p| !ssh_config::may_share(&line, keep.as_deref(), &p)) {
+                return Some(false);
+            }
             let (mut probe, _) = launcher(settings);
             if let Some(config) = &keep {
                 probe.arg("-F").arg(config);
@@ -175,9 +180,9 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
                 probe.arg("-p").arg(port);
             }
             probe.arg("-G").arg(&address.host);
-            probe
+            mux::users_own(probe)
         };
-        command.args(mux::options(&line, &address, service, probe));
+        command.args(mux::options(&line, &address, service, users_sharing));
     }
     if variant == Variant::TortoisePlink {
         command.arg("-batch");
@@ -278,33 +283,6 @@ fn home_config() -> Option<tempfile::TempPath> {
         .ok()?;
     file.write_all(text.as_bytes()).ok()?;
     Some(file.into_temp_path())
-}
-
-/// The current user's home directory in the password database (where
-/// OpenSSH looks for `~/.ssh`).
-fn passwd_home() -> Option<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut buf = vec![0u8; 16 * 1024];
-    // SAFETY: all-zero is a valid `passwd` (null pointers, zero ids).
-    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: `entry`, `buf` and `found` outlive the call, `buf.len()` is
-    // its size; on success the strings in `entry` point into `buf`.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            libc::getuid(),
-            &mut entry,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut found,
-        )
-    };
-    if rc != 0 || found.is_null() || entry.pw_dir.is_null() {
-        return None;
-    }
-    // SAFETY: a NUL-terminated string in `buf`, which is still alive.
-    let dir = unsafe { std::ffi::CStr::from_ptr(entry.pw_dir) };
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
 /// What ssh's failure means: a host key refused, authentication refused,
