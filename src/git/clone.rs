@@ -159,6 +159,7 @@ impl Drop for Workspace {
         super::transport::forget_early();
         super::push::http::forget_early();
         super::transport::mux::finish();
+        super::helper::settle();
         if let Some(temp) = &self.temp {
             crate::interrupt::forget(temp.path());
         }

@@ -151,7 +151,7 @@ impl Credentials {
         let remembered = REMEMBERED.lock().ok().and_then(|r| r.clone());
         if let Some((url, user, pass)) = remembered {
             if !TOLD.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                super::helper::tell(&self.git_dir, true, &url, &user, &pass);
+                super::helper::approve_meanwhile(&self.git_dir, &url, &user, &pass);
             }
         }
     }

@@ -7,8 +7,10 @@
 //! succeeds and rejects after one is refused.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use super::url::strip_userinfo;
 
@@ -42,6 +44,33 @@ pub(crate) fn tell(git_dir: &Path, worked: bool, url: &str, user: &str, pass: &s
         strip_userinfo(url)
     );
     let _ = run(git_dir, action, &input);
+}
+
+/// An `approve` still running, waited for by [`settle`].
+static APPROVING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+/// [`tell`] that credentials worked, on a thread: it is two git
+/// processes (`git credential approve` and the helper it runs; `store`
+/// rewrites its file), 9 ms after every HTTP(S) push here, and the
+/// checkout update after the push does not depend on it. [`settle`]
+/// waits for it before the run ends.
+pub(crate) fn approve_meanwhile(git_dir: &Path, url: &str, user: &str, pass: &str) {
+    let (git_dir, url, user, pass): (PathBuf, String, String, String) =
+        (git_dir.into(), url.into(), user.into(), pass.into());
+    let thread = std::thread::spawn(move || tell(&git_dir, true, &url, &user, &pass));
+    if let Ok(mut approving) = APPROVING.lock() {
+        if let Some(earlier) = approving.replace(thread) {
+            let _ = earlier.join();
+        }
+    }
+}
+
+/// Waits for an `approve` started by [`approve_meanwhile`], if any.
+pub(crate) fn settle() {
+    let pending = APPROVING.lock().ok().and_then(|mut a| a.take());
+    if let Some(thread) = pending {
+        let _ = thread.join();
+    }
 }
 
 /// Runs `git credential ACTION` with `input` (and the blank line that
