@@ -7,7 +7,10 @@
 
 mod apply;
 mod index;
+mod inplace;
 mod lock;
+#[cfg(test)]
+mod tests_inplace;
 
 use std::fs;
 use std::path::Path;

@@ -313,3 +313,57 @@ fn checkout_no_push_commits_like_git() {
     assert!(merged.status.success(), "{}", text(&merged.stderr));
     assert_eq!(snapshot(&env, &s.git), snapshot(&env, &s.mlops));
 }
+
+/// In a checkout used for a while (its files older than its index), the
+/// update changes the file's index entry where it lies instead of having
+/// libgit2 rewrite the index (src/git/worktree/inplace.rs), and git finds
+/// the checkout as after its own update: clean by stat data alone,
+/// nothing staged, cached trees that agree with HEAD, fsck clean.
+#[test]
+fn checkout_the_index_entry_is_changed_in_place_as_git_keeps_it() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let aged = Command::new("find")
+        .arg(&work)
+        .args([
+            "-path",
+            "*/.git",
+            "-prune",
+            "-o",
+            "-exec",
+            "touch",
+            "-h",
+            "-d",
+            "1 hour ago",
+            "{}",
+            "+",
+        ])
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    env.git(&work, &["update-index", "-q", "--refresh"]);
+    env.git(&work, &["write-tree"]);
+    let out = env
+        .mlops(&work)
+        .args(words("-v autoscale enable --env test jukebox --yes"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("index entries in place"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(env.git(&work, &["diff-files", "--name-only"]), "");
+    assert_eq!(env.status(&work), "");
+    assert_eq!(env.git(&work, &["diff", "--cached", "--name-only"]), "");
+    assert_eq!(
+        env.git(&work, &["write-tree"]),
+        env.git(&work, &["rev-parse", "HEAD^{tree}"])
+    );
+    assert_eq!(
+        env.git(&work, &["rev-parse", "HEAD"]),
+        env.git(&remote, &["rev-parse", "main"])
+    );
+    assert_eq!(env.git(&work, &["fsck", "--no-progress"]).trim(), "");
+}

@@ -90,22 +90,29 @@ impl Workspace {
             .iter()
             .map(|path| Entry::new(old, tree, path))
             .partition(|entry| self.replaceable(entry, git_dir));
+        let in_place = others.is_empty();
         let written = self
-            .replace_files(tree, &replaced, &stage, umask)
-            .and_then(|()| self.write_paths(tree, &others))
-            .and_then(|()| fix_permissions(self.root(), &others, umask));
-        if let Err(e) = written {
-            self.forget_index_copy();
-            let restored = self.restore_paths(old, paths);
-            return Err(match restored {
-                Ok(()) => e,
-                Err(again) => e.hinted(format!(
-                    "the work tree could not be restored either ({}): git status shows what changed; git checkout -- PATH restores a file",
-                    again.message
-                )),
+            .replace_files(tree, &replaced, &stage, umask, in_place)
+            .and_then(|updated| {
+                self.write_paths(tree, &others)?;
+                fix_permissions(self.root(), &others, umask)?;
+                Ok(updated)
             });
+        match written {
+            Ok(Some(updated)) => Ok(updated),
+            Ok(None) => self.index_copy_bytes(),
+            Err(e) => {
+                self.forget_index_copy();
+                let restored = self.restore_paths(old, paths);
+                Err(match restored {
+                    Ok(()) => e,
+                    Err(again) => e.hinted(format!(
+                        "the work tree could not be restored either ({}): git status shows what changed; git checkout -- PATH restores a file",
+                        again.message
+                    )),
+                })
+            }
         }
-        self.index_copy_bytes()
     }
 
     /// Whether the entry is a regular file in both trees and on disk, in a
@@ -121,16 +128,20 @@ impl Workspace {
 
     /// libgit2 writes the new content of `entries` into `stage`; each file
     /// then replaces the old one by a rename, and its index entry becomes
-    /// the tree's, with the new file's stat data.
+    /// the tree's, with the new file's stat data. With `in_place`, the
+    /// index's bytes with those entries changed where they lie, when that
+    /// can be done (see `super::inplace`); else libgit2 writes the index
+    /// copy, and `None`.
     fn replace_files(
         &self,
         tree: &Tree<'_>,
         entries: &[Entry],
         stage: &Path,
         umask: u32,
-    ) -> Result<()> {
+        in_place: bool,
+    ) -> Result<Option<Vec<u8>>> {
         if entries.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         fs::create_dir(stage).map_err(|e| error::io(Kind::Git, "create", stage, e))?;
         let mut builder = limited(entries.iter().map(|e| e.path.as_str()));
@@ -139,20 +150,35 @@ impl Workspace {
             .checkout_tree(tree.as_object(), Some(&mut builder))
             .map_err(gerr("could not write the new files"))?;
         fix_permissions(stage, entries, umask)?;
-        let mut index = self
-            .repo
-            .index()
-            .map_err(gerr("could not read the index"))?;
+        let mut updated = Vec::new();
         for entry in entries {
             let (from, to) = (stage.join(&entry.path), self.root().join(&entry.path));
             fs::rename(&from, &to).map_err(|e| error::io(Kind::Git, "replace", &to, e))?;
             let meta =
                 fs::symlink_metadata(&to).map_err(|e| error::io(Kind::Git, "read", &to, e))?;
-            index
-                .add(&index_entry(entry, &meta))
-                .map_err(gerr(format!("could not stage {}", entry.path)))?;
+            updated.push(index_entry(entry, &meta));
         }
-        index.write().map_err(gerr("could not write the index"))
+        if let Some(bytes) = in_place
+            .then(|| self.index_updated_in_place(&updated))
+            .flatten()
+        {
+            self.step(|| {
+                "changed the index entries in place (the rest of the index as it was)".into()
+            });
+            return Ok(Some(bytes));
+        }
+        let mut index = self
+            .repo
+            .index()
+            .map_err(gerr("could not read the index"))?;
+        for entry in &updated {
+            index.add(entry).map_err(gerr(format!(
+                "could not stage {}",
+                String::from_utf8_lossy(&entry.path)
+            )))?;
+        }
+        index.write().map_err(gerr("could not write the index"))?;
+        Ok(None)
     }
 
     fn write_paths(&self, tree: &Tree<'_>, entries: &[Entry]) -> Result<()> {

@@ -23,7 +23,7 @@ use std::os::raw::c_int;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use git2::{Binding, Index};
+use git2::{Binding, Index, IndexEntry};
 
 use super::super::local::gerr;
 use super::super::Workspace;
@@ -135,6 +135,23 @@ impl Workspace {
                 .map_err(gerr("could not write the index"))?;
         }
         fs::read(&path).map_err(|e| error::io(Kind::Git, "read", &path, e))
+    }
+
+    /// The index as it was copied (and checked against), with `entries`
+    /// changed where they lie ([`super::inplace`]), when that can be done.
+    /// The loaded index object then no longer matches what will be
+    /// written, so the next refresh loads it again.
+    pub(super) fn index_updated_in_place(&self, entries: &[IndexEntry]) -> Option<Vec<u8>> {
+        let updated = {
+            let slot = self.index_copy.borrow();
+            let (bytes, written) = slot.as_ref()?.source.as_ref()?.as_ref()?;
+            let root = self.root();
+            let unchanged =
+                |path: &[u8], mode, id: &[u8]| super::inplace::holds(root, path, mode, id);
+            super::inplace::update(bytes, *written, entries, unchanged)?
+        };
+        self.forget_index_copy();
+        Some(updated)
     }
 
     /// After a failed update: the next refresh loads the index again, so
