@@ -74,7 +74,11 @@ impl LockHandle {
     /// checked from now on stays true until the locks are committed.
     pub(crate) fn lock(&self, ws: &Workspace) -> Result<CheckoutLock<'_>> {
         let git_dir = ws.repo.path();
-        let index = IndexLock::take(git_dir)?;
+        let mut index = IndexLock::take(git_dir)?;
+        index.sync = ws
+            .repo
+            .config()
+            .is_ok_and(|c| fsyncs_index(c.get_string("core.fsync").ok().as_deref()));
         let refname = format!("refs/heads/{}", ws.branch);
         let mut branch = self
             .0
@@ -138,7 +142,25 @@ impl CheckoutLock<'_> {
 struct IndexLock {
     path: PathBuf,
     file: Option<File>,
+    /// Flush the new index to the disk before the rename (`core.fsync`).
+    sync: bool,
     _held: Held,
+}
+
+/// Whether git's `core.fsync` (components, `-` taking one away, `none`
+/// starting again) asks for the index to be flushed to the disk: `index`,
+/// `added` or `all`. Not by default, as git's and libgit2's index writes.
+fn fsyncs_index(setting: Option<&str>) -> bool {
+    let mut index = false;
+    for word in setting.unwrap_or("").split(',').map(str::trim) {
+        match word {
+            "none" => index = false,
+            "index" | "added" | "all" => index = true,
+            "-index" | "-added" | "-all" => index = false,
+            _ => {}
+        }
+    }
+    index
 }
 
 impl IndexLock {
@@ -157,18 +179,21 @@ impl IndexLock {
             _held: Held::new(path.clone()),
             path,
             file: Some(file),
+            sync: false,
         })
     }
 
-    /// Writes `bytes` into the lock file, flushes it and renames it over
-    /// the index: a reader sees the old index or the new one.
+    /// Writes `bytes` into the lock file (flushed to the disk when
+    /// `core.fsync` asks) and renames it over the index: a reader sees the
+    /// old index or the new one.
     fn commit(&mut self, bytes: &[u8]) -> Result<()> {
         let index = self.path.with_extension("");
         let io = |what: &str, e: std::io::Error| error::io(Kind::Git, what, &index, e);
         let mut file = self.file.take().expect("the index lock is committed once");
+        let sync = self.sync;
         let written = file
             .write_all(bytes)
-            .and_then(|()| file.sync_all())
+            .and_then(|()| if sync { file.sync_all() } else { Ok(()) })
             .map_err(|e| io("write the new index into the lock file of", e));
         drop(file);
         written.and_then(|()| fs::rename(&self.path, &index).map_err(|e| io("replace", e)))?;
@@ -244,5 +269,27 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.forget();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fsyncs_index;
+
+    #[test]
+    fn the_index_is_flushed_when_core_fsync_says_so() {
+        for (setting, flushed) in [
+            (None, false),
+            (Some("committed"), false),
+            (Some("index"), true),
+            (Some("added"), true),
+            (Some("all"), true),
+            (Some("all,-index"), false),
+            (Some("none,index"), true),
+            (Some("index,none"), false),
+            (Some("objects, index"), true),
+        ] {
+            assert_eq!(fsyncs_index(setting), flushed, "{setting:?}");
+        }
     }
 }
