@@ -140,6 +140,12 @@ fn mentions_sharing(file: &Path, user: bool, places: &Places, depth: usize) -> O
             let arguments =
                 line[keyword.len()..].trim_start_matches(|c: char| c == '=' || c.is_whitespace());
             for pattern in arguments.split_whitespace() {
+                // A quoted name with a space in it was split here.
+                if pattern.len() < 2 && pattern.contains('"')
+                    || pattern.starts_with('"') != pattern.ends_with('"')
+                {
+                    return None;
+                }
                 for included in expand(pattern.trim_matches('"'), user, places)? {
                     match mentions_sharing(&included, user, places, depth + 1) {
                         Some(false) => {}
@@ -309,6 +315,8 @@ mod tests {
         assert!(may_share("ssh", None, &p), "a wildcard in a folder");
         fs::write(p.home.join(".ssh/config"), "Include config\n").unwrap();
         assert!(may_share("ssh", None, &p), "includes itself without end");
+        fs::write(p.home.join(".ssh/config"), "Include \"my conf.d/x\"\n").unwrap();
+        assert!(may_share("ssh", None, &p), "a quoted name with a space");
     }
 
     #[test]
