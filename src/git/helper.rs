@@ -7,7 +7,7 @@
 //! succeeds and rejects after one is refused.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -55,8 +55,8 @@ static APPROVING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
 /// checkout update after the push does not depend on it. [`settle`]
 /// waits for it before the run ends.
 pub(crate) fn approve_meanwhile(git_dir: &Path, url: &str, user: &str, pass: &str) {
-    let (git_dir, url, user, pass): (PathBuf, String, String, String) =
-        (git_dir.into(), url.into(), user.into(), pass.into());
+    let git_dir = git_dir.to_path_buf();
+    let [url, user, pass] = [url, user, pass].map(str::to_string);
     let thread = std::thread::spawn(move || tell(&git_dir, true, &url, &user, &pass));
     if let Ok(mut approving) = APPROVING.lock() {
         if let Some(earlier) = approving.replace(thread) {

@@ -5,6 +5,7 @@
 //! in one request (src/git/upload.rs), as `git pull` would have it.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,20 +55,18 @@ fn connections(sshd: &Sshd) -> usize {
     sshd.log().matches("Accepted publickey").count()
 }
 
-/// Runs `mlops ARGS` in `work` (with `share` as MLOPS_SSH_SHARE, if
-/// any), which must succeed and make `expected` ssh connections.
+/// Runs `mlops ARGS` in `work` (with the environment variables `vars`),
+/// which must succeed and make `expected` ssh connections.
 fn connects(
     env: &Env,
     (work, sshd): (&Path, &Sshd),
     args: &str,
-    share: Option<&str>,
+    vars: &[(&str, &str)],
     expected: usize,
 ) {
     let before = connections(sshd);
     let mut cmd = env.mlops(work);
-    if let Some(share) = share {
-        cmd.env("MLOPS_SSH_SHARE", share);
-    }
+    cmd.envs(vars.iter().copied());
     cmd.args(words(args)).assert().success();
     assert_eq!(connections(sshd) - before, expected, "{}", sshd.log());
 }
@@ -86,7 +85,7 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
         &env,
         (&work, &sshd),
         "autoscale enable --env test jukebox --yes",
-        Some("0"),
+        &[("MLOPS_SSH_SHARE", "0")],
         2,
     );
 
@@ -96,7 +95,7 @@ fn a_checkout_behind_its_ssh_remote_fetches_and_pushes_over_one_connection() {
         &env,
         (&work, &sshd),
         "autoscale disable --env test jukebox --yes",
-        None,
+        &[],
         1,
     );
     let subjects = env.subjects(&remote, "main");
@@ -131,7 +130,7 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
         &env,
         (&work, &sshd),
         "autoscale enable --env test jukebox --yes",
-        None,
+        &[],
         2,
     );
     let tip = env.git(&remote, &["rev-parse", "main"]);
@@ -145,7 +144,7 @@ fn a_server_that_refuses_a_second_session_gets_a_second_connection() {
         &env,
         (&work, &sshd),
         "autoscale disable --env test jukebox --yes",
-        None,
+        &[],
         1,
     );
 }
@@ -215,11 +214,7 @@ fn noting_ssh(env: &Env) -> (String, PathBuf) {
         notes.display()
     );
     fs::write(bin.join("ssh"), script).unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(bin.join("ssh"))
-        .status()
-        .unwrap();
+    fs::set_permissions(bin.join("ssh"), fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     (path, notes)
 }
@@ -234,19 +229,13 @@ fn ssh_is_asked_for_its_sharing_only_when_its_files_mention_it() {
         return;
     };
     let (path, notes) = noting_ssh(&env);
+    let (work, tmp) = over_forge(&env, &sshd, &key, &remote, "  ServerAliveInterval 30\n");
     let runs = |args: &str| {
         let _ = fs::remove_file(&notes);
-        let before = connections(&sshd);
         colleague_pushes(&env, &remote, connections(&sshd) + 1);
-        env.mlops(&env.path().join("work"))
-            .env("PATH", &path)
-            .args(words(args))
-            .assert()
-            .success();
-        assert_eq!(connections(&sshd) - before, 1, "{}", sshd.log());
+        connects(&env, (&work, &sshd), args, &[("PATH", &path)], 1);
         fs::read_to_string(&notes).unwrap()
     };
-    let (_, tmp) = over_forge(&env, &sshd, &key, &remote, "  ServerAliveInterval 30\n");
     let plain = runs("autoscale enable --env test jukebox --yes");
     assert_eq!(
         plain.lines().count(),
@@ -270,7 +259,7 @@ fn ssh_is_asked_for_its_sharing_only_when_its_files_mention_it() {
     assert_eq!(probes(&asked), 1, "{asked}");
     assert_eq!(
         env.git(&remote, &["rev-parse", "main"]),
-        env.git(&env.path().join("work"), &["rev-parse", "HEAD"])
+        env.git(&work, &["rev-parse", "HEAD"])
     );
     assert_eq!(leftovers(&tmp), Vec::<String>::new());
 }
