@@ -7,6 +7,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Status};
 
 use super::local::gerr;
+use super::worktree::Staged;
 use super::Workspace;
 use crate::error::{self, Kind, Result};
 
@@ -26,13 +27,16 @@ impl Workspace {
     /// writing the file and moving the branch leaves behind, so the next
     /// identical run can finish the job instead of refusing its own edit.
     pub fn check_clean_towards(&self, targets: &[(String, Option<Vec<u8>>)]) -> Result<()> {
+        self.clean_towards(targets).map(|_| ())
+    }
+
+    /// [`Self::check_clean_towards`], returning whether every file holds
+    /// HEAD's blob exactly, staged as it is in HEAD (not merely its final
+    /// content, nor clean only through a filter).
+    pub(crate) fn clean_towards(&self, targets: &[(String, Option<Vec<u8>>)]) -> Result<bool> {
         let Some(workdir) = &self.workdir else {
-            return Ok(());
+            return Ok(true);
         };
-        let index = self
-            .repo
-            .index()
-            .map_err(gerr("could not read the index"))?;
         let head_tree = match self.head {
             Some(head) => Some(
                 self.repo
@@ -43,9 +47,12 @@ impl Workspace {
             None => None,
         };
         let mut dirty = Vec::new();
+        let mut as_head = true;
         for (path, wanted) in targets {
-            if !self.is_clean(workdir, &index, head_tree.as_ref(), path, wanted.as_deref())? {
-                dirty.push(path.clone());
+            match self.is_clean(workdir, head_tree.as_ref(), path, wanted.as_deref())? {
+                Clean::AsHead => {}
+                Clean::Otherwise => as_head = false,
+                Clean::No => dirty.push(path.clone()),
             }
         }
         if dirty.is_empty() {
@@ -53,14 +60,15 @@ impl Workspace {
                 let paths: Vec<&str> = targets.iter().map(|(p, _)| p.as_str()).collect();
                 format!("no local changes in {}", paths.join(", "))
             });
-            return Ok(());
+            return Ok(as_head);
         }
         Err(self::dirty(&dirty))
     }
 
     /// Whether `path` matches HEAD in the index and the work tree (or
     /// already holds `wanted`). The common case is decided by hashing the
-    /// one file and looking up two entries, instead of a status scan whose
+    /// one file and looking up what is staged there (in the index's bytes,
+    /// [`Workspace::staged_in_snapshot`]), instead of a status scan whose
     /// cost grows with the repository; only when the bytes differ from the
     /// blob does libgit2's status decide, because content filters
     /// (core.autocrlf, .gitattributes eol) can make a clean file's bytes
@@ -68,17 +76,26 @@ impl Workspace {
     fn is_clean(
         &self,
         workdir: &Path,
-        index: &git2::Index,
         head_tree: Option<&git2::Tree<'_>>,
         path: &str,
         wanted: Option<&[u8]>,
-    ) -> Result<bool> {
+    ) -> Result<Clean> {
         let rel = Path::new(path);
-        if (1..=3).any(|stage| index.get_path(rel, stage).is_some()) {
-            return Ok(false);
+        let staged = match self.staged_in_snapshot(path) {
+            Some(staged) => staged,
+            None => {
+                let index = self.loaded_index()?;
+                Staged {
+                    id: index.get_path(rel, 0).map(|e| e.id),
+                    conflicted: (1..=3).any(|stage| index.get_path(rel, stage).is_some()),
+                }
+            }
+        };
+        if staged.conflicted {
+            return Ok(Clean::No);
         }
         let head_id = head_tree.and_then(|t| t.get_path(rel).ok()).map(|e| e.id());
-        let index_id = index.get_path(rel, 0).map(|e| e.id);
+        let index_id = staged.id;
         let file = workdir.join(rel);
         let content = match std::fs::read(&file) {
             Ok(bytes) => Some(bytes),
@@ -88,23 +105,36 @@ impl Workspace {
         let hash = |bytes: &[u8]| {
             Oid::hash_object(ObjectType::Blob, bytes).map_err(gerr("could not hash a file"))
         };
+        let content_id = content.as_deref().map(hash).transpose()?;
+        if head_id == index_id && index_id == content_id {
+            return Ok(Clean::AsHead);
+        }
         if let (Some(wanted), Some(content)) = (wanted, &content) {
             if content.as_slice() == wanted
                 && (index_id == head_id || index_id == Some(hash(wanted)?))
             {
-                return Ok(true);
+                return Ok(Clean::Otherwise);
             }
         }
-        let content_id = content.as_deref().map(hash).transpose()?;
-        if head_id == index_id && index_id == content_id {
-            return Ok(true);
-        }
+        self.loaded_index()?;
         let status = self
             .repo
             .status_file(rel)
             .map_err(gerr(format!("could not read the status of {path}")))?;
-        Ok((status - Status::IGNORED).is_empty())
+        Ok(match (status - Status::IGNORED).is_empty() {
+            true => Clean::Otherwise,
+            false => Clean::No,
+        })
     }
+}
+
+/// How a file is clean, if it is.
+enum Clean {
+    /// It holds HEAD's blob, staged as in HEAD.
+    AsHead,
+    /// It holds its final content, or is clean through a filter.
+    Otherwise,
+    No,
 }
 
 /// The refusal for files with local changes in the way, naming them.

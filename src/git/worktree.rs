@@ -9,6 +9,7 @@ mod apply;
 mod index;
 mod inplace;
 mod lock;
+mod rawindex;
 #[cfg(test)]
 mod tests_inplace;
 
@@ -19,6 +20,7 @@ use git2::Oid;
 
 pub(crate) use index::IndexCopy;
 pub(crate) use lock::CheckoutLock;
+pub(crate) use rawindex::Staged;
 
 use super::local::gerr;
 use super::Workspace;
@@ -73,8 +75,17 @@ impl Workspace {
     /// before pushing and again before writing. Returns the paths that
     /// differ between HEAD and `commit`.
     pub fn check_can_advance(&self, commit: Oid) -> Result<Vec<String>> {
-        let paths = self.check_clean_for(commit)?;
-        let conflicts = self.checkout_conflicts(&self.commit_tree(commit)?, &paths)?;
+        let (paths, as_head) = self.check_clean_for(commit)?;
+        let tree = self.commit_tree(commit)?;
+        if as_head && self.only_replacements(&tree, &paths)? {
+            // Each file holds HEAD's blob, staged as HEAD's, and stays a
+            // regular file: libgit2's safe checkout refuses only a
+            // modified file, something in the way of a new path or a
+            // change of kind, so its dry run (which loads the whole
+            // index) can only agree.
+            return Ok(paths);
+        }
+        let conflicts = self.checkout_conflicts(&tree, &paths)?;
         if !conflicts.is_empty() {
             return Err(super::clean::dirty(&conflicts));
         }
@@ -83,9 +94,11 @@ impl Workspace {
 
     /// The clean check of [`Self::check_can_advance`] alone: with the
     /// locks held, the checkout itself refuses what the dry run would.
-    fn check_clean_for(&self, commit: Oid) -> Result<Vec<String>> {
+    /// Also says whether every file holds HEAD's blob exactly
+    /// ([`Self::clean_towards`]).
+    fn check_clean_for(&self, commit: Oid) -> Result<(Vec<String>, bool)> {
         let Some(head) = self.head else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         };
         let paths = self.changed_paths(head, commit)?;
         let tree = self.commit_tree(commit)?;
@@ -100,8 +113,8 @@ impl Workspace {
                 (path.clone(), wanted)
             })
             .collect();
-        self.check_clean_towards(&targets)?;
-        Ok(paths)
+        let as_head = self.clean_towards(&targets)?;
+        Ok((paths, as_head))
     }
 
     /// Moves the checkout from its HEAD to `commit`, which must descend
@@ -130,7 +143,7 @@ impl Workspace {
         let Some(head) = self.head else {
             return Ok(());
         };
-        let paths = self.check_clean_for(commit)?;
+        let (paths, _) = self.check_clean_for(commit)?;
         let (old, new) = (self.commit_tree(head)?, self.commit_tree(commit)?);
         let (_, who) = super::identity::signatures(&self.repo, &mut |_: &str| {})?;
         let index = self.checkout_paths(&old, &new, &paths)?;

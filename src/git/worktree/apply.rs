@@ -41,6 +41,7 @@ impl Workspace {
         if paths.is_empty() || self.workdir.is_none() {
             return Ok(Vec::new());
         }
+        self.loaded_index()?;
         let mut conflicts = Vec::new();
         let mut builder = limited(paths.iter().map(String::as_str));
         builder
@@ -115,6 +116,19 @@ impl Workspace {
         }
     }
 
+    /// Whether every one of `paths` can be replaced by a rename (see
+    /// [`Self::replaceable`]) on the way from HEAD to `tree`.
+    pub(crate) fn only_replacements(&self, tree: &Tree<'_>, paths: &[String]) -> Result<bool> {
+        let Some(head) = self.head else {
+            return Ok(false);
+        };
+        let old = self.commit_tree(head)?;
+        let git_dir = self.repo.path();
+        Ok(paths
+            .iter()
+            .all(|path| self.replaceable(&Entry::new(&old, tree, path), git_dir)))
+    }
+
     /// Whether the entry is a regular file in both trees and on disk, in a
     /// work tree on the same file system as the git directory (where the
     /// staging folder is), so it can be replaced by a rename.
@@ -144,8 +158,16 @@ impl Workspace {
             return Ok(None);
         }
         fs::create_dir(stage).map_err(|e| error::io(Kind::Git, "create", stage, e))?;
-        let mut builder = limited(entries.iter().map(|e| e.path.as_str()));
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let mut builder = limited(paths.iter().copied());
         builder.force().update_index(false).target_dir(stage);
+        if in_place && self.unloaded_index_will_do(&paths) {
+            // The index is not loaded for a checkout into an empty folder
+            // (libgit2 would read all of it; see `super::index`).
+            builder.refresh(false);
+        } else {
+            self.loaded_index()?;
+        }
         self.repo
             .checkout_tree(tree.as_object(), Some(&mut builder))
             .map_err(gerr("could not write the new files"))?;
@@ -167,10 +189,7 @@ impl Workspace {
             });
             return Ok(Some(bytes));
         }
-        let mut index = self
-            .repo
-            .index()
-            .map_err(gerr("could not read the index"))?;
+        let mut index = self.loaded_index()?;
         for entry in &updated {
             index.add(entry).map_err(gerr(format!(
                 "could not stage {}",
@@ -185,6 +204,7 @@ impl Workspace {
         if entries.is_empty() {
             return Ok(());
         }
+        self.loaded_index()?;
         for entry in entries {
             let link = |mode: Option<i32>| mode == Some(i32::from(FileMode::Link));
             let file = self.root().join(&entry.path);
@@ -204,6 +224,7 @@ impl Workspace {
         if paths.is_empty() {
             return Ok(());
         }
+        self.loaded_index()?;
         let mut builder = limited(paths.iter().map(String::as_str));
         builder
             .force()

@@ -1,4 +1,5 @@
-//! The index as a run reads and writes it: a private copy, loaded once.
+//! The index as a run reads and writes it: a snapshot, and a private
+//! copy that libgit2 loads only when it must.
 //!
 //! libgit2 writes an index through `<index>.lock`, and mlops holds
 //! `.git/index.lock` itself from before the push until the checkout has
@@ -6,12 +7,15 @@
 //! copy in a private folder: libgit2 checks against it, the checkout
 //! updates and writes it, and its bytes go into the held lock file.
 //!
-//! A load parses, verifies and copies every entry (at 3 x 2,000 models,
-//! an 868 KB index: 10.5 ms of CPU, perf). The copy is made before the
-//! first check instead of once more for the update, so a run loads the
-//! index once instead of twice. Under the lock the index is compared with
-//! what was copied, and a changed one (someone staged a file meanwhile)
-//! is copied and loaded again. The copy keeps the index's modification
+//! A libgit2 load parses, verifies and copies every entry (at 3 x 2,000
+//! models, an 888 KB index: 10.2 ms, stamped in-process), so the common
+//! run does without it: the snapshot's bytes answer what is staged at a
+//! path ([`super::rawindex`]), the checkout update changes the entry in
+//! place ([`super::inplace`]), and the copy is loaded only for what only
+//! libgit2 does (a status with filters, a checkout that is not a plain
+//! replacement, the fallback write). Under the lock the index is
+//! compared with the snapshot, and a changed one (someone staged a file
+//! meanwhile) is taken again. The copy keeps the index's modification
 //! time, so libgit2 treats the same entries as racily clean as it would
 //! with the index itself, and it gets the repository's capabilities
 //! (core.ignorecase, core.filemode, core.symlinks) as the repository's
@@ -27,6 +31,7 @@ use git2::{Binding, Index, IndexEntry};
 
 use super::super::local::gerr;
 use super::super::Workspace;
+use super::rawindex::Staged;
 use crate::error::{self, Kind, Result};
 
 extern "C" {
@@ -43,6 +48,9 @@ pub(crate) struct IndexCopy {
     /// The index's bytes and modification time when copied (`None`: no
     /// index file), or nothing when the copy must be made again.
     source: Option<Source>,
+    /// The repository's index object holds the copy. Until then it is
+    /// empty, unless libgit2 loaded it itself (see [`Workspace::loaded_index`]).
+    loaded: bool,
 }
 
 type Source = Option<(Vec<u8>, SystemTime)>;
@@ -50,6 +58,25 @@ type Source = Option<(Vec<u8>, SystemTime)>;
 impl IndexCopy {
     fn path(&self) -> PathBuf {
         self.dir.path().join("index")
+    }
+
+    /// Writes the snapshot to the copy's file and has `index` (the
+    /// repository's object for it) read it: written only now, because a
+    /// run that never loads the index needs no copy of its bytes.
+    fn load(&mut self, index: &mut Index) -> Result<()> {
+        let path = self.path();
+        match self.source.as_ref() {
+            Some(Some((bytes, modified))) => write_copy(&path, bytes, *modified)?,
+            _ => match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(error::io(Kind::Git, "remove", &path, e))
+                }
+                _ => {}
+            },
+        }
+        index.read(true).map_err(gerr("could not read the index"))?;
+        self.loaded = true;
+        Ok(())
     }
 }
 
@@ -69,7 +96,11 @@ impl Workspace {
         }
         let dir = crate::interrupt::scratch_dir("mlops-index-")
             .map_err(|e| error::io(Kind::Git, "create a folder in", &std::env::temp_dir(), e))?;
-        let copy = IndexCopy { dir, source: None };
+        let copy = IndexCopy {
+            dir,
+            source: None,
+            loaded: false,
+        };
         let mut index = Index::open(&copy.path()).map_err(gerr("could not read the index"))?;
         self.repo
             .set_index(&mut index)
@@ -85,9 +116,10 @@ impl Workspace {
         self.refresh_index_copy()
     }
 
-    /// Makes the copy (and the loaded index object) the checkout's index as
-    /// it is now: called first, and again with the index lock held, when
-    /// nobody else can change it any more.
+    /// Makes the snapshot and the copy the checkout's index as it is now:
+    /// called first, and again with the index lock held, when nobody else
+    /// can change it any more. An index object that holds entries is
+    /// loaded again at once.
     pub(crate) fn refresh_index_copy(&self) -> Result<()> {
         self.use_index_copy()?;
         let mut slot = self.index_copy.borrow_mut();
@@ -98,23 +130,89 @@ impl Workspace {
         if copy.source.as_ref() == Some(&now) {
             return Ok(());
         }
-        let path = copy.path();
-        match &now {
-            Some((bytes, modified)) => write_copy(&path, bytes, *modified)?,
-            None => match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(error::io(Kind::Git, "remove", &path, e))
-                }
-                _ => {}
-            },
-        }
-        copy.source = None;
-        self.repo
-            .index()
-            .and_then(|mut index| index.read(true))
-            .map_err(gerr("could not read the index"))?;
         copy.source = Some(now);
+        // libgit2 may have loaded the object itself (a status, a
+        // checkout): it must not keep what it loaded before.
+        let mut index = self.index_object()?;
+        if copy.loaded || !index.is_empty() {
+            copy.loaded = false;
+            copy.load(&mut index)?;
+        }
         Ok(())
+    }
+
+    /// The repository's index object, loaded: the copy, when the run uses
+    /// one. Call before anything of libgit2 that reads or writes the
+    /// index (a status, a checkout, an index write).
+    pub(crate) fn loaded_index(&self) -> Result<Index> {
+        let forgotten = self
+            .index_copy
+            .borrow()
+            .as_ref()
+            .is_some_and(|copy| copy.source.is_none());
+        if forgotten {
+            self.refresh_index_copy()?;
+        }
+        let mut index = self.index_object()?;
+        if let Some(copy) = self.index_copy.borrow_mut().as_mut() {
+            if !copy.loaded {
+                copy.load(&mut index)?;
+            }
+        }
+        Ok(index)
+    }
+
+    /// The repository's index object as it is (loaded or not).
+    fn index_object(&self) -> Result<Index> {
+        self.repo.index().map_err(gerr("could not read the index"))
+    }
+
+    /// What the snapshot holds at `path`, when its bytes can be read here
+    /// ([`super::rawindex`]; with `core.ignorecase` libgit2's lookup
+    /// decides); `None` asks the loaded index.
+    pub(crate) fn staged_in_snapshot(&self, path: &str) -> Option<Staged> {
+        let slot = self.index_copy.borrow();
+        let source = slot.as_ref()?.source.as_ref()?;
+        if self.ignores_case() {
+            return None;
+        }
+        match source {
+            Some((bytes, _)) => super::rawindex::staged(bytes, path.as_bytes()),
+            None => Some(Staged::default()),
+        }
+    }
+
+    /// Whether libgit2's checkout of `paths` into a staging folder may
+    /// run without loading the index: the object is still empty, and
+    /// the snapshot tracks no `.gitattributes` on their way (so the
+    /// attributes libgit2 would read from the index are none either way).
+    pub(super) fn unloaded_index_will_do(&self, paths: &[&str]) -> bool {
+        let slot = self.index_copy.borrow();
+        let Some(copy) = slot.as_ref() else {
+            return false;
+        };
+        let Some(Some((bytes, _))) = copy.source.as_ref() else {
+            return false;
+        };
+        let empty = self.index_object().is_ok_and(|i| i.is_empty());
+        let attributes: Vec<Vec<u8>> = paths
+            .iter()
+            .flat_map(|p| std::path::Path::new(p).ancestors().skip(1))
+            .map(|dir| {
+                dir.join(".gitattributes")
+                    .to_string_lossy()
+                    .into_owned()
+                    .into_bytes()
+            })
+            .collect();
+        !copy.loaded && empty && super::rawindex::tracks_any(bytes, &attributes) == Some(false)
+    }
+
+    fn ignores_case(&self) -> bool {
+        self.repo
+            .config()
+            .and_then(|c| c.get_bool("core.ignorecase"))
+            .unwrap_or(false)
     }
 
     /// The copy's bytes as the checkout wrote them, for the index lock.
@@ -129,9 +227,8 @@ impl Workspace {
         if !path.exists() {
             // No index before, and the checkout wrote none: libgit2
             // writes the loaded one (a valid index file, never an empty one).
-            self.repo
-                .index()
-                .and_then(|mut index| index.write())
+            self.loaded_index()?
+                .write()
                 .map_err(gerr("could not write the index"))?;
         }
         fs::read(&path).map_err(|e| error::io(Kind::Git, "read", &path, e))

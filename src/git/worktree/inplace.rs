@@ -32,13 +32,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use git2::IndexEntry;
 
-/// Fixed part of an entry: ten 32-bit stat fields, the id, the flags.
-const FIXED: usize = 40 + 20 + 2;
-const HEADER: usize = 12;
-const TRAILER: usize = 20;
+use super::rawindex::{be32, walk, Raw, EXTENDED, FIXED, HEADER, STAGE, TRAILER};
+
 const ASSUME_VALID: u16 = 0x8000;
-const EXTENDED: u16 = 0x4000;
-const STAGE: u16 = 0x3000;
 
 /// At most this many racily clean entries are checked here (one, the last
 /// run's file, is the usual case; after a clone every entry is): more
@@ -56,24 +52,21 @@ pub(super) fn update(
     unchanged: impl Fn(&[u8], u32, &[u8]) -> bool,
 ) -> Option<Vec<u8>> {
     let body = index.len().checked_sub(TRAILER)?;
-    if body < HEADER || &index[..4] != b"DIRC" || index[body..].iter().all(|b| *b == 0) {
-        return None;
-    }
-    if !matches!(be32(index, 4)?, 2 | 3) {
+    if body < HEADER || index[body..].iter().all(|b| *b == 0) {
         return None;
     }
     let written = written.duration_since(UNIX_EPOCH).ok()?.as_secs();
     let mut out = Vec::with_capacity(index.len());
-    out.extend_from_slice(&index[..HEADER]);
+    out.extend_from_slice(index.get(..HEADER)?);
     let mut found = vec![false; entries.len()];
     let mut racy = 0;
-    let mut at = HEADER;
-    for _ in 0..be32(index, 8)? {
-        let flags = u16::from_be_bytes(index.get(at + 60..at + 62)?.try_into().ok()?);
-        let name_at = at + FIXED + if flags & EXTENDED != 0 { 2 } else { 0 };
-        let name_len = index.get(name_at..body)?.iter().position(|b| *b == 0)?;
-        let name = &index[name_at..name_at + name_len];
-        let end = at + ((name_at - at + name_len + 8) & !7);
+    let mut at = walk(index, |entry| {
+        let Raw {
+            at,
+            end,
+            flags,
+            name,
+        } = entry;
         match entries.iter().position(|e| e.path == name) {
             Some(i) => {
                 if found[i] || flags & (ASSUME_VALID | EXTENDED | STAGE) != 0 {
@@ -97,8 +90,8 @@ pub(super) fn update(
                 out.extend_from_slice(index.get(at..end)?);
             }
         }
-        at = end;
-    }
+        Some(())
+    })?;
     if found.contains(&false) {
         return None;
     }
@@ -145,10 +138,6 @@ pub(super) fn holds(root: &Path, path: &[u8], mode: u32, id: &[u8]) -> bool {
         sha.update(&bytes);
         sha.finish() == id
     })
-}
-
-fn be32(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// An entry's fixed part as the index holds it (32-bit fields, as

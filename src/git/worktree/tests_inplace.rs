@@ -1,5 +1,6 @@
 //! src/git/worktree/inplace.rs against libgit2's own index writer and
-//! git's reading of the result, on indexes git wrote.
+//! git's reading of the result, and src/git/worktree/rawindex.rs against
+//! libgit2's loaded index, on indexes git wrote.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use git2::{Index, IndexEntry, IndexTime, Oid};
 
 use super::inplace::{holds, update};
+use super::rawindex::{staged, tracks_any, Staged};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -214,4 +216,91 @@ fn what_it_does_not_know_is_left_to_libgit2() {
     );
     let four = std::fs::read(d.join(".git/index")).unwrap();
     assert_eq!(update(&four, later(), one, no), None);
+}
+
+/// What libgit2's loaded index says at `path` (the lookup this replaces).
+fn libgit2_staged(index: &[u8], path: &str) -> Staged {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index");
+    std::fs::write(&file, index).unwrap();
+    let index = Index::open(&file).unwrap();
+    let at = |stage| index.get_path(Path::new(path), stage);
+    Staged {
+        id: at(0).map(|e| e.id),
+        conflicted: (1..=3).any(|stage| at(stage).is_some()),
+    }
+}
+
+#[test]
+fn the_raw_lookup_answers_as_libgit2s_loaded_index() {
+    let dir = repo();
+    let d = dir.path();
+    // A staged change, an intent-to-add entry (a version 3 index), and
+    // an unresolved conflict (stages 1 to 3, no stage 0).
+    std::fs::write(d.join("README.md"), "changed\n").unwrap();
+    git(d, &["add", "README.md"]);
+    std::fs::write(d.join("new.txt"), "n\n").unwrap();
+    git(d, &["add", "-N", "new.txt"]);
+    let blob = git(d, &["hash-object", "-w", "README.md"]);
+    let conflicted = "model-deployments/test/radio/config.yaml";
+    let info: String = (1..=3)
+        .map(|stage| format!("100644 {} {stage}\t{conflicted}\n", blob.trim()))
+        .collect();
+    let mut update = Command::new("git")
+        .args(["update-index", "--index-info"])
+        .current_dir(d)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut update.stdin.take().unwrap(), info.as_bytes()).unwrap();
+    assert!(update.wait().unwrap().success());
+    let index = std::fs::read(d.join(".git/index")).unwrap();
+    assert_eq!(u32::from_be_bytes(index[4..8].try_into().unwrap()), 3);
+    let paths = [
+        "README.md",
+        "new.txt",
+        conflicted,
+        "model-deployments/test/jukebox/config.yaml",
+        "tools/run.sh",
+        "link",
+        "model-deployments/test",
+        "missing.yaml",
+    ];
+    for path in paths {
+        let raw = staged(&index, path.as_bytes());
+        assert_eq!(raw, Some(libgit2_staged(&index, path)), "{path}");
+    }
+    assert!(staged(&index, conflicted.as_bytes()).unwrap().conflicted);
+    assert!(staged(&index, b"missing.yaml").unwrap().id.is_none());
+}
+
+#[test]
+fn tracked_attributes_files_are_found_and_version_4_is_left_to_libgit2() {
+    let dir = repo();
+    let d = dir.path();
+    let names = |paths: &[&str]| {
+        paths
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let on_the_way = names(&[".gitattributes", "model-deployments/.gitattributes"]);
+    let index = std::fs::read(d.join(".git/index")).unwrap();
+    assert_eq!(tracks_any(&index, &on_the_way), Some(false));
+    std::fs::write(
+        d.join("model-deployments/.gitattributes"),
+        "*.yaml eol=crlf\n",
+    )
+    .unwrap();
+    git(d, &["add", "model-deployments/.gitattributes"]);
+    let index = std::fs::read(d.join(".git/index")).unwrap();
+    assert_eq!(tracks_any(&index, &on_the_way), Some(true));
+    assert_eq!(
+        tracks_any(&index, &names(&["docs/.gitattributes"])),
+        Some(false)
+    );
+    git(d, &["update-index", "--index-version", "4"]);
+    let index = std::fs::read(d.join(".git/index")).unwrap();
+    assert_eq!(staged(&index, b"README.md"), None);
+    assert_eq!(tracks_any(&index, &on_the_way), None);
 }
