@@ -146,16 +146,10 @@ pub fn run(cli: Cli) -> u8 {
 fn dispatch(ui: Ui, cli: Cli) -> Result<u8> {
     let (repo, change) = options::merge(cli.repo, cli.change, &cli.command)?;
     let ctx = Context { ui, repo, change };
-    if !matches!(cli.command, Command::Completions(_) | Command::Man(_)) {
-        // Before the first libgit2 call: it would parse the whole CA
-        // bundle on every run (~50 ms). Commands without git skip even that.
-        crate::git::tls::defer_ca_bundle();
-    }
     if matches!(
         cli.command,
         Command::Autoscale(_) | Command::Set(_) | Command::Demo(_)
     ) {
-        // After the CA bundle is deferred: this initialises libgit2.
         crate::git::treepath::change_settings();
     }
     match cli.command {

@@ -242,7 +242,7 @@ impl Link {
                 opened: Instant::now(),
             });
         }
-        super::tls::prepare(url);
+        super::tls::prepare();
         // SAFETY (lifetimes): the remote's repository outlives the link
         // (the caller's contract); the callbacks borrow the boxed session,
         // which the link owns and drops after them.

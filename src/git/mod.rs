@@ -24,7 +24,7 @@ pub(crate) mod push;
 pub mod remote;
 pub mod session;
 pub mod sign;
-pub mod tls;
+pub(crate) mod tls;
 pub(crate) mod transport;
 pub mod treediff;
 pub mod treepath;

@@ -299,7 +299,7 @@ impl Workspace {
                 .follow_redirects(RemoteRedirect::None);
         }
         pushing(session, target, commit, url);
-        super::tls::prepare(url);
+        super::tls::prepare();
         let result = remote.push(&[&spec], Some(&mut opts));
         session.done();
         if result.is_ok() {

@@ -61,7 +61,7 @@ impl Workspace {
                 .failure(&url, e)
                 .into_error(&doing, self.unchanged())
         };
-        super::tls::prepare(&url);
+        super::tls::prepare();
         let reach = || format!("could not reach {}", redact(&url));
         let mut handle = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| fail(&e, reach()))?

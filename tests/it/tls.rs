@@ -1,8 +1,9 @@
 //! HTTPS through a real server (lighttpd with mod_openssl, a certificate
 //! for 127.0.0.1 signed by a test CA): the certificate is verified against
-//! the CAs the user names in `SSL_CERT_FILE` or `SSL_CERT_DIR` (loaded only
-//! before the first HTTPS connection, src/git/tls.rs), an untrusted one is
-//! refused without leaking the token, and child processes (credential
+//! the CAs the user names in `SSL_CERT_FILE` or `SSL_CERT_DIR` (by
+//! mlops's TLS stream for libgit2 and its own push client, src/git/tls/),
+//! an untrusted one, or one for another name, is refused with OpenSSL's
+//! reason and without leaking the token, and child processes (credential
 //! helpers) see the user's own `SSL_CERT_FILE`.
 
 use std::fs;
@@ -108,13 +109,44 @@ fn an_untrusted_certificate_is_exit_4_without_the_secret() {
             .args(["--clone", &https.url("remote.git")])
             .assert()
             .code(4)
-            .stderr(predicate::str::contains("certificate"))
+            .stderr(predicate::str::contains(
+                "the TLS certificate of 127.0.0.1 is invalid: unable to get local issuer certificate",
+            ))
             .stderr(predicate::str::contains("SSL_CERT_FILE"))
             .get_output()
             .clone();
         let all = all_output(&out);
         assert!(!all.contains(TOKEN), "secret in the output: {all}");
     }
+    assert_eq!(tip(&env, &remote), before, "the remote is unchanged");
+}
+
+#[test]
+fn a_certificate_for_another_name_is_refused_with_the_reason() {
+    let env = Env::new();
+    let Some((remote, https)) = https_remote(&env) else {
+        return;
+    };
+    let before = tip(&env, &remote);
+    // The CA is trusted, but the certificate is for 127.0.0.1 only:
+    // `localhost` reaches the same server under a name it does not have.
+    let url = https.url("remote.git").replace("127.0.0.1", "localhost");
+    let out = mlops(&env, env.path())
+        .env("SSL_CERT_FILE", ca(&https))
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .args(["--clone", &url])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "the TLS certificate of localhost is invalid: hostname mismatch",
+        ))
+        .stderr(predicate::str::contains("SSL_CERT_FILE"))
+        .get_output()
+        .clone();
+    let all = all_output(&out);
+    assert!(!all.contains(TOKEN), "secret in the output: {all}");
     assert_eq!(tip(&env, &remote), before, "the remote is unchanged");
 }
 
@@ -215,8 +247,8 @@ fn a_credential_helper_sees_the_users_own_ssl_cert_file() {
         return;
     };
     let seen = recording_helper(&env);
-    // SSL_CERT_FILE set: the helper sees that value (mlops initialises
-    // libgit2 with it pointing at /dev/null, then puts it back).
+    // SSL_CERT_FILE set: the helper sees that value (nothing in mlops
+    // changes it, git2's initialisation included).
     mlops(&env, env.path())
         .env("SSL_CERT_FILE", ca(&https))
         .args(words("autoscale enable --env test jukebox --yes"))
