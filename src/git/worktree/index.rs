@@ -24,6 +24,7 @@
 use std::fs::{self, File, FileTimes};
 use std::io::ErrorKind;
 use std::os::raw::c_int;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -48,6 +49,8 @@ pub(crate) struct IndexCopy {
     /// The index's bytes and modification time when copied (`None`: no
     /// index file), or nothing when the copy must be made again.
     source: Option<Source>,
+    /// What identifies the index file the source was read from.
+    stamp: Option<Stamp>,
     /// The repository's index object holds the copy. Until then it is
     /// empty, unless libgit2 loaded it itself (see [`Workspace::loaded_index`]).
     loaded: bool,
@@ -99,6 +102,7 @@ impl Workspace {
         let copy = IndexCopy {
             dir,
             source: None,
+            stamp: None,
             loaded: false,
         };
         let mut index = Index::open(&copy.path()).map_err(gerr("could not read the index"))?;
@@ -126,7 +130,12 @@ impl Workspace {
         let Some(copy) = slot.as_mut() else {
             return Ok(());
         };
-        let now = read_source(&self.repo.path().join("index"))?;
+        let path = self.repo.path().join("index");
+        if copy.source.is_some() && still(&path, copy.stamp.as_ref()) {
+            return Ok(());
+        }
+        let (now, stamp) = read_source(&path)?;
+        copy.stamp = stamp;
         if copy.source.as_ref() == Some(&now) {
             return Ok(());
         }
@@ -260,17 +269,65 @@ impl Workspace {
     }
 }
 
-fn read_source(index: &Path) -> Result<Source> {
+/// An index file as `stat` sees it, and its trailing checksum.
+#[derive(PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    trailer: [u8; 20],
+}
+
+impl Stamp {
+    fn of(file: &File, meta: &fs::Metadata) -> Option<Stamp> {
+        let mut trailer = [0u8; 20];
+        file.read_exact_at(&mut trailer, meta.len().checked_sub(20)?)
+            .ok()?;
+        // `index.skipHash` writes zeros: then the bytes decide.
+        (trailer != [0u8; 20]).then_some(Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            trailer,
+        })
+    }
+}
+
+/// Whether the index is still the file `stamp` was taken of: the same
+/// inode, size, times to the nanosecond and checksum, which is what git
+/// and libgit2 trust to say an index did not change (a write through
+/// `index.lock` makes a new inode). Saves reading it again under the
+/// lock (888 KB at 3 x 2,000 models: 1.4 ms, perf).
+fn still(index: &Path, stamp: Option<&Stamp>) -> bool {
+    let Some(stamp) = stamp else {
+        return false;
+    };
+    let Ok(file) = File::open(index) else {
+        return false;
+    };
+    file.metadata()
+        .ok()
+        .and_then(|meta| Stamp::of(&file, &meta))
+        .is_some_and(|now| &now == stamp)
+}
+
+fn read_source(index: &Path) -> Result<(Source, Option<Stamp>)> {
     let io = |e| error::io(Kind::Git, "read", index, e);
     let mut file = match File::open(index) {
         Ok(file) => file,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok((None, None)),
         Err(e) => return Err(io(e)),
     };
-    let modified = file.metadata().and_then(|m| m.modified()).map_err(io)?;
-    let mut bytes = Vec::new();
+    let meta = file.metadata().map_err(io)?;
+    let modified = meta.modified().map_err(io)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-    Ok(Some((bytes, modified)))
+    let stamp = Stamp::of(&file, &meta).filter(|s| s.len == bytes.len() as u64);
+    Ok((Some((bytes, modified)), stamp))
 }
 
 fn write_copy(path: &Path, bytes: &[u8], modified: SystemTime) -> Result<()> {
