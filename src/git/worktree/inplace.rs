@@ -170,38 +170,58 @@ fn fixed(e: &IndexEntry) -> [u8; FIXED] {
 fn invalidate(data: &[u8], paths: &[&[u8]]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len());
     let mut at = 0;
-    node(data, &mut at, b"", paths, &mut out)?;
+    node(data, &mut at, &mut Vec::new(), paths, &mut out)?;
     (at == data.len()).then_some(out)
 }
 
 /// One cached tree at `data[*at..]` whose folder is `dir` ("" for the
-/// root, else ending in `/`), and its subtrees, copied to `out`.
-fn node(data: &[u8], at: &mut usize, dir: &[u8], paths: &[&[u8]], out: &mut Vec<u8>) -> Option<()> {
+/// root, else ending in `/`), and its subtrees, copied to `out`. Every
+/// folder has one (6,000 at 3 x 2,000 models), so nothing is allocated
+/// per node (an allocation and a text parse per folder took 1.3 ms
+/// of the update's 3.4, perf).
+fn node(
+    data: &[u8],
+    at: &mut usize,
+    dir: &mut Vec<u8>,
+    paths: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> Option<()> {
     let start = *at;
     let name_len = data.get(start..)?.iter().position(|b| *b == 0)?;
-    let name = &data[start..start + name_len];
     let line_at = start + name_len + 1;
     let line_len = data.get(line_at..)?.iter().position(|b| *b == b'\n')?;
-    let line = std::str::from_utf8(&data[line_at..line_at + line_len]).ok()?;
-    let (entries, subtrees) = line.split_once(' ')?;
-    let (valid, subtrees) = (
-        entries.parse::<i64>().ok()? >= 0,
-        subtrees.parse::<usize>().ok()?,
-    );
+    let line = &data[line_at..line_at + line_len];
+    let space = line.iter().position(|b| *b == b' ')?;
+    let valid = match &line[..space] {
+        [b'-', digits @ ..] => number(digits).map(|_| false)?,
+        digits => number(digits).map(|_| true)?,
+    };
+    let subtrees = number(&line[space + 1..])?;
     *at = line_at + line_len + 1 + if valid { 20 } else { 0 };
-    let mut path = dir.to_vec();
-    if !name.is_empty() {
-        path.extend_from_slice(name);
-        path.push(b'/');
+    let parent = dir.len();
+    if name_len > 0 {
+        dir.extend_from_slice(&data[start..start + name_len]);
+        dir.push(b'/');
     }
-    if valid && paths.iter().any(|p| p.starts_with(&path)) {
+    if valid && paths.iter().any(|p| p.starts_with(dir)) {
         out.extend_from_slice(&data[start..line_at]);
         out.extend_from_slice(format!("-1 {subtrees}\n").as_bytes());
     } else {
         out.extend_from_slice(data.get(start..*at)?);
     }
     for _ in 0..subtrees {
-        node(data, at, &path, paths, out)?;
+        node(data, at, dir, paths, out)?;
     }
+    dir.truncate(parent);
     Some(())
+}
+
+/// A decimal number of at most 18 digits.
+fn number(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, d| {
+        d.is_ascii_digit().then(|| n * 10 + usize::from(d - b'0'))
+    })
 }
