@@ -85,6 +85,7 @@ impl Workspace {
             target: None,
             temp: Some(temp),
             index_copy: Default::default(),
+            changed: Default::default(),
         };
         let session = Session::new(&ws);
         let mut chosen = (String::new(), false);

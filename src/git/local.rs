@@ -113,6 +113,7 @@ impl Workspace {
             target: None,
             temp: None,
             index_copy: Default::default(),
+            changed: Default::default(),
         };
         ws.step(|| {
             format!(

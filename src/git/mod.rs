@@ -104,6 +104,9 @@ pub struct Workspace {
     /// The private copy the repository's index object is, once a change
     /// is on its way (see [`Workspace::use_index_copy`]).
     pub(crate) index_copy: std::cell::RefCell<Option<worktree::IndexCopy>>,
+    /// The last [`Workspace::changed_paths`] answer: asked before the push
+    /// and again for the checkout update (0.65 ms each at 3 x 2,000).
+    pub(crate) changed: std::cell::RefCell<Option<(Oid, Oid, Vec<String>)>>,
 }
 
 impl Workspace {

@@ -29,9 +29,16 @@ use crate::error::{self, Error, Result};
 impl Workspace {
     /// The paths that differ between the commits `from` and `to`.
     pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<String>> {
+        if let Some((a, b, paths)) = self.changed.borrow().as_ref() {
+            if (*a, *b) == (from, to) {
+                return Ok(paths.clone());
+            }
+        }
         let (old, new) = (self.commit_tree(from)?, self.commit_tree(to)?);
-        super::treediff::changed_files(&self.repo, &old, &new)
-            .map_err(gerr("could not compare commits"))
+        let paths = super::treediff::changed_files(&self.repo, &old, &new)
+            .map_err(gerr("could not compare commits"))?;
+        *self.changed.borrow_mut() = Some((from, to, paths.clone()));
+        Ok(paths)
     }
 
     /// Refuses, before anything is committed or pushed, when a file in
