@@ -19,6 +19,7 @@
 mod early;
 pub(crate) mod local;
 pub(crate) mod mux;
+mod shell;
 pub(crate) mod ssh;
 mod ssh_config;
 mod stream;

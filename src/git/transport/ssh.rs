@@ -214,18 +214,15 @@ pub(crate) fn program(url: &str, service: &str, settings: &Settings) -> Result<P
 
 /// The ssh program as git picks it, and its command line for messages:
 /// `GIT_SSH_COMMAND`, else `core.sshCommand` (both through the shell,
-/// git's SHELL_PATH), else `GIT_SSH`, else `ssh`.
+/// git's SHELL_PATH, when it has more to do than split the line:
+/// [`super::shell`]), else `GIT_SSH`, else `ssh`.
 fn launcher(settings: &Settings) -> (Command, String) {
     let shell = std::env::var("GIT_SSH_COMMAND")
         .ok()
         .filter(|c| !c.is_empty())
         .or(settings.ssh_command.clone());
     match shell {
-        Some(line) => {
-            let mut c = Command::new("/bin/sh");
-            c.arg("-c").arg(format!("{line} \"$@\"")).arg(&line);
-            (c, line)
-        }
+        Some(line) => (super::shell::command(&line), line),
         None => {
             let ssh = std::env::var("GIT_SSH")
                 .ok()
