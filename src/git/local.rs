@@ -161,36 +161,23 @@ impl Workspace {
     /// Writes the new blobs and a commit whose parent is [`Self::base`] and
     /// whose tree is the base tree with only `changes` replaced. Nothing
     /// else in the repository moves; the caller decides where it goes.
+    /// `written` is the tree [`Self::write_tree`] already wrote for the
+    /// same changes on the same base, if it did.
     pub fn compose(
         &self,
         changes: &[FileChange],
         message: &str,
         warn: &mut dyn FnMut(&str),
+        written: Option<Oid>,
     ) -> Result<Oid> {
         let parent = self
             .repo
             .find_commit(self.base)
             .map_err(gerr("could not read the base commit"))?;
-        let base_tree = parent
-            .tree()
-            .map_err(gerr("could not read the base tree"))?;
-        let mut update = TreeUpdateBuilder::new();
-        for change in changes {
-            let mode = base_tree
-                .get_path(Path::new(&change.path))
-                .ok()
-                .map(|entry| entry.filemode())
-                .filter(|mode| *mode == i32::from(FileMode::BlobExecutable))
-                .map_or(FileMode::Blob, |_| FileMode::BlobExecutable);
-            let blob = self
-                .repo
-                .blob(&change.new)
-                .map_err(gerr("could not write a blob"))?;
-            update.upsert(&change.path, blob, mode);
-        }
-        let tree_id = update
-            .create_updated(&self.repo, &base_tree)
-            .map_err(gerr("could not write the new tree"))?;
+        let tree_id = match written {
+            Some(tree) => tree,
+            None => self.write_tree(changes)?,
+        };
         let tree = self
             .repo
             .find_tree(tree_id)
@@ -207,6 +194,37 @@ impl Workspace {
             )
         });
         Ok(commit)
+    }
+
+    /// Writes the new blobs and the base tree with only `changes`
+    /// replaced, and returns the tree's id.
+    pub fn write_tree(&self, changes: &[FileChange]) -> Result<Oid> {
+        self.write_tree_in(&self.repo, changes)
+    }
+
+    /// [`Self::write_tree`] through `repo`, a handle on the same
+    /// repository (a [`super::quarantine::Quarantine`]'s).
+    pub(crate) fn write_tree_in(&self, repo: &Repository, changes: &[FileChange]) -> Result<Oid> {
+        let base_tree = repo
+            .find_commit(self.base)
+            .and_then(|c| c.tree())
+            .map_err(gerr("could not read the base tree"))?;
+        let mut update = TreeUpdateBuilder::new();
+        for change in changes {
+            let mode = base_tree
+                .get_path(Path::new(&change.path))
+                .ok()
+                .map(|entry| entry.filemode())
+                .filter(|mode| *mode == i32::from(FileMode::BlobExecutable))
+                .map_or(FileMode::Blob, |_| FileMode::BlobExecutable);
+            let blob = repo
+                .blob(&change.new)
+                .map_err(gerr("could not write a blob"))?;
+            update.upsert(&change.path, blob, mode);
+        }
+        update
+            .create_updated(repo, &base_tree)
+            .map_err(gerr("could not write the new tree"))
     }
 
     /// The local branch's upstream, if it has one: (remote, branch on it).

@@ -21,6 +21,7 @@ pub(crate) mod pkt;
 pub mod progress;
 mod publish;
 pub(crate) mod push;
+pub(crate) mod quarantine;
 pub mod remote;
 pub mod session;
 pub mod sign;

@@ -19,7 +19,7 @@ use std::path::Path;
 use git2::Oid;
 
 pub(crate) use index::IndexCopy;
-pub(crate) use lock::CheckoutLock;
+pub(crate) use lock::{CheckoutLock, TEMP_PREFIX};
 pub(crate) use rawindex::Staged;
 
 use super::local::gerr;

@@ -298,6 +298,44 @@ fn a_behind_checkout_fetches_the_tip_in_one_request_and_ends_where_git_pull_woul
     assert_eq!(fsck.trim(), "");
 }
 
+/// The new blob and trees are written while the remote is reached, into
+/// a folder of their own: an up-to-date run uses them, a run that finds
+/// the remote moved leaves none of them behind (no dangling object, no
+/// folder), as `git pull` and `git commit` would leave the repository.
+#[test]
+fn the_tree_written_ahead_is_used_when_up_to_date_and_left_nowhere_when_behind() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let scratch = |work: &Path| -> Vec<String> {
+        leftovers(&work.join(".git"))
+            .into_iter()
+            .filter(|name| name.starts_with("mlops-"))
+            .collect()
+    };
+    for (behind, model) in [(false, "jukebox"), (true, "jukebox-ui")] {
+        if behind {
+            colleague_pushes(&env, &remote, 1);
+        }
+        let out = env
+            .mlops(&work)
+            .args(words(&format!(
+                "-v autoscale enable --env test {model} --yes"
+            )))
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let used = stderr.contains("written while the remote was reached, is used");
+        assert_eq!(used, !behind, "behind: {behind}\n{stderr}");
+        assert_eq!(env.git(&work, &["fsck", "--no-progress"]).trim(), "");
+        assert_eq!(scratch(&work), Vec::<String>::new());
+        assert_eq!(env.status(&work), "");
+        assert_eq!(
+            env.git(&work, &["rev-parse", "HEAD"]),
+            env.git(&remote, &["rev-parse", "main"])
+        );
+    }
+}
+
 #[test]
 fn a_shallow_checkout_behind_its_remote_is_fetched_through_libgit2() {
     let env = Env::new();

@@ -4,13 +4,20 @@
 //! on is the one the checkout already has, so the plan, the checkout's
 //! checks and the Argo CD coverage are what they will be after the
 //! listing; they are used only when the listing says so (the same base),
-//! else made again on the remote's tip. Nothing here writes or prints.
+//! else made again on the remote's tip. Nothing here prints.
+//!
+//! When no question will be asked (`--yes`), the new blob and trees are
+//! written too, into a quarantine ([`Quarantine`]): an up-to-date run
+//! moves them into the repository after the listing instead of building
+//! and compressing them then; in any other run they are removed with it.
+//! A run that asks first writes nothing before the answer.
 
 use git2::Oid;
 
-use super::prepare::{prepare, Prepared};
+use super::prepare::{changes, prepare, Prepared};
 use crate::commands::Context;
 use crate::error::Result;
+use crate::git::quarantine::{Quarantine, Written};
 use crate::git::Workspace;
 use crate::gitops::layout::Target;
 
@@ -32,9 +39,23 @@ impl Ahead {
         targets: &[Target],
         edit: &dyn Edit,
     ) -> Ahead {
+        let mut outcome = prepare(ctx, ws, targets, edit);
+        if let Ok(prepared) = &mut outcome {
+            let asks = !ctx.change.yes || ctx.change.dry_run;
+            if !asks && !prepared.plan.changes.is_empty() {
+                // A failure is met again, and reported, when the commit
+                // is composed.
+                prepared.tree = Quarantine::new(ws).ok().flatten().and_then(|quarantine| {
+                    let tree = ws
+                        .write_tree_in(quarantine.repo(), &changes(&prepared.plan))
+                        .ok()?;
+                    Some(Written { tree, quarantine })
+                });
+            }
+        }
         Ahead {
             base: ws.base,
-            outcome: prepare(ctx, ws, targets, edit),
+            outcome,
         }
     }
 

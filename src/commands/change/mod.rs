@@ -72,8 +72,7 @@ pub(crate) fn run(
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
     // The push service is reached first (an ssh handshake is most of an
-    // SSH run); meanwhile the index is loaded, once, into the copy the
-    // checkout will update, and the change is prepared.
+    // SSH run); meanwhile the index is read and the change is prepared.
     let listing = pushing && !named.is_empty() && ws.start_listing();
     if !ctx.change.dry_run {
         ws.use_index_copy()?;
@@ -86,7 +85,7 @@ pub(crate) fn run(
         false => named,
         true => pick::targets(ctx, &ws, envs, models, edit)?,
     };
-    let Prepared { plan, found } = match ahead.and_then(|a| a.take(ws.base)) {
+    let Prepared { plan, found, tree } = match ahead.and_then(|a| a.take(ws.base)) {
         Some(prepared) => prepared?,
         None => prepare(ctx, &ws, &targets, edit)?,
     };
@@ -123,7 +122,13 @@ pub(crate) fn run(
     confirm(ctx, pushing)?;
     let message = message(ctx, edit, &plan);
     let mut warn = |w: &str| ctx.ui.warn(w);
-    let commit = ws.compose(&changes(&plan), &message, &mut warn)?;
+    let written = tree.and_then(|w| w.quarantine.release(&ws).ok().map(|()| w.tree));
+    if let Some(tree) = written {
+        ws.step(|| {
+            format!("the new tree {tree:.10}, written while the remote was reached, is used")
+        });
+    }
+    let commit = ws.compose(&changes(&plan), &message, &mut warn, written)?;
     if pushing {
         push(ctx, &mut ws, commit, (&targets, edit), &mut report)?;
     } else {
@@ -200,7 +205,7 @@ fn push(
             return Ok(None);
         }
         let message = self::message(ctx, edit, &plan);
-        ws.compose(&changes(&plan), &message, &mut |_: &str| {})
+        ws.compose(&changes(&plan), &message, &mut |_: &str| {}, None)
             .map(Some)
     };
     // The checkout's locks are taken before anything reaches the remote:

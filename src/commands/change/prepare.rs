@@ -5,6 +5,7 @@
 use super::{refused, Edit};
 use crate::commands::Context;
 use crate::error::{self, Result};
+use crate::git::quarantine::Written;
 use crate::git::{FileChange, Workspace};
 use crate::gitops::argo;
 use crate::gitops::layout::Target;
@@ -29,6 +30,9 @@ pub(super) struct Plan {
 pub(super) struct Prepared {
     pub plan: Plan,
     pub found: Option<Result<argo::Coverage>>,
+    /// The new tree, when it was written while the remote was reached
+    /// ([`super::ahead::Ahead`]), kept apart until it is used.
+    pub tree: Option<Written>,
 }
 
 /// Resolves the targets, plans their edits on the base commit, checks the
@@ -47,7 +51,11 @@ pub(super) fn prepare(
         let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
         CommitTree::new(&ws.repo, ws.base).and_then(|tree| argo::coverage(&tree, &paths))
     });
-    Ok(Prepared { plan, found })
+    Ok(Prepared {
+        plan,
+        found,
+        tree: None,
+    })
 }
 
 /// Calls `f` with the snapshot the targets are checked against: the work

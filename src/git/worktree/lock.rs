@@ -35,7 +35,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// The prefix of the folder in the git directory where the checkout
 /// stages new files; one a killed run left behind is removed by the next
 /// run that holds the index lock (no other mlops can be using it then).
-pub(super) const TEMP_PREFIX: &str = "mlops-index-";
+pub(crate) const TEMP_PREFIX: &str = "mlops-index-";
 
 /// A second handle on the checkout's repository, which the branch's ref
 /// lock borrows, so the [`Workspace`] stays free to fetch and push while
