@@ -17,4 +17,5 @@ pub(crate) mod error;
 pub mod git;
 pub(crate) mod gitops;
 pub(crate) mod interrupt;
+pub(crate) mod stderr;
 pub(crate) mod ui;

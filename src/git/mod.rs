@@ -115,7 +115,7 @@ impl Workspace {
     /// otherwise). The message is built only when it will be shown.
     pub fn step(&self, what: impl FnOnce() -> String) {
         if self.options.verbose && !self.options.quiet {
-            eprintln!("git: {}", url::scrub(&what()));
+            crate::stderr::line(format_args!("git: {}", url::scrub(&what())));
         }
     }
 

@@ -62,7 +62,7 @@ impl Feedback {
                     bar.enable_steady_tick(Duration::from_millis(120));
                     self.bar = Some(bar);
                 } else {
-                    eprintln!("{}", scrub(what));
+                    crate::stderr::line(format_args!("{}", scrub(what)));
                 }
             }
             Event::Received { done, total, .. } | Event::Sent { done, total, .. } => {
@@ -96,7 +96,7 @@ impl Feedback {
                 let shown = format!("remote: {}", scrub(text));
                 match &self.bar {
                     Some(bar) => bar.println(shown),
-                    None => eprintln!("{shown}"),
+                    None => crate::stderr::line(format_args!("{shown}")),
                 }
             }
         }

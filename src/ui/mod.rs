@@ -62,21 +62,24 @@ impl Ui {
     /// A progress or status line for people, on stderr.
     pub fn info(&self, msg: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Normal {
-            eprintln!("{}", msg.as_ref());
+            crate::stderr::line(format_args!("{}", msg.as_ref()));
         }
     }
 
     /// A step explained only with `--verbose`.
     pub fn verbose(&self, msg: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Verbose {
-            eprintln!("{}", self.err_style(Style::new().dim(), msg.as_ref()));
+            crate::stderr::line(format_args!(
+                "{}",
+                self.err_style(Style::new().dim(), msg.as_ref())
+            ));
         }
     }
 
     /// A warning, on stderr, even with `--quiet`.
     pub fn warn(&self, msg: impl AsRef<str>) {
         let label = self.err_style(Style::new().yellow().bold(), "warning:");
-        eprintln!("{label} {}", msg.as_ref());
+        crate::stderr::line(format_args!("{label} {}", msg.as_ref()));
     }
 
     /// Text results on stdout (suppressed in JSON mode, where stdout holds
@@ -93,7 +96,7 @@ impl Ui {
     pub fn show(&self, text: impl AsRef<str>) -> Result<()> {
         if self.json() {
             if self.verbosity >= Verbosity::Normal {
-                eprint!("{}", text.as_ref());
+                crate::stderr::text(format_args!("{}", text.as_ref()));
             }
             Ok(())
         } else if self.verbosity >= Verbosity::Normal {
@@ -133,17 +136,17 @@ impl Ui {
             let _ = self.emit_json(&doc);
         }
         if err.kind == Kind::Declined {
-            eprintln!("{}", err.message);
+            crate::stderr::line(format_args!("{}", err.message));
             return;
         }
         let label = self.err_style(Style::new().red().bold(), "error:");
-        eprintln!("{label} {}", err.message);
+        crate::stderr::line(format_args!("{label} {}", err.message));
         for cause in err.causes() {
-            eprintln!("Caused by: {cause}");
+            crate::stderr::line(format_args!("Caused by: {cause}"));
         }
         for hint in &err.hints {
             let label = self.err_style(Style::new().cyan(), "Hint:");
-            eprintln!("{label} {hint}");
+            crate::stderr::line(format_args!("{label} {hint}"));
         }
     }
 

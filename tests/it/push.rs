@@ -311,3 +311,25 @@ fn the_same_file_changed_on_the_remote_is_edited_as_the_remote_has_it() {
     assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
     assert_eq!(env.status(&work), "");
 }
+
+/// A reader of stderr that goes away (`mlops … 2>&1 | head -1`) does not
+/// stop the run halfway: the push lands and the checkout follows it.
+#[test]
+fn a_closed_stderr_does_not_stop_the_run_after_its_push() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mlops"));
+    cmd.current_dir(&work)
+        .args(words("-v autoscale enable --env test jukebox --yes"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    env.apply(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
+    let text = fs::read_to_string(config(&work, "test", "jukebox")).unwrap();
+    assert!(text.contains("autoscaling: true"), "{text}");
+    assert_eq!(env.status(&work), "");
+}
