@@ -45,7 +45,8 @@ const CAPS_FROM_OWNER: c_int = -1;
 
 /// The private folder with the copy, and what the copy was made from.
 pub(crate) struct IndexCopy {
-    dir: tempfile::TempDir,
+    /// Made when the copy is first loaded.
+    dir: Option<tempfile::TempDir>,
     /// The index's bytes and modification time when copied (`None`: no
     /// index file), or nothing when the copy must be made again.
     source: Option<Source>,
@@ -58,34 +59,11 @@ pub(crate) struct IndexCopy {
 
 type Source = Option<(Vec<u8>, SystemTime)>;
 
-impl IndexCopy {
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("index")
-    }
-
-    /// Writes the snapshot to the copy's file and has `index` (the
-    /// repository's object for it) read it: written only now, because a
-    /// run that never loads the index needs no copy of its bytes.
-    fn load(&mut self, index: &mut Index) -> Result<()> {
-        let path = self.path();
-        match self.source.as_ref() {
-            Some(Some((bytes, modified))) => write_copy(&path, bytes, *modified)?,
-            _ => match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(error::io(Kind::Git, "remove", &path, e))
-                }
-                _ => {}
-            },
-        }
-        index.read(true).map_err(gerr("could not read the index"))?;
-        self.loaded = true;
-        Ok(())
-    }
-}
-
 impl Drop for IndexCopy {
     fn drop(&mut self) {
-        crate::interrupt::forget(self.dir.path());
+        if let Some(dir) = &self.dir {
+            crate::interrupt::forget(dir.path());
+        }
     }
 }
 
@@ -97,25 +75,15 @@ impl Workspace {
         if self.workdir.is_none() || self.index_copy.borrow().is_some() {
             return Ok(());
         }
-        let dir = crate::interrupt::scratch_dir("mlops-index-")
-            .map_err(|e| error::io(Kind::Git, "create a folder in", &std::env::temp_dir(), e))?;
         let copy = IndexCopy {
-            dir,
+            dir: None,
             source: None,
             stamp: None,
             loaded: false,
         };
-        let mut index = Index::open(&copy.path()).map_err(gerr("could not read the index"))?;
-        self.repo
-            .set_index(&mut index)
-            .map_err(gerr("could not use a copy of the index"))?;
-        // SAFETY: `index` is a live index object, now owned by the
-        // repository, which the call reads its config from.
-        if unsafe { git_index_set_caps(index.raw(), CAPS_FROM_OWNER) } < 0 {
-            return Err(gerr("could not read the index settings")(
-                git2::Error::last_error(0),
-            ));
-        }
+        // Empty and in memory until it is loaded: libgit2 refuses to read
+        // it, so nothing can take it for the index unloaded.
+        self.set_index_object(Index::new().map_err(gerr("could not make an index"))?)?;
         *self.index_copy.borrow_mut() = Some(copy);
         self.refresh_index_copy()
     }
@@ -142,10 +110,9 @@ impl Workspace {
         copy.source = Some(now);
         // libgit2 may have loaded the object itself (a status, a
         // checkout): it must not keep what it loaded before.
-        let mut index = self.index_object()?;
-        if copy.loaded || !index.is_empty() {
+        if copy.loaded {
             copy.loaded = false;
-            copy.load(&mut index)?;
+            self.load_copy(copy)?;
         }
         Ok(())
     }
@@ -162,13 +129,59 @@ impl Workspace {
         if forgotten {
             self.refresh_index_copy()?;
         }
-        let mut index = self.index_object()?;
         if let Some(copy) = self.index_copy.borrow_mut().as_mut() {
             if !copy.loaded {
-                copy.load(&mut index)?;
+                self.load_copy(copy)?;
             }
         }
-        Ok(index)
+        self.index_object()
+    }
+
+    /// Writes the snapshot to the copy's file, in a private folder made
+    /// now, and makes the repository's index object the copy, loaded:
+    /// written only now, because a run that never loads the index needs
+    /// no copy of its bytes.
+    fn load_copy(&self, copy: &mut IndexCopy) -> Result<()> {
+        if copy.dir.is_none() {
+            let dir = crate::interrupt::scratch_dir("mlops-index-").map_err(|e| {
+                error::io(Kind::Git, "create a folder in", &std::env::temp_dir(), e)
+            })?;
+            copy.dir = Some(dir);
+        }
+        let path = copy
+            .dir
+            .as_ref()
+            .map_or_else(PathBuf::new, |d| d.path().join("index"));
+        match copy.source.as_ref() {
+            Some(Some((bytes, modified))) => write_copy(&path, bytes, *modified)?,
+            _ => match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(error::io(Kind::Git, "remove", &path, e))
+                }
+                _ => {}
+            },
+        }
+        let index = Index::open(&path).map_err(gerr("could not read the index"))?;
+        self.set_index_object(index)?;
+        copy.loaded = true;
+        Ok(())
+    }
+
+    /// Makes `index` the repository's index object, with the
+    /// repository's capabilities (core.ignorecase, core.filemode,
+    /// core.symlinks) as its own index object has them.
+    fn set_index_object(&self, mut index: Index) -> Result<()> {
+        self.repo
+            .set_index(&mut index)
+            .map_err(gerr("could not use a copy of the index"))?;
+        // SAFETY: `index` is a live index object, now owned by the
+        // repository, which the call reads its config from.
+        if unsafe { git_index_set_caps(index.raw(), CAPS_FROM_OWNER) } < 0 {
+            return Err(gerr("could not read the index settings")(
+                git2::Error::last_error(0),
+            ));
+        }
+        Ok(())
     }
 
     /// The repository's index object as it is (loaded or not).
@@ -226,19 +239,24 @@ impl Workspace {
 
     /// The copy's bytes as the checkout wrote them, for the index lock.
     pub(super) fn index_copy_bytes(&self) -> Result<Vec<u8>> {
-        let slot = self.index_copy.borrow();
-        let Some(copy) = slot.as_ref() else {
+        if self.index_copy.borrow().is_none() {
             return Err(error::git(
                 "internal: the checkout ran without the index copy",
             ));
-        };
-        let path = copy.path();
+        }
+        let index = self.loaded_index()?;
+        let path = self
+            .index_copy
+            .borrow()
+            .as_ref()
+            .and_then(|copy| copy.dir.as_ref())
+            .map(|dir| dir.path().join("index"))
+            .ok_or_else(|| error::git("internal: the index copy has no folder"))?;
         if !path.exists() {
             // No index before, and the checkout wrote none: libgit2
             // writes the loaded one (a valid index file, never an empty one).
-            self.loaded_index()?
-                .write()
-                .map_err(gerr("could not write the index"))?;
+            let mut index = index;
+            index.write().map_err(gerr("could not write the index"))?;
         }
         fs::read(&path).map_err(|e| error::io(Kind::Git, "read", &path, e))
     }
