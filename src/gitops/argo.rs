@@ -222,6 +222,15 @@ fn yaml_files(snap: &dyn Snapshot) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Whether [`coverage`] may read the file at `path`: a `.yaml`/`.yml`
+/// file outside model folders, as [`yaml_files`] lists them (a file
+/// directly in an environment's folder is read, one in a model's is not).
+pub(crate) fn may_read(path: &str) -> bool {
+    let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+    let in_model = path.starts_with(&format!("{DEPLOYMENTS}/")) && path.split('/').count() >= 4;
+    yaml && !in_model
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

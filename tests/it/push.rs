@@ -333,3 +333,50 @@ fn a_closed_stderr_does_not_stop_the_run_after_its_push() {
     assert!(text.contains("autoscaling: true"), "{text}");
     assert_eq!(env.status(&work), "");
 }
+
+/// A checkout behind its remote: the change prepared while the remote was
+/// reached is kept when the remote's new commits change none of the files
+/// it read (the target, the ApplicationSets), and made again on the new
+/// tip when they change one; either way the result is the colleague's
+/// commit with the change on top.
+#[test]
+fn a_change_prepared_ahead_is_kept_only_when_the_new_commits_leave_its_files_alone() {
+    for (file, kept) in [
+        ("NOTES.md", true),
+        ("appset-test.yaml", false),
+        (JUKEBOX_TEST, false),
+    ] {
+        let env = Env::new();
+        let (remote, work) = env.gitops(|_| {});
+        let other = env.path().join("colleague");
+        let (from, to) = (remote.to_str().unwrap(), other.to_str().unwrap());
+        env.git(env.path(), &["clone", "-q", from, to]);
+        let before = fs::read_to_string(other.join(file)).unwrap_or_default();
+        fs::write(other.join(file), format!("{before}# reviewed\n")).unwrap();
+        env.git(&other, &["add", file]);
+        env.git(&other, &["commit", "-q", "-m", "Review"]);
+        env.git(&other, &["push", "-q", "origin", "main"]);
+        let theirs = rev(&env, &remote, "main");
+        let out = env
+            .mlops(&work)
+            .args(words("-v autoscale enable --env test jukebox --yes"))
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert_eq!(stderr.contains("holds on"), kept, "{file}: {stderr}");
+        assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "main"));
+        assert_eq!(rev(&env, &work, "HEAD^"), theirs, "{file}");
+        let jukebox = fs::read_to_string(work.join(JUKEBOX_TEST)).unwrap();
+        assert!(jukebox.contains("autoscaling: true"), "{file}: {jukebox}");
+        assert_eq!(jukebox.contains("# reviewed"), file == JUKEBOX_TEST);
+        if file != JUKEBOX_TEST {
+            assert_eq!(
+                fs::read_to_string(work.join(file)).unwrap(),
+                fs::read_to_string(other.join(file)).unwrap(),
+                "{file}"
+            );
+        }
+        assert_eq!(env.status(&work), "");
+        assert_eq!(env.git(&work, &["fsck", "--no-progress"]).trim(), "");
+    }
+}

@@ -3,7 +3,8 @@
 //! run). In a checkout that is up to date, the commit the change builds
 //! on is the one the checkout already has, so the plan, the checkout's
 //! checks and the Argo CD coverage are what they will be after the
-//! listing; they are used only when the listing says so (the same base),
+//! listing; they are used when the listing says so (the same base), or
+//! when the remote's new commits change none of the files they read,
 //! else made again on the remote's tip. Nothing here prints.
 //!
 //! When no question will be asked (`--yes`), the new blob and trees are
@@ -19,6 +20,7 @@ use crate::commands::Context;
 use crate::error::Result;
 use crate::git::quarantine::{Quarantine, Written};
 use crate::git::Workspace;
+use crate::gitops::argo;
 use crate::gitops::layout::Target;
 
 use super::Edit;
@@ -59,8 +61,38 @@ impl Ahead {
         }
     }
 
-    /// The prepared change, when the sync left the base where it was.
-    pub(super) fn take(self, base: Oid) -> Option<Result<Prepared>> {
-        (self.base == base).then_some(self.outcome)
+    /// The prepared change, when the sync left the base where it was;
+    /// in a checkout whose remote moved, also when the new commits change
+    /// none of the files it read (the targets, and the files the Argo CD
+    /// coverage reads: [`argo::may_read`]): the plan, the checks (of the
+    /// work tree and index, not of the base) and the coverage are then
+    /// what they would be made again, only the tree written ahead is not.
+    pub(super) fn take(self, ws: &Workspace) -> Option<Result<Prepared>> {
+        if self.base == ws.base {
+            return Some(self.outcome);
+        }
+        let mut prepared = self.outcome.ok().filter(|_| ws.workdir.is_some())?;
+        let read: Vec<String> = prepared
+            .plan
+            .changes
+            .iter()
+            .map(|p| p.change.path.clone())
+            .chain(prepared.plan.unchanged.iter().map(|t| t.path()))
+            .collect();
+        let changed = ws.changed_paths(self.base, ws.base).ok()?;
+        if changed
+            .iter()
+            .any(|path| read.contains(path) || argo::may_read(path))
+        {
+            return None;
+        }
+        prepared.tree = None;
+        ws.step(|| {
+            format!(
+                "the change prepared on {:.10} holds on {:.10}: its commits change none of the files it read",
+                self.base, ws.base
+            )
+        });
+        Some(Ok(prepared))
     }
 }

@@ -85,7 +85,7 @@ pub(crate) fn run(
         false => named,
         true => pick::targets(ctx, &ws, envs, models, edit)?,
     };
-    let Prepared { plan, found, tree } = match ahead.and_then(|a| a.take(ws.base)) {
+    let Prepared { plan, found, tree } = match ahead.and_then(|a| a.take(&ws)) {
         Some(prepared) => prepared?,
         None => prepare(ctx, &ws, &targets, edit)?,
     };
