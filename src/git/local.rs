@@ -198,7 +198,7 @@ impl Workspace {
 
     /// Writes the new blobs and the base tree with only `changes`
     /// replaced, and returns the tree's id.
-    pub fn write_tree(&self, changes: &[FileChange]) -> Result<Oid> {
+    fn write_tree(&self, changes: &[FileChange]) -> Result<Oid> {
         self.write_tree_in(&self.repo, changes)
     }
 
