@@ -82,6 +82,28 @@ fn clone_mode_over_https_with_the_test_ca_in_ssl_cert_file_pushes() {
     env.git(&remote, &["fsck"]);
 }
 
+/// `--clone URL` with a token (and `SSL_CERT_FILE` when given): exit 4
+/// naming `reason` and the `SSL_CERT_FILE` hint, the token nowhere.
+fn refused_clone(env: &Env, url: &str, cert_file: Option<&Path>, reason: &str) {
+    let mut cmd = mlops(env, env.path());
+    if let Some(file) = cert_file {
+        cmd.env("SSL_CERT_FILE", file);
+    }
+    let out = cmd
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", TOKEN)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .args(["--clone", url])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(reason))
+        .stderr(predicate::str::contains("SSL_CERT_FILE"))
+        .get_output()
+        .clone();
+    let all = all_output(&out);
+    assert!(!all.contains(TOKEN), "secret in the output: {all}");
+}
+
 #[test]
 fn an_untrusted_certificate_is_exit_4_without_the_secret() {
     let env = Env::new();
@@ -98,25 +120,12 @@ fn an_untrusted_certificate_is_exit_4_without_the_secret() {
         cases.push(Some(system));
     }
     for cert_file in cases {
-        let mut cmd = mlops(&env, env.path());
-        if let Some(file) = cert_file {
-            cmd.env("SSL_CERT_FILE", file);
-        }
-        let out = cmd
-            .env("MLOPS_GIT_USERNAME", "bot")
-            .env("MLOPS_GIT_TOKEN", TOKEN)
-            .args(words("autoscale enable --env test jukebox --yes"))
-            .args(["--clone", &https.url("remote.git")])
-            .assert()
-            .code(4)
-            .stderr(predicate::str::contains(
-                "the TLS certificate of 127.0.0.1 is invalid: unable to get local issuer certificate",
-            ))
-            .stderr(predicate::str::contains("SSL_CERT_FILE"))
-            .get_output()
-            .clone();
-        let all = all_output(&out);
-        assert!(!all.contains(TOKEN), "secret in the output: {all}");
+        refused_clone(
+            &env,
+            &https.url("remote.git"),
+            cert_file.map(Path::new),
+            "the TLS certificate of 127.0.0.1 is invalid: unable to get local issuer certificate",
+        );
     }
     assert_eq!(tip(&env, &remote), before, "the remote is unchanged");
 }
@@ -131,22 +140,12 @@ fn a_certificate_for_another_name_is_refused_with_the_reason() {
     // The CA is trusted, but the certificate is for 127.0.0.1 only:
     // `localhost` reaches the same server under a name it does not have.
     let url = https.url("remote.git").replace("127.0.0.1", "localhost");
-    let out = mlops(&env, env.path())
-        .env("SSL_CERT_FILE", ca(&https))
-        .env("MLOPS_GIT_USERNAME", "bot")
-        .env("MLOPS_GIT_TOKEN", TOKEN)
-        .args(words("autoscale enable --env test jukebox --yes"))
-        .args(["--clone", &url])
-        .assert()
-        .code(4)
-        .stderr(predicate::str::contains(
-            "the TLS certificate of localhost is invalid: hostname mismatch",
-        ))
-        .stderr(predicate::str::contains("SSL_CERT_FILE"))
-        .get_output()
-        .clone();
-    let all = all_output(&out);
-    assert!(!all.contains(TOKEN), "secret in the output: {all}");
+    refused_clone(
+        &env,
+        &url,
+        Some(ca(&https)),
+        "the TLS certificate of localhost is invalid: hostname mismatch",
+    );
     assert_eq!(tip(&env, &remote), before, "the remote is unchanged");
 }
 
