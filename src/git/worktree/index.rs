@@ -52,8 +52,8 @@ pub(crate) struct IndexCopy {
     source: Option<Source>,
     /// What identifies the index file the source was read from.
     stamp: Option<Stamp>,
-    /// The repository's index object holds the copy. Until then it is
-    /// empty, unless libgit2 loaded it itself (see [`Workspace::loaded_index`]).
+    /// The repository's index object holds the copy. Until then it is an
+    /// empty in-memory index (see [`Workspace::loaded_index`]).
     loaded: bool,
 }
 
@@ -108,8 +108,7 @@ impl Workspace {
             return Ok(());
         }
         copy.source = Some(now);
-        // libgit2 may have loaded the object itself (a status, a
-        // checkout): it must not keep what it loaded before.
+        // A loaded copy must not keep what it loaded before.
         if copy.loaded {
             copy.loaded = false;
             self.load_copy(copy)?;
@@ -205,7 +204,8 @@ impl Workspace {
     }
 
     /// Whether libgit2's checkout of `paths` into a staging folder may
-    /// run without loading the index: the object is still empty, and
+    /// run without loading the index: it is not loaded (the object is the
+    /// empty in-memory index), and
     /// the snapshot tracks no `.gitattributes` on their way (so the
     /// attributes libgit2 would read from the index are none either way).
     pub(super) fn unloaded_index_will_do(&self, paths: &[&str]) -> bool {
@@ -216,7 +216,6 @@ impl Workspace {
         let Some(Some((bytes, _))) = copy.source.as_ref() else {
             return false;
         };
-        let empty = self.index_object().is_ok_and(|i| i.is_empty());
         let attributes: Vec<Vec<u8>> = paths
             .iter()
             .flat_map(|p| std::path::Path::new(p).ancestors().skip(1))
@@ -227,7 +226,7 @@ impl Workspace {
                     .into_bytes()
             })
             .collect();
-        !copy.loaded && empty && super::rawindex::tracks_any(bytes, &attributes) == Some(false)
+        !copy.loaded && super::rawindex::tracks_any(bytes, &attributes) == Some(false)
     }
 
     fn ignores_case(&self) -> bool {
