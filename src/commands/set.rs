@@ -1,6 +1,7 @@
-//! `mlops set --env ENV MODEL... KEY=STRING... [KEY:=SCALAR...]`: the
-//! workshop pipeline's yq step, byte-exact, through the same flow as the
-//! autoscale commands (diff, confirmation, commit, push, retry).
+//! `mlops set --env ENV MODEL... PATH=STRING... [PATH:=SCALAR...]`: the
+//! workshop pipeline's yq step, byte-exact, at any depth (Helm paths:
+//! `image.tag`, `env[0].value`), through the same flow as the autoscale
+//! commands (diff, confirmation, commit, push, retry).
 
 use std::collections::BTreeMap;
 
@@ -59,7 +60,7 @@ fn split(words: &[String]) -> Result<(Vec<String>, Vec<Given>)> {
 /// An assignment with the word it was given as (`version=1.2`).
 type Given = (String, Assign);
 
-/// Set these top-level keys: what `set` does to a file.
+/// Set these paths: what `set` does to a file.
 struct SetValues {
     assigns: Vec<Given>,
 }
@@ -73,27 +74,31 @@ impl SetValues {
             .join(" ")
     }
 
-    /// Per key whose value changed for the chart: before and after, as
+    /// Per path whose value changed for the chart: before and after, as
     /// the chart reads them (`None`: absent).
-    fn changes(
-        &self,
-        old: &[u8],
-        new: &[u8],
-    ) -> BTreeMap<String, (Option<String>, Option<String>)> {
-        let (before, after) = (edit::read(old).ok(), edit::read(new).ok());
-        let value = |values: &Option<edit::Values>, key: &str| {
-            values.as_ref()?.get(key).map(|r| r.value.clone())
-        };
+    fn changes(&self, old: &[u8], new: &[u8]) -> BTreeMap<String, (Option<Read>, Option<Read>)> {
         self.assigns
             .iter()
-            .map(|(_, a)| (value(&before, &a.key), value(&after, &a.key), &a.key))
-            .filter(|(o, n, _)| o != n)
-            .map(|(o, n, key)| {
-                let shown = |v: Option<edit::ChartValue>| v.map(|v| v.display());
-                (key.clone(), (shown(o), shown(n)))
+            .filter_map(|(_, a)| {
+                let path = edit::Path::parse(&a.key).ok()?;
+                let value = |bytes: &[u8]| {
+                    edit::lookup(bytes, &path).ok().flatten().map(|found| Read {
+                        shown: found.reading.value.display(),
+                        json: found.json,
+                    })
+                };
+                let (o, n) = (value(old), value(new));
+                (o != n).then(|| (a.key.clone(), (o, n)))
             })
             .collect()
     }
+}
+
+/// One value as the chart reads it: for people, and as JSON.
+#[derive(PartialEq)]
+struct Read {
+    shown: String,
+    json: serde_json::Value,
 }
 
 impl Edit for SetValues {
@@ -118,11 +123,11 @@ impl Edit for SetValues {
             .changes(old, new)
             .into_iter()
             .map(|(key, (o, n))| {
-                format!(
-                    "{key} {} -> {}",
-                    o.as_deref().unwrap_or("(absent)"),
-                    n.as_deref().unwrap_or("(absent)")
-                )
+                let shown = |v: &Option<Read>| match v {
+                    Some(r) => r.shown.clone(),
+                    None => "(absent)".to_string(),
+                };
+                format!("{key} {} -> {}", shown(&o), shown(&n))
             })
             .collect();
         format!("{target}: {}", parts.join(", "))
@@ -132,7 +137,10 @@ impl Edit for SetValues {
         let map: serde_json::Map<String, serde_json::Value> = self
             .changes(old, new)
             .into_iter()
-            .map(|(key, (o, n))| (key, serde_json::json!({ "old": o, "new": n })))
+            .map(|(key, (o, n))| {
+                let json = |v: Option<Read>| v.map_or(serde_json::Value::Null, |r| r.json);
+                (key, serde_json::json!({ "old": json(o), "new": json(n) }))
+            })
             .collect();
         serde_json::Value::Object(map)
     }

@@ -1,4 +1,4 @@
-//! A top-level flow mapping on one line, `{name: jukebox, version: v1}`:
+//! A flow mapping on one line, `{name: jukebox, version: v1}`:
 //! new entries go before its `}`, written the way its entries are
 //! (`, key: value`). A flow mapping over several lines is refused: where
 //! and how to break it is a guess.
@@ -21,7 +21,7 @@ pub(crate) fn insert(
     if !one_line || span.last() != Some(&b'}') {
         return Err(Refusal {
             line: Some(line_of(input, node.start)),
-            reason: "the top level is a flow mapping (`{...}`) over several lines: the engine adds keys only to one-line flow mappings and to block mappings".into(),
+            reason: "the mapping is a flow mapping (`{...}`) over several lines: the engine adds keys only to one-line flow mappings and to block mappings".into(),
             hint: format!(
                 "add `{}` to the mapping by hand, or rewrite it as `key: value` lines",
                 entries.join(", ")

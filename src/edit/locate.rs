@@ -99,6 +99,17 @@ pub(crate) struct Entry {
 /// text (merge keys left out). Refuses a key written twice: readers
 /// disagree on which one counts.
 pub(crate) fn entries(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, Entry)>, Refusal> {
+    entries_in(input, doc, map, "at the top level")
+}
+
+/// [`entries`] of any mapping; `place` says where it is in the refusal
+/// (`in image`, `at the top level`).
+pub(crate) fn entries_in(
+    input: &[u8],
+    doc: &Doc,
+    map: Id,
+    place: &str,
+) -> Result<Vec<(String, Entry)>, Refusal> {
     let NodeKind::Mapping(pairs) = &doc.node(map).kind else {
         return Ok(Vec::new());
     };
@@ -114,7 +125,7 @@ pub(crate) fn entries(input: &[u8], doc: &Doc, map: Id) -> Result<Vec<(String, E
                 input,
                 doc.node(k).start,
                 format!(
-                    "`{text}` appears twice at the top level (lines {} and {})",
+                    "`{text}` appears twice {place} (lines {} and {})",
                     line_of(input, doc.node(first).start),
                     line_of(input, doc.node(k).start)
                 ),

@@ -1,19 +1,23 @@
 //! The YAML edit engine: pure, bytes in, bytes out or a precise refusal.
 //!
-//! It edits top-level scalar values of a Helm values file: [`set`] rewrites
-//! (or inserts) exactly the values asked for and leaves every other byte
-//! alone; [`read`] tells what the Helm chart sees for every top-level key.
+//! It edits scalar values of a Helm values file at any depth, addressed by
+//! Helm `--set` paths ([`Path`]: `image.tag`, `env[0].value`): [`set`]
+//! rewrites (or inserts, creating missing mappings) exactly the values
+//! asked for and leaves every other byte alone; [`read`] tells what the
+//! Helm chart sees for every top-level key, [`lookup`] at one path.
 //! No I/O happens here, so the engine can be tested, fuzzed and benchmarked
 //! on its own. The autoscale commands are one use of it
 //! ([`set_autoscaling`], [`read_autoscaling`]).
 //!
 //! How: one libyaml parse gives every node's byte span (`events`, `tree`);
-//! `locate` finds the top-level entries and refuses unclear shapes; `set`
-//! plans one splice per key (`splice` for block mappings, `flow` for a
-//! one-line `{...}`), writing strings as `quote` decides; `verify` parses
-//! the result with serde_yaml (YAML 1.2) and with `helm` (what the chart
-//! sees: go-yaml v2's YAML 1.1 resolution in `resolve`, merges, aliases) and
-//! compares both with the old data plus the asked values.
+//! `path` parses the paths; `walk` follows each down the file (`locate`
+//! checks entries) and refuses unclear shapes; `set` plans one splice per
+//! value and `insert` one per mapping that gains keys (`splice` for block
+//! mappings, `flow` for a one-line `{...}`), writing strings as `quote`
+//! decides; `verify` parses the result with serde_yaml (YAML 1.2) and with
+//! `helm` (what the chart sees: go-yaml v2's YAML 1.1 resolution in
+//! `resolve`, merges, aliases; whole trees in `value`) and compares both
+//! with the old data plus the asked values.
 //!
 //! Why not the `yamlpatch` crate (comment-preserving patches over
 //! tree-sitter): its current releases (1.31, 1.32) need rustc 1.97 and do
@@ -61,18 +65,26 @@ pub enum NewValue {
     Typed(String),
 }
 
-/// One top-level key and the value to give it.
+/// One path and the value to give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assign {
+    /// A Helm path as written (`image.tag`; a plain key is a path too).
     pub key: String,
     pub value: NewValue,
 }
 
-/// Reads `KEY=STRING` or `KEY:=SCALAR`: split at the first `=`, typed when
-/// the character before it is `:`. `None` when there is no `=`. The key is
-/// not checked here ([`set`] refuses a bad one, with the reason).
+/// Reads `PATH=STRING` or `PATH:=SCALAR`: split at the first `=` that no
+/// backslash escapes, typed when the character before it is `:`. `None`
+/// when there is no `=`. The path is not checked here ([`set`] refuses a
+/// bad one, with the reason).
 pub fn parse_assign(arg: &str) -> Option<Assign> {
-    let (left, right) = arg.split_once('=')?;
+    let mut escaped = false;
+    let at = arg.char_indices().find_map(|(i, c)| {
+        let found = c == '=' && !escaped;
+        escaped = c == '\\' && !escaped;
+        found.then_some(i)
+    })?;
+    let (left, right) = (&arg[..at], &arg[at + 1..]);
     let (key, value) = match left.strip_suffix(':') {
         Some(key) => (key, NewValue::Typed(right.to_string())),
         None => (left, NewValue::Str(right.to_string())),
@@ -168,18 +180,24 @@ impl Values {
 mod events;
 mod flow;
 mod helm;
+mod insert;
 mod legacy;
 mod locate;
+mod path;
 mod quote;
 mod read;
 mod resolve;
 mod set;
 mod splice;
 mod tree;
+mod value;
 mod verify;
+mod walk;
 
 #[cfg(test)]
 mod tests_chart;
+#[cfg(test)]
+mod tests_depth;
 #[cfg(test)]
 mod tests_quote;
 #[cfg(test)]
@@ -190,8 +208,10 @@ mod tests_set;
 mod tests_values;
 
 pub use legacy::{read_autoscaling, read_values, set_autoscaling, Switch};
+pub use path::{Path, Step};
 pub use read::read;
 pub use set::set;
+pub use value::{lookup, PathValue};
 
 /// 1-based line of byte offset `at`.
 pub(crate) fn line_of(input: &[u8], at: usize) -> usize {

@@ -1,15 +1,20 @@
 //! [`set`]: top-level keys to new values, byte-exact, in one go.
 
 use super::events::{self, Style};
-use super::locate::{self, Entry, Top};
+use super::insert::Plan;
+use super::locate::{self, Top};
+use super::path::{Path, Step};
 use super::splice::{self, Splice};
 use super::tree::{Doc, Id, NodeKind};
-use super::{flow, helm, line_of, quote, split_bom, verify};
+use super::walk::{self, Place};
+use super::{helm, line_of, quote, split_bom, verify};
 use super::{Assign, ChartValue, NewValue, Outcome, Refusal};
 
 /// One asked value, with how each reader must read it afterwards.
 pub(crate) struct Want {
+    /// The path as given (`image.tag`).
     pub key: String,
+    pub path: Path,
     pub value: NewValue,
     /// What the chart must read (YAML 1.1, go-yaml v2).
     pub chart: ChartValue,
@@ -43,41 +48,52 @@ fn set_body(input: &[u8], assigns: &[Assign]) -> Result<Outcome, Refusal> {
         Top::Empty => None,
         Top::Mapping(map) => Some(map),
     };
-    let flow = map.is_some_and(|m| doc.node(m).flow);
-    let entries = match map {
-        Some(m) => locate::entries(input, &doc, m)?,
-        None => Vec::new(),
-    };
+    if let Some(m) = map {
+        locate::entries(input, &doc, m)?;
+    }
     let mut splices = Vec::new();
-    let mut new_entries = Vec::new();
+    let mut plan = Plan::default();
     for want in &wants {
-        if let Some((_, entry)) = entries.iter().find(|(k, _)| *k == want.key) {
-            splices.extend(replace(input, &doc, *entry, want, flow)?);
-            continue;
-        }
-        // Only a merge key (`<<`) may provide it: an explicit entry
-        // overrides the merge for this file alone (the anchored mapping and
-        // its other users keep their value).
-        let merged = match map {
-            Some(m) => helm::lookup(input, &doc, m, &want.key)?,
-            None => None,
-        };
-        if !merged.is_some_and(|found| in_place(input, &doc, found.value, want)) {
-            new_entries.push(format!("{}: {}", want.key, text(want, None, flow, None)?));
+        let steps = want.path.steps();
+        match walk::find(input, &doc, map, &want.path)? {
+            Place::Found { key, value, flow } => {
+                splices.extend(replace(input, &doc, key, value, want, flow)?);
+            }
+            // Only a merge key (`<<`) provides it: an explicit entry
+            // overrides the merge for this mapping alone (the anchored
+            // mapping and its other users keep their value).
+            Place::Merged { map, value } => {
+                if !in_place(input, &doc, value, want) {
+                    let adds = plan.to(&doc, Some(map), steps.len() - 1);
+                    let text = text(want, None, adds.flow(), None)?;
+                    adds.add(&keys(&steps[steps.len() - 1..]), text);
+                }
+            }
+            Place::Missing { map, from } => {
+                let adds = plan.to(&doc, map, from);
+                let text = text(want, None, adds.flow(), None)?;
+                adds.add(&keys(&steps[from..]), text);
+            }
         }
     }
-    if !new_entries.is_empty() {
-        splices.push(match map {
-            Some(m) if flow => flow::insert(input, &doc, m, &new_entries)?,
-            _ => splice::insert(input, &doc, map, &new_entries)?,
-        });
-    }
+    splices.extend(plan.splices(input, &doc)?);
     if splices.is_empty() {
         return Ok(Outcome::Unchanged);
     }
     let (bytes, line) = splice::apply(input, splices);
     verify::check(input, &bytes, &wants, line)?;
     Ok(Outcome::Changed { bytes, line })
+}
+
+/// The keys of steps that are all keys (a missing part of a path).
+fn keys(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Key(k) => Some(k.clone()),
+            Step::Index(_) => None,
+        })
+        .collect()
 }
 
 fn refusal(line: Option<usize>, reason: String, hint: impl Into<String>) -> Refusal {
@@ -88,23 +104,18 @@ fn refusal(line: Option<usize>, reason: String, hint: impl Into<String>) -> Refu
     }
 }
 
-/// Checks the asked keys and values, before the file is looked at.
+/// Checks the asked paths and values, before the file is looked at.
 fn wants(assigns: &[Assign]) -> Result<Vec<Want>, Refusal> {
     let mut wants: Vec<Want> = Vec::new();
     for Assign { key, value } in assigns {
-        let key_ok = !key.is_empty()
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-            && !quote::needs_quotes(key, false);
-        if !key_ok {
-            return Err(refusal(
+        let path = Path::parse(key).map_err(|e| {
+            refusal(
                 None,
-                format!("`{key}` is not a key the engine writes"),
-                "keep keys to letters, digits, `_`, `.` and `-`, in a form YAML reads as text (not `true`, `1`, `null`, `-`)",
-            ));
-        }
-        if let Some(other) = wants.iter().find(|w| w.key == *key) {
+                e,
+                "write the path as Helm does: `image.tag`, `podAnnotations.prometheus\\.io/scrape`, `env[0].value`",
+            )
+        })?;
+        if let Some(other) = wants.iter().find(|w| w.path == path) {
             if other.value == *value {
                 continue;
             }
@@ -112,6 +123,19 @@ fn wants(assigns: &[Assign]) -> Result<Vec<Want>, Refusal> {
                 None,
                 format!("`{key}` is asked twice, with different values"),
                 format!("give `{key}` one value"),
+            ));
+        }
+        if let Some(other) = wants
+            .iter()
+            .find(|w| w.path.is_prefix_of(&path) || path.is_prefix_of(&w.path))
+        {
+            return Err(refusal(
+                None,
+                format!(
+                    "`{}` and `{key}` are both asked: one holds the other",
+                    other.key
+                ),
+                "set either the value or the values inside it, not both",
             ));
         }
         let (chart, yaml12, typed_style) = match value {
@@ -130,6 +154,7 @@ fn wants(assigns: &[Assign]) -> Result<Vec<Want>, Refusal> {
         };
         wants.push(Want {
             key: key.clone(),
+            path,
             value: value.clone(),
             chart,
             yaml12,
@@ -211,48 +236,52 @@ fn in_place(input: &[u8], doc: &Doc, id: Id, want: &Want) -> bool {
     }
 }
 
-/// Rewrites an existing entry's value (`None`: it is already as asked),
-/// refusing values that are not one piece of text on one line owned by
-/// this entry alone.
+/// Rewrites an existing value (`None`: it is already as asked), refusing
+/// values that are not one piece of text on one line owned by this entry
+/// alone. `key` is the entry's key (`None` for a list element); `flow`
+/// whether the value stands in a flow collection.
 fn replace(
     input: &[u8],
     doc: &Doc,
-    entry: Entry,
+    key: Option<Id>,
+    value: Id,
     want: &Want,
     flow: bool,
 ) -> Result<Option<Splice>, Refusal> {
-    let key = &want.key;
-    let node = doc.node(entry.value);
+    let name = &want.key;
+    let node = doc.node(value);
     let line = line_of(input, node.start);
     let refuse = |reason: String, hint: &str| refusal(Some(line), reason, hint);
-    let by_hand = format!("edit the value of `{key}` by hand");
+    let by_hand = format!("edit the value of `{name}` by hand");
     if let Some(tag) = node
         .tag
         .as_deref()
         .filter(|t| !helm::is_simple_tag(Some(t)))
     {
         return Err(refuse(
-            format!("the value of `{key}` carries the tag `{tag}`"),
+            format!("the value of `{name}` carries the tag `{tag}`"),
             &by_hand,
         ));
     }
     // What is already as asked needs no edit, whatever its shape.
-    if in_place(input, doc, entry.value, want) {
+    if in_place(input, doc, value, want) {
         return Ok(None);
     }
-    locate::check_key_layout(input, doc, entry.key, key)?;
+    if let (Some(k), Some(Step::Key(last))) = (key, want.path.steps().last()) {
+        locate::check_key_layout(input, doc, k, last)?;
+    }
     let style = match &node.kind {
-        NodeKind::Alias { name, .. } => {
+        NodeKind::Alias { name: alias, .. } => {
             return Err(refuse(
-                format!("the value of `{key}` is the alias `*{name}`: it takes its value from another place"),
+                format!("the value of `{name}` is the alias `*{alias}`: it takes its value from another place"),
                 "change the anchored value, or replace the alias by hand",
             ))
         }
         NodeKind::Mapping(_) => {
-            return Err(refuse(format!("the value of `{key}` is a mapping, not a single value"), &by_hand))
+            return Err(refuse(format!("the value of `{name}` is a mapping, not a single value"), &by_hand))
         }
         NodeKind::Sequence(_) => {
-            return Err(refuse(format!("the value of `{key}` is a list, not a single value"), &by_hand))
+            return Err(refuse(format!("the value of `{name}` is a list, not a single value"), &by_hand))
         }
         NodeKind::Scalar { style, .. } => *style,
     };
@@ -269,13 +298,14 @@ fn replace(
         || input[node.start..node.end].contains(&b'\n');
     if multi_line {
         return Err(refuse(
-            format!("the value of `{key}` spans several lines"),
+            format!("the value of `{name}` spans several lines"),
             &by_hand,
         ));
     }
     let text = text(want, Some(style), flow, Some(line))?;
     if node.start == node.end {
-        return match splice::empty_value_slot(input, doc.node(entry.key).end, &text) {
+        let slot = key.and_then(|k| splice::empty_value_slot(input, doc.node(k).end, &text));
+        return match slot {
             Some(splice) => Ok(Some(splice)),
             None => Err(refuse(
                 "could not find where the empty value goes".into(),

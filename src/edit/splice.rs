@@ -111,6 +111,7 @@ pub(crate) fn insert(
     map: Option<Id>,
     lines: &[String],
 ) -> Result<Splice, Refusal> {
+    let top = map.is_none() || map == doc.root;
     let (indent, after) = match map {
         Some(m) => (indent_of(input, doc, m), content_end(doc, m)),
         None => (0, doc.doc_start.1),
@@ -127,21 +128,28 @@ pub(crate) fn insert(
     } else {
         line_end(input, after)
     };
-    // Move past the comment lines that follow (blank lines stay after).
+    // Move past the comment lines that follow (blank lines stay after);
+    // below the top level, only comments indented at least as deep as the
+    // mapping's keys belong to it, and its parent's next entry ends it.
     let mut pos = at;
     while pos < doc_end {
         let next = line_end(input, pos).min(doc_end.max(pos + 1));
-        if input[pos..next].iter().any(|b| !b.is_ascii_whitespace()) {
-            at = next;
+        let line = &input[pos..next];
+        let lead = line.iter().take_while(|b| **b == b' ').count();
+        let text = line.iter().position(|b| !b.is_ascii_whitespace());
+        match text {
+            None => {}
+            Some(t) if top || (line[t] == b'#' && lead >= indent) => at = next,
+            Some(_) => break,
         }
         pos = next;
     }
     if at > input.len() || (at > doc_end && doc_end > after) {
         return Err(Refusal {
             line: Some(line_of(input, after)),
-            reason: "could not find where the top-level mapping ends".into(),
+            reason: "could not find where the mapping ends".into(),
             hint: format!(
-                "add `{}` as the last top-level entry by hand",
+                "add `{}` as the mapping's last entry by hand",
                 lines.join("`, `")
             ),
         });
@@ -161,19 +169,46 @@ pub(crate) fn insert(
     })
 }
 
-/// Column of the mapping's keys: the leading spaces of its first key's line.
+/// Column of the mapping's keys: the column of its first key (after a
+/// `- ` when the mapping is a list element).
 fn indent_of(input: &[u8], doc: &Doc, map: Id) -> usize {
     let first = match &doc.node(map).kind {
         NodeKind::Mapping(entries) => entries.first().map(|(k, _)| doc.node(*k).start),
         _ => None,
     };
-    let Some(start) = first else { return 0 };
-    let line_start = input[..start]
+    first.map_or(0, |start| column(input, start))
+}
+
+fn column(input: &[u8], at: usize) -> usize {
+    let line_start = input[..at]
         .iter()
         .rposition(|b| *b == b'\n')
         .map_or(0, |p| p + 1);
-    input[line_start..start]
-        .iter()
-        .take_while(|b| **b == b' ')
-        .count()
+    std::str::from_utf8(&input[line_start..at]).map_or(at - line_start, |s| s.chars().count())
+}
+
+/// How far the file indents a block mapping below its parent's keys: the
+/// first block mapping nested in another shows it; 2 when none does.
+pub(crate) fn indent_unit(input: &[u8], doc: &Doc) -> usize {
+    let block_map = |id: Id| {
+        let n = doc.node(id);
+        matches!(&n.kind, NodeKind::Mapping(e) if !e.is_empty()) && !n.flow
+    };
+    for (id, node) in doc.nodes.iter().enumerate() {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            continue;
+        };
+        if !block_map(id) {
+            continue;
+        }
+        for &(_, v) in entries {
+            if block_map(v) {
+                let (parent, child) = (indent_of(input, doc, id), indent_of(input, doc, v));
+                if child > parent {
+                    return child - parent;
+                }
+            }
+        }
+    }
+    2
 }

@@ -134,13 +134,37 @@ fn typed_values_are_written_as_given() {
 
 #[test]
 fn keys_and_arguments_are_checked() {
-    for bad in ["", "a b", "true", "1", "-", "a:b", "<<", "é", "null", "0x1"] {
+    for bad in ["", "a.", "a[x]", "a..b"] {
         let assign = Assign {
             key: bad.into(),
             value: NewValue::Str("x".into()),
         };
         let r = set(b"a: 1\n", &[assign]).unwrap_err();
-        assert!(r.hint.contains("letters, digits"), "{bad:?}: {r:?}");
+        assert!(r.reason.contains("is not a path"), "{bad:?}: {r:?}");
+    }
+    // Any key text is written so that every reader reads that key.
+    for (key, line) in [
+        ("a b", "a b: x"),
+        ("true", "\"true\": x"),
+        ("1", "\"1\": x"),
+        ("-", "\"-\": x"),
+        ("a:b", "a:b: x"),
+        ("<<", "\"<<\": x"),
+        ("é", "é: x"),
+        ("null", "\"null\": x"),
+        ("0x1", "\"0x1\": x"),
+    ] {
+        let assign = Assign {
+            key: Path::key(key).to_string(),
+            value: NewValue::Str("x".into()),
+        };
+        let out = match set(b"a: 1\n", &[assign]) {
+            Ok(Outcome::Changed { bytes, .. }) => String::from_utf8(bytes).unwrap(),
+            other => panic!("{key:?}: {other:?}"),
+        };
+        assert_eq!(out, format!("a: 1\n{line}\n"), "{key:?}");
+        let found = lookup(out.as_bytes(), &Path::key(key)).unwrap().unwrap();
+        assert_eq!(found.reading.value, ChartValue::Str("x".into()), "{key:?}");
     }
     refused("a: 1\n", &["k=x", "k=y"], None, "asked twice");
     changed("a: 1\n", &["k=x", "k=x"], "a: 1\nk: x\n", 2);

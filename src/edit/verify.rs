@@ -1,11 +1,14 @@
 //! The self-check: the edited file must parse, by YAML 1.2 (serde_yaml)
 //! and by the engine's YAML 1.1 model of what Helm's chart reads, to the
-//! old data with only the asked keys changed, each reading exactly as
-//! asked. Anything else is a bug in the engine or a shape it misjudged, and
-//! becomes a refusal: nothing is written.
+//! old data with only the asked paths changed (missing mappings on the
+//! way created), each reading exactly as asked. The whole document is
+//! compared, at every depth. Anything else is a bug in the engine or a
+//! shape it misjudged, and becomes a refusal: nothing is written.
 
+use super::path::Step;
 use super::set::Want;
-use super::{read, Refusal};
+use super::value::{file_tree, Tree};
+use super::Refusal;
 use serde_yaml::{Mapping, Value};
 
 pub(crate) fn check(
@@ -20,35 +23,54 @@ pub(crate) fn check(
         hint: "fix the file so that a YAML parser accepts it, then run the command again".into(),
     })?;
     let mut expected = match old {
-        Value::Null => Mapping::new(),
-        Value::Mapping(m) => m,
+        Value::Null => Value::Mapping(Mapping::new()),
+        m @ Value::Mapping(_) => m,
         _ => return Err(mismatch(line, wants)),
     };
     for want in wants {
-        expected.insert(Value::String(want.key.clone()), want.yaml12.clone());
+        if !set12(&mut expected, want.path.steps(), want.yaml12.clone()) {
+            return Err(mismatch(line, wants));
+        }
     }
     match serde_yaml::from_slice::<Value>(output) {
-        Ok(Value::Mapping(new)) if new == expected => {}
+        Ok(new @ Value::Mapping(_)) if new == expected => {}
         _ => return Err(mismatch(line, wants)),
     }
-    let before = read(input)?;
-    let after = read(output).map_err(|_| mismatch(line, wants))?;
-    let wanted = |key: &str| wants.iter().find(|w| w.key == key);
-    let kept = before
-        .keys()
-        .filter(|(key, _)| wanted(key).is_none())
-        .all(|(key, old)| after.get(key).map(|r| &r.value) == Some(&old.value));
-    let asked = wants
-        .iter()
-        .all(|w| after.get(&w.key).map(|r| &r.value) == Some(&w.chart));
-    let no_other = after
-        .keys()
-        .all(|(key, _)| wanted(key).is_some() || before.get(key).is_some());
-    if kept && asked && no_other {
-        Ok(())
-    } else {
-        Err(mismatch(line, wants))
+    let mut expected = file_tree(input)?;
+    for want in wants {
+        if !expected.set(want.path.steps(), Tree::Leaf(want.chart.clone())) {
+            return Err(mismatch(line, wants));
+        }
     }
+    match file_tree(output) {
+        Ok(new) if new == expected => Ok(()),
+        _ => Err(mismatch(line, wants)),
+    }
+}
+
+/// [`Tree::set`] for YAML 1.2 data: keys are strings.
+fn set12(data: &mut Value, steps: &[Step], value: Value) -> bool {
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return true;
+    };
+    let child = match (data, first) {
+        (Value::Mapping(map), Step::Key(k)) => {
+            let key = Value::String(k.clone());
+            if rest.is_empty() {
+                map.insert(key, value);
+                return true;
+            }
+            map.entry(key)
+                .or_insert_with(|| Value::Mapping(Mapping::new()))
+        }
+        (Value::Sequence(items), Step::Index(n)) => match items.get_mut(*n) {
+            Some(item) => item,
+            None => return false,
+        },
+        _ => return false,
+    };
+    set12(child, rest, value)
 }
 
 fn mismatch(line: usize, wants: &[Want]) -> Refusal {

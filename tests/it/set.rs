@@ -179,7 +179,7 @@ fn refusals_write_nothing() {
         "more=x",
         "list=x",
         "block=x",
-        "bad key=x",
+        "bad..key=x",
         "k:=[1, 2]",
     ] {
         let out = env
