@@ -9,6 +9,7 @@ mod chart;
 mod checkout;
 mod completion;
 mod demo;
+mod depth;
 mod faults;
 mod generated;
 mod interactive;

@@ -1,0 +1,290 @@
+//! `mlops set` at depth (issue 21): Helm `--set` paths on a realistic
+//! nested values file, read back by three readers: the chart's YAML 1.1
+//! model (mlops' own), serde_yaml (YAML 1.2) and `yq` (jq over PyYAML,
+//! YAML 1.1), the last one side by side with `yq` doing the same
+//! assignment on the old file.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use pretty_assertions::assert_eq;
+use serde_json::{json, Value as Json};
+
+use crate::common::{config, words, Env};
+
+/// The reference chart's values style, with what real charts nest.
+const NESTED: &str = "\
+---
+name: jukebox
+version: latest
+image_repository: quay.io
+image_namespace: rhoai-mlops
+autoscaling: false
+keda: false
+canary: {}
+  # trafficPercent: 10
+image:
+  repository: quay.io/rhoai-mlops/jukebox # from CI
+  tag: 'v1'
+  pullPolicy: IfNotPresent
+resources:
+  limits:
+    cpu: \"1\"
+    memory: 2Gi
+podAnnotations:
+  prometheus.io/scrape: \"true\"
+  prometheus.io/port: \"8080\"
+env:
+  - name: MODEL_NAME
+    value: jukebox
+  - name: LOG_LEVEL
+    value: info
+";
+
+fn seeded(env: &Env, text: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let text = text.to_string();
+    env.gitops(move |seed| fs::write(config(seed, "test", "jukebox"), text).unwrap())
+}
+
+/// `yq` (the Python one: jq over PyYAML, a YAML 1.1 reader), when there.
+fn yq(filter: &str, file: &Path) -> Option<Json> {
+    let out = Command::new("yq").arg(filter).arg(file).output().ok()?;
+    assert!(
+        out.status.success(),
+        "yq {filter}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The YAML 1.2 reading of a file, as JSON.
+fn yaml12(text: &str) -> Json {
+    let data: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    serde_json::to_value(data).unwrap()
+}
+
+/// What the chart reads at `path` (mlops' YAML 1.1 model), as JSON.
+fn chart(text: &str, path: &str) -> Option<Json> {
+    let path = mlops::edit::Path::parse(path).unwrap();
+    mlops::edit::lookup(text.as_bytes(), &path)
+        .unwrap()
+        .map(|found| found.json)
+}
+
+/// Every path form in one run: the file changes only in those values (and
+/// the new mapping), every reader reads what `helm --set` would give the
+/// chart, and `yq` doing the same assignments agrees.
+#[test]
+fn every_path_form_sets_the_nested_value_helm_set_would() {
+    let env = Env::new();
+    let (remote, work) = seeded(&env, NESTED);
+    let out = env
+        .mlops(&work)
+        .args([
+            "set",
+            "--env",
+            "test",
+            "jukebox",
+            "image.tag=v2",
+            "resources.limits.cpu=500m",
+            "podAnnotations.prometheus\\.io/scrape=false",
+            "env[1].value=debug",
+            "resources.requests.memory=1Gi",
+            "canary.trafficPercent:=10",
+            "--yes",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = NESTED
+        .replace("tag: 'v1'", "tag: 'v2'")
+        .replace("cpu: \"1\"", "cpu: \"500m\"")
+        .replace(
+            "memory: 2Gi\n",
+            "memory: 2Gi\n  requests:\n    memory: 1Gi\n",
+        )
+        .replace("scrape: \"true\"", "scrape: \"false\"")
+        .replace("value: info", "value: debug")
+        .replace("canary: {}", "canary: {trafficPercent: 10}");
+    let pushed = env.git(
+        &remote,
+        &["show", "main:model-deployments/test/jukebox/config.yaml"],
+    );
+    assert_eq!(pushed, expected, "only those values' bytes changed");
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Set image.tag=v2 resources.limits.cpu=500m podAnnotations.prometheus\\.io/scrape=false \
+         env[1].value=debug resources.requests.memory=1Gi canary.trafficPercent:=10 for jukebox in test"
+    );
+    // What the chart reads (YAML 1.1), at each path.
+    for (path, value) in [
+        ("image.tag", json!("v2")),
+        ("resources.limits.cpu", json!("500m")),
+        ("resources.limits.memory", json!("2Gi")),
+        ("resources.requests.memory", json!("1Gi")),
+        ("podAnnotations.prometheus\\.io/scrape", json!("false")),
+        ("podAnnotations.prometheus\\.io/port", json!("8080")),
+        ("env[1].value", json!("debug")),
+        ("env[1].name", json!("LOG_LEVEL")),
+        ("canary.trafficPercent", json!(10)),
+        ("version", json!("latest")),
+    ] {
+        assert_eq!(chart(&pushed, path), Some(value), "{path}");
+    }
+    assert_eq!(
+        chart(&pushed, "image\\.tag"),
+        None,
+        "no top-level `image.tag`"
+    );
+    // YAML 1.2: the old data with exactly those values set.
+    let mut want = yaml12(NESTED);
+    want["image"]["tag"] = json!("v2");
+    want["resources"]["limits"]["cpu"] = json!("500m");
+    want["resources"]["requests"] = json!({"memory": "1Gi"});
+    want["podAnnotations"]["prometheus.io/scrape"] = json!("false");
+    want["env"][1]["value"] = json!("debug");
+    want["canary"] = json!({"trafficPercent": 10});
+    assert_eq!(yaml12(&pushed), want);
+    // The JSON report: values as the chart reads them, as JSON types.
+    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let values = &doc["changed"][0]["values"];
+    assert_eq!(values["image.tag"], json!({"old": "v1", "new": "v2"}));
+    assert_eq!(
+        values["resources.requests.memory"],
+        json!({"old": null, "new": "1Gi"})
+    );
+    assert_eq!(
+        values["canary.trafficPercent"],
+        json!({"old": null, "new": 10})
+    );
+    // yq (YAML 1.1, PyYAML) doing the same assignments on the old file.
+    let old_file = env.path().join("old.yaml");
+    let new_file = env.path().join("new.yaml");
+    fs::write(&old_file, NESTED).unwrap();
+    fs::write(&new_file, &pushed).unwrap();
+    let filter = r#".image.tag = "v2" | .resources.limits.cpu = "500m"
+        | .podAnnotations["prometheus.io/scrape"] = "false" | .env[1].value = "debug"
+        | .resources.requests.memory = "1Gi" | .canary.trafficPercent = 10"#;
+    match (yq(filter, &old_file), yq(".", &new_file)) {
+        (Some(yq_set), Some(mlops_set)) => assert_eq!(mlops_set, yq_set),
+        _ => eprintln!("skipped the yq comparison: `yq` is not installed"),
+    }
+}
+
+/// The issue's case: `image.tag=v2` sets `.image.tag`, the line says so,
+/// and a second run changes nothing.
+#[test]
+fn image_tag_sets_the_nested_tag_not_a_dotted_top_level_key() {
+    let env = Env::new();
+    let (remote, work) = seeded(&env, "image:\n    repository: x\n    tag: v1\n");
+    env.mlops(&work)
+        .args(words("set --env test jukebox image.tag=v2 --yes"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("image.tag v1 -> v2"));
+    let pushed = env.git(
+        &remote,
+        &["show", "main:model-deployments/test/jukebox/config.yaml"],
+    );
+    assert_eq!(pushed, "image:\n    repository: x\n    tag: v2\n");
+    assert_eq!(
+        env.subjects(&remote, "main")[0],
+        "Set image.tag=v2 for jukebox in test"
+    );
+    // Missing mappings are created indented like the file (4 here).
+    env.mlops(&work)
+        .args(words("set test/jukebox resources.limits.cpu=2 --yes"))
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(config(&work, "test", "jukebox")).unwrap(),
+        "image:\n    repository: x\n    tag: v2\nresources:\n    limits:\n        cpu: \"2\"\n"
+    );
+    env.mlops(&work)
+        .args(words("set test/jukebox image.tag=v2 --yes"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Nothing to change"));
+}
+
+/// Each refusal: exit 3, the file and line named, a hint, nothing written
+/// or committed.
+#[test]
+fn paths_that_cannot_be_set_safely_are_refused() {
+    let env = Env::new();
+    let text = format!(
+        "{NESTED}base: &b\n  cpu: 1\nother: *b\nflow: {{a: 1,\n  b: 2}}\ndup:\n  a: 1\n  a: 2\n"
+    );
+    let (_, work) = seeded(&env, &text);
+    let file = config(&work, "test", "jukebox");
+    let before = fs::read(&file).unwrap();
+    for (word, line, why) in [
+        ("version.major=1", 3, "single value"),
+        ("env[5].value=x", 22, "2 elements"),
+        ("other.cpu=2", 28, "alias"),
+        ("base.cpu=2", 26, "used again"),
+        ("flow.a=2", 29, "several lines"),
+        ("dup.a=3", 33, "appears twice in `dup`"),
+    ] {
+        let out = env
+            .mlops(&work)
+            .args(["set", "test/jukebox", word, "--no-push", "--yes"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{word}: {stderr}");
+        assert!(
+            stderr.contains(&format!("config.yaml:{line}")),
+            "{word}: line {line}: {stderr}"
+        );
+        assert!(stderr.contains(why), "{word}: {stderr}");
+        assert!(stderr.contains("Hint:"), "{word}: {stderr}");
+        assert_eq!(fs::read(&file).unwrap(), before, "{word}: nothing written");
+    }
+    assert_eq!(env.subjects(&work, "HEAD").len(), 1);
+    assert_eq!(env.status(&work), "");
+}
+
+/// `--output json` carries values as the chart reads them: a string that
+/// YAML would read as a number, a date or a boolean is a JSON string (not
+/// its quoted YAML spelling), a typed value its JSON type.
+#[test]
+fn json_carries_values_as_json_types() {
+    let env = Env::new();
+    let (_, work) = seeded(&env, "version: v1\nreplicas: 1\nflag: false\n");
+    let out = env
+        .mlops(&work)
+        .args(words(
+            "set test/jukebox version=4562e17 a.date=2024-01-01 a.n=1234567 a.oct=0123 \
+             a.t=true replicas:=3 flag:=true gone:=null --no-push --yes --output json",
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let values = &doc["changed"][0]["values"];
+    for (path, old, new) in [
+        ("version", json!("v1"), json!("4562e17")),
+        ("a.date", json!(null), json!("2024-01-01")),
+        ("a.n", json!(null), json!("1234567")),
+        ("a.oct", json!(null), json!("0123")),
+        ("a.t", json!(null), json!("true")),
+        ("replicas", json!(1), json!(3)),
+        ("flag", json!(false), json!(true)),
+    ] {
+        assert_eq!(values[path], json!({"old": old, "new": new}), "{path}");
+    }
+    // `gone:=null` writes a null where nothing was: both read as null.
+    assert_eq!(values["gone"], json!({"old": null, "new": null}));
+}
