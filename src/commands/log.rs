@@ -35,6 +35,9 @@ struct Doc<'a> {
 }
 
 pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
+    for key in &args.key {
+        crate::edit::Path::parse(key).map_err(error::usage)?;
+    }
     let named = layout::targets(&args.targets.envs, &args.targets.models)?;
     if named.is_empty() && !args.targets.models.is_empty() {
         return Err(error::usage(

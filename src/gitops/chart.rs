@@ -146,6 +146,16 @@ impl Rendering {
     }
 }
 
+/// What the chart reads at a Helm path (`image.tag`, `env[0].value`):
+/// `None` when the path leads nowhere. The one reader of nested values, for
+/// `log --key` now and for switches below the top level later.
+pub(crate) fn value_at(
+    bytes: &[u8],
+    path: &edit::Path,
+) -> Result<Option<edit::PathValue>, Refusal> {
+    edit::lookup(bytes, path)
+}
+
 /// The edit that makes `bytes` render `want`: `Ok(None)` when it already
 /// does.
 pub(crate) fn edit_to(bytes: &[u8], want: Autoscaler) -> Result<Option<Vec<u8>>, Refusal> {

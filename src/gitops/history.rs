@@ -67,7 +67,7 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
     walk.push(tip).map_err(fail)?;
     // The path each model had at the commits still to come.
     let mut names: Vec<Target> = query.targets.to_vec();
-    let mut values = Values::default();
+    let mut values = Values::for_keys(query.keys);
     crate::git::treepath::read_only_history_settings();
     let mut paths = TreePaths::new(repo).map_err(fail)?;
     let commits: Vec<Commit<'_>> = walk
@@ -167,9 +167,24 @@ fn renamed(
 #[derive(Default)]
 struct Values {
     parsed: HashMap<Oid, BTreeMap<String, String>>,
+    /// The asked keys that are Helm paths below the top level (or escape
+    /// a character), read at their path and listed under the key as given.
+    paths: Vec<(String, edit::Path)>,
 }
 
 impl Values {
+    fn for_keys(keys: &[String]) -> Values {
+        let paths = keys
+            .iter()
+            .filter_map(|k| Some((k.clone(), edit::Path::parse(k).ok()?)))
+            .filter(|(k, p)| *p != edit::Path::key(k))
+            .collect();
+        Values {
+            paths,
+            ..Values::default()
+        }
+    }
+
     /// The keys as the chart reads them (a file that can't be parsed
     /// reads as one `(unreadable)` value), with the derived `autoscaler`.
     fn of(&mut self, repo: &Repository, blob: Option<Oid>) -> Result<BTreeMap<String, String>> {
@@ -188,6 +203,11 @@ impl Values {
             Ok(values) => {
                 for (key, reading) in values.keys() {
                     map.insert(key.to_string(), reading.value.display());
+                }
+                for (key, path) in &self.paths {
+                    if let Ok(Some(found)) = super::chart::value_at(bytes, path) {
+                        map.insert(key.clone(), found.reading.value.display());
+                    }
                 }
                 if let Ok(r) = Rendering::read(bytes) {
                     map.insert(AUTOSCALER.to_string(), r.autoscaler().as_str().to_string());

@@ -288,3 +288,80 @@ fn json_carries_values_as_json_types() {
     // `gone:=null` writes a null where nothing was: both read as null.
     assert_eq!(values["gone"], json!({"old": null, "new": null}));
 }
+
+/// `log --key PATH` follows a nested value: the commits that changed it,
+/// as git lists the commits that touched the file, less the one that
+/// changed another value; the text names the path.
+#[test]
+fn log_key_takes_helm_paths() {
+    let env = Env::new();
+    let (_, work) = seeded(&env, NESTED);
+    for line in [
+        "set test/jukebox image.tag=v2 --no-push --yes",
+        "set test/jukebox version=v9 --no-push --yes",
+        "set test/jukebox image.tag=v3 env[0].value=other --no-push --yes",
+    ] {
+        env.mlops(&work).args(words(line)).assert().success();
+    }
+    // git's commits of the file, without the one that set `version`.
+    let file = "model-deployments/test/jukebox/config.yaml";
+    let git_commits: Vec<String> = env
+        .git(&work, &["log", "--format=%h %s", "--", file])
+        .lines()
+        .filter(|l| !l.contains("version=v9"))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(git_commits.len(), 3);
+    let log = |keys: &[&str]| {
+        let out = env
+            .mlops(&work)
+            .args(["log", "test/jukebox"])
+            .args(keys.iter().flat_map(|k| ["--key", k]))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = log(&["image.tag"]);
+    let changes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("->"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "image.tag: v2 -> v3",
+            "image.tag: v1 -> v2",
+            "image.tag: (absent) -> v1"
+        ],
+        "{text}"
+    );
+    for commit in &git_commits {
+        assert!(text.contains(commit.as_str()), "{commit} in {text}");
+    }
+    let text = log(&["env[0].value", "podAnnotations.prometheus\\.io/scrape"]);
+    let changes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("->"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "env[0].value: jukebox -> other",
+            "env[0].value: (absent) -> jukebox",
+            "podAnnotations.prometheus\\.io/scrape: (absent) -> \"true\"",
+        ],
+        "{text}"
+    );
+    env.mlops(&work)
+        .args(words("log test/jukebox --key a..b"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not a path"));
+}
