@@ -1,0 +1,229 @@
+//! Property test at depth: generated nested values files (block mappings
+//! indented by 2 or 4, one-line flow mappings, block lists, comments,
+//! LF/CRLF) and Helm paths into them: replacing an existing value at any
+//! depth changes one line; inserting keys 1 to 4 levels below an existing
+//! mapping only adds bytes in one place; both readers (serde_yaml, YAML
+//! 1.2, and the chart's YAML 1.1 reading) see the old data with exactly
+//! that path set; a second edit is "unchanged".
+
+use mlops::edit::{lookup, set, Assign, NewValue, Outcome, Path, Step};
+use proptest::prelude::*;
+use serde_yaml::{Mapping, Value};
+
+/// A generated value: a scalar, a block mapping, a one-line flow mapping
+/// of scalars or a block list of scalars.
+#[derive(Debug, Clone)]
+enum Node {
+    Leaf(&'static str),
+    Block(Vec<Node>),
+    Flow(Vec<&'static str>),
+    List(Vec<&'static str>),
+}
+
+const LEAVES: &[&str] = &["v1", "'q'", "\"dq\"", "3", "true", "~", "a b"];
+
+fn node() -> impl Strategy<Value = Node> {
+    let leaf = prop::sample::select(LEAVES.to_vec());
+    let base = prop_oneof![
+        leaf.clone().prop_map(Node::Leaf),
+        prop::collection::vec(leaf.clone(), 0..3).prop_map(Node::Flow),
+        prop::collection::vec(leaf, 1..3).prop_map(Node::List),
+    ];
+    base.prop_recursive(4, 24, 4, |inner| {
+        prop::collection::vec(inner, 1..4).prop_map(Node::Block)
+    })
+}
+
+#[derive(Debug, Clone)]
+struct File {
+    top: Vec<Node>,
+    unit: usize,
+    crlf: bool,
+    comments: bool,
+}
+
+fn file() -> impl Strategy<Value = File> {
+    (
+        prop::collection::vec(node(), 1..4),
+        prop::sample::select(vec![2usize, 4]),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(top, unit, crlf, comments)| File {
+            top,
+            unit,
+            crlf,
+            comments,
+        })
+}
+
+fn key(i: usize) -> String {
+    format!("k{i}")
+}
+
+fn lines(entries: &[Node], f: &File, level: usize, out: &mut Vec<String>) {
+    let pad = " ".repeat(level * f.unit);
+    for (i, n) in entries.iter().enumerate() {
+        let k = key(i);
+        let note = if f.comments && i % 2 == 1 {
+            " # note"
+        } else {
+            ""
+        };
+        match n {
+            Node::Leaf(v) => out.push(format!("{pad}{k}: {v}{note}")),
+            Node::Flow(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| format!("f{j}: {v}"))
+                    .collect();
+                out.push(format!("{pad}{k}: {{{}}}{note}", items.join(", ")));
+            }
+            Node::List(items) => {
+                out.push(format!("{pad}{k}:{note}"));
+                out.extend(items.iter().map(|v| format!("{pad}  - {v}")));
+            }
+            Node::Block(sub) => {
+                out.push(format!("{pad}{k}:{note}"));
+                lines(sub, f, level + 1, out);
+                if f.comments {
+                    out.push(format!("{pad}  # end of {k}"));
+                }
+            }
+        }
+    }
+}
+
+fn render(f: &File) -> String {
+    let mut out = Vec::new();
+    lines(&f.top, f, 0, &mut out);
+    let eol = if f.crlf { "\r\n" } else { "\n" };
+    out.join(eol) + eol
+}
+
+/// Every path to a scalar (replace) and to a mapping (insert below).
+fn paths(entries: &[Node], at: &[Step], leaves: &mut Vec<Vec<Step>>, maps: &mut Vec<Vec<Step>>) {
+    maps.push(at.to_vec());
+    for (i, n) in entries.iter().enumerate() {
+        let mut here = at.to_vec();
+        here.push(Step::Key(key(i)));
+        match n {
+            Node::Leaf(_) => leaves.push(here),
+            Node::Flow(items) => {
+                maps.push(here.clone());
+                for j in 0..items.len() {
+                    let mut p = here.clone();
+                    p.push(Step::Key(format!("f{j}")));
+                    leaves.push(p);
+                }
+            }
+            Node::List(items) => {
+                for j in 0..items.len() {
+                    let mut p = here.clone();
+                    p.push(Step::Index(j));
+                    leaves.push(p);
+                }
+            }
+            Node::Block(sub) => paths(sub, &here, leaves, maps),
+        }
+    }
+}
+
+fn text_of(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        match s {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => out.push_str(&format!(".{k}")),
+            Step::Index(n) => out.push_str(&format!("[{n}]")),
+        }
+    }
+    out
+}
+
+fn set12(data: &mut Value, steps: &[Step], value: Value) {
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return;
+    };
+    let child = match (data, first) {
+        (Value::Mapping(m), Step::Key(k)) => m
+            .entry(Value::from(k.as_str()))
+            .or_insert_with(|| Value::Mapping(Mapping::new())),
+        (Value::Sequence(s), Step::Index(n)) => &mut s[*n],
+        other => panic!("generated path goes through {other:?}"),
+    };
+    set12(child, rest, value)
+}
+
+fn value() -> impl Strategy<Value = NewValue> {
+    prop_oneof![
+        "[ -~]{0,10}".prop_map(NewValue::Str),
+        "(yes|no|0123|1e3|2024-01-01|a: b|x,y|\\{|#|v2){1,2}".prop_map(NewValue::Str),
+        prop::sample::select(vec!["true", "3", "null", "\"x\"", "'it''s'"])
+            .prop_map(|t| NewValue::Typed(t.into())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+    #[test]
+    fn nested_edits_are_exact(f in file(), pick in any::<usize>(), insert in any::<bool>(),
+                              depth in 1usize..=4, value in value()) {
+        let text = render(&f);
+        let input = text.as_bytes();
+        let (mut leaves, mut maps) = (Vec::new(), Vec::new());
+        paths(&f.top, &[], &mut leaves, &mut maps);
+        let steps: Vec<Step> = if insert || leaves.is_empty() {
+            let mut p = maps[pick % maps.len()].clone();
+            p.extend((0..depth).map(|d| Step::Key(format!("new{d}"))));
+            p
+        } else {
+            leaves[pick % leaves.len()].clone()
+        };
+        let path_text = text_of(&steps);
+        let path = Path::parse(&path_text).unwrap();
+        prop_assert_eq!(path.steps(), &steps[..]);
+        let assign = Assign { key: path_text.clone(), value: value.clone() };
+        let outcome = set(input, std::slice::from_ref(&assign));
+        let bytes = match outcome {
+            Ok(Outcome::Changed { bytes, .. }) => bytes,
+            Ok(Outcome::Unchanged) => input.to_vec(),
+            // Only a plain typed value inside a flow mapping may be refused.
+            Err(r) => {
+                prop_assert!(r.reason.contains("flow mapping"), "{path_text} in {text:?}: {r:?}");
+                return Ok(());
+            }
+        };
+        let new_text = String::from_utf8(bytes.clone()).unwrap();
+        // YAML 1.2: the old data with exactly that path set.
+        let yaml12 = match &value {
+            NewValue::Str(s) => Value::String(s.clone()),
+            NewValue::Typed(t) => serde_yaml::from_str(t).unwrap(),
+        };
+        let mut want: Value = serde_yaml::from_str(&text).unwrap();
+        set12(&mut want, &steps, yaml12);
+        let got: Value = serde_yaml::from_str(&new_text).unwrap();
+        prop_assert_eq!(got, want, "{} in {:?} -> {:?}", path_text, text, new_text);
+        // The chart (YAML 1.1) reads a string as exactly that string.
+        if let NewValue::Str(s) = &value {
+            let found = lookup(&bytes, &path).unwrap().map(|f| f.json);
+            prop_assert_eq!(found, Some(serde_json::json!(s)), "{:?}", new_text);
+        }
+        // Bytes: one place changed; a replacement stays on its line.
+        let p = input.iter().zip(&bytes).take_while(|(a, b)| a == b).count();
+        let room = input.len().min(bytes.len()) - p;
+        let s = input.iter().rev().zip(bytes.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        let old_mid = &input[p..input.len() - s];
+        if insert || leaves.is_empty() {
+            prop_assert!(old_mid.is_empty(), "only added: {:?} -> {:?}", text, new_text);
+        } else {
+            prop_assert!(!old_mid.contains(&b'\n') && !bytes[p..bytes.len() - s].contains(&b'\n'),
+                "one line: {:?} -> {:?}", text, new_text);
+        }
+        // Line breaks of the file kept.
+        prop_assert_eq!(new_text.matches("\r\n").count(), new_text.matches('\n').count() * usize::from(f.crlf));
+        prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
+    }
+}
