@@ -8,14 +8,22 @@
 //! edits are allowed. The same holds for `set` of strings and typed values,
 //! on a new key and on the case's first existing top-level key.
 
-use mlops::edit::{read, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome};
+use mlops::edit::{
+    lookup, read, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome, Path as HelmPath,
+    Step,
+};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
 fn suite_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/yaml-test-suite");
+    // Beside the checkout; a worktree one level deeper finds it further up.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("../shared/yaml-test-suite");
     if dir.is_dir() {
         return Some(dir);
+    }
+    if root.join("../../shared/yaml-test-suite").is_dir() {
+        return Some(root.join("../../shared/yaml-test-suite"));
     }
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{} is missing on a CI machine", dir.display());
@@ -224,8 +232,10 @@ fn yaml_test_suite_set_is_exact_or_refused() {
                         counts.len() - 1
                     }
                 };
+                // The key as a one-step Helm path (its `.`, `[`, `\\`
+                // escaped).
                 let assign = Assign {
-                    key: key.clone(),
+                    key: HelmPath::key(&key).to_string(),
                     value: value.clone(),
                 };
                 match set(&input, &[assign]) {
@@ -254,5 +264,152 @@ fn yaml_test_suite_set_is_exact_or_refused() {
     for (label, c) in &counts {
         eprintln!("yaml-test-suite, set ({label}): {c:?}");
     }
+    assert!(wrong.is_empty(), "wrong edits: {wrong:#?}");
+}
+
+/// A path's text: each key escaped as a one-step path, joined by `.`.
+fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(&HelmPath::key(k).to_string()),
+            Step::Key(k) => out.push_str(&format!(".{}", HelmPath::key(k))),
+            Step::Index(n) => out.push_str(&format!("[{n}]")),
+        }
+    }
+    out
+}
+
+/// The paths (string keys only) to the nested scalars and mappings of
+/// `value`, below `at`.
+fn nested_paths(
+    value: &serde_yaml::Value,
+    at: &[Step],
+    leaves: &mut Vec<Vec<Step>>,
+    maps: &mut Vec<Vec<Step>>,
+) {
+    use serde_yaml::Value;
+    if value.is_mapping() && !at.is_empty() {
+        maps.push(at.to_vec());
+    }
+    let mut down = |step: Step, v: &Value| {
+        let mut here = at.to_vec();
+        here.push(step);
+        match v {
+            Value::Mapping(_) | Value::Sequence(_) => nested_paths(v, &here, leaves, maps),
+            _ if here.len() > 1 => leaves.push(here),
+            _ => {}
+        }
+    };
+    match value {
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                if let Value::String(k) = k {
+                    down(Step::Key(k.clone()), v);
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                down(Step::Index(i), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set12(data: &mut serde_yaml::Value, steps: &[Step], value: serde_yaml::Value) -> bool {
+    use serde_yaml::Value;
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return true;
+    };
+    let child = match (data, first) {
+        (Value::Mapping(m), Step::Key(k)) => m
+            .entry(Value::from(k.as_str()))
+            .or_insert_with(|| Value::Mapping(serde_yaml::Mapping::new())),
+        (Value::Sequence(s), Step::Index(n)) if *n < s.len() => &mut s[*n],
+        _ => return false,
+    };
+    set12(child, rest, value)
+}
+
+/// `set` at depth over the suite: every nested scalar replaced, keys
+/// inserted 1 and 3 levels below every nested mapping; each edit exact
+/// (both readers, bytes changed in one place) or refused.
+#[test]
+fn yaml_test_suite_nested_set_is_exact_or_refused() {
+    let Some(dir) = suite_dir() else { return };
+    let values = [
+        NewValue::Str("4562a17c17".into()),
+        NewValue::Str("yes: #1 it's".into()),
+        NewValue::Typed("3".into()),
+    ];
+    let (mut counts, mut wrong) = ([Counts::default(), Counts::default()], Vec::new());
+    for case in cases(&dir) {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let input = std::fs::read(case.join("in.yaml")).unwrap();
+        let Some(old) = mapping(&input) else { continue };
+        let old = serde_yaml::Value::Mapping(old);
+        let (mut leaves, mut maps) = (Vec::new(), Vec::new());
+        nested_paths(&old, &[], &mut leaves, &mut maps);
+        let mut asked: Vec<(usize, Vec<Step>)> = leaves.into_iter().map(|l| (0, l)).collect();
+        for map in maps {
+            for depth in [1, 3] {
+                let mut p = map.clone();
+                p.extend((0..depth).map(|d| Step::Key(format!("mlops_new{d}"))));
+                asked.push((1, p));
+            }
+        }
+        for (kind, steps) in asked {
+            let text = path_text(&steps);
+            let path = HelmPath::parse(&text).unwrap();
+            assert_eq!(path.steps(), &steps[..], "{name}: {text}");
+            for value in &values {
+                let assign = Assign {
+                    key: text.clone(),
+                    value: value.clone(),
+                };
+                let what = format!("{name} {text} {value:?}");
+                let bytes = match set(&input, &[assign]) {
+                    Err(_) => {
+                        counts[kind].refusals += 1;
+                        continue;
+                    }
+                    Ok(Outcome::Unchanged) => {
+                        counts[kind].unchanged += 1;
+                        continue;
+                    }
+                    Ok(Outcome::Changed { bytes, .. }) => bytes,
+                };
+                counts[kind].edits += 1;
+                let (yaml12, chart) = match value {
+                    NewValue::Str(s) => (serde_yaml::Value::from(s.as_str()), Some(s)),
+                    NewValue::Typed(t) => (serde_yaml::from_str(t).unwrap(), None),
+                };
+                let mut want = old.clone();
+                if !set12(&mut want, &steps, yaml12) {
+                    wrong.push(format!("{what}: edited a path the data does not have"));
+                    continue;
+                }
+                if mapping(&bytes).map(serde_yaml::Value::Mapping) != Some(want) {
+                    wrong.push(format!("{what}: data differs"));
+                }
+                let inserted = bytes.len() > input.len() && {
+                    let p = input.iter().zip(&bytes).take_while(|(a, b)| a == b).count();
+                    input[p..] == bytes[bytes.len() - (input.len() - p)..]
+                };
+                if !(one_line_diff(&input, &bytes) || (kind == 1 && inserted)) {
+                    wrong.push(format!("{what}: changed more than the value's place"));
+                }
+                let read_back = lookup(&bytes, &path).ok().flatten().map(|f| f.json);
+                if chart.is_some_and(|s| read_back != Some(Json::from(s.as_str()))) {
+                    wrong.push(format!("{what}: the chart does not read the string"));
+                }
+            }
+        }
+    }
+    eprintln!("yaml-test-suite, nested set (replace): {:?}", counts[0]);
+    eprintln!("yaml-test-suite, nested set (insert):  {:?}", counts[1]);
     assert!(wrong.is_empty(), "wrong edits: {wrong:#?}");
 }
