@@ -5,19 +5,20 @@
 //!
 //! Input: a first byte below 0x80 switches `autoscaling` (odd = `enable`,
 //! true; even = `disable`, false) and the rest is the file; from 0x80 up,
-//! the rest is one `KEY=STRING` or `KEY:=SCALAR` line for `set`, then the
-//! file. No panic anywhere; and when the engine returns an edit:
+//! the rest is one `PATH=STRING` or `PATH:=SCALAR` line for `set` (a Helm
+//! path: `a.b`, `a[0].b`, `a\.b`), then the file. No panic anywhere; and
+//! when the engine returns an edit:
 //! - the input parsed (serde_yaml, the same YAML reader Helm-like tools use),
-//! - the output parses, its first document is a mapping whose key reads
-//!   as asked (the boolean; the string; the typed scalar as serde_yaml
-//!   reads it alone), every other top-level key has the same value as
-//!   before, no other key was added,
+//! - the output parses, its first document is the old one with only the
+//!   value at the path (missing mappings created) reading as asked (the
+//!   boolean; the string; the typed scalar as serde_yaml reads it alone),
+//!   at every depth,
 //! - later documents are unchanged,
 //! - the engine reads its own output as the value asked for (a string as
 //!   exactly that string), and a second edit with the same value is
 //!   "unchanged" (idempotent).
 
-use mlops::edit::{self, Assign, ChartValue, NewValue, Outcome};
+use mlops::edit::{self, Assign, ChartValue, NewValue, Outcome, Step};
 use serde_yaml::Value;
 
 /// All documents of `bytes`, or why they do not parse. A leading UTF-8
@@ -72,7 +73,8 @@ fn check_autoscaling(value: bool, input: &[u8]) {
     let Ok(Outcome::Changed { bytes, line }) = edit::set_autoscaling(input, value) else {
         return;
     };
-    same_but(input, &bytes, "autoscaling", &Value::Bool(value), line);
+    let key = [Step::Key("autoscaling".into())];
+    same_but(input, &bytes, &key, &Value::Bool(value), line);
     let reading = edit::read_autoscaling(&bytes)
         .unwrap_or_else(|r| panic!("cannot read own output ({}):\n{}", r.reason, show(&bytes)));
     assert_eq!(
@@ -95,6 +97,8 @@ fn check_set(assign: Assign, input: &[u8]) {
     else {
         return;
     };
+    let path = edit::Path::parse(&assign.key)
+        .unwrap_or_else(|e| panic!("edited with a path that does not parse: {e}"));
     let (want, chart) = match &assign.value {
         NewValue::Str(s) => (Value::String(s.clone()), Some(ChartValue::Str(s.clone()))),
         NewValue::Typed(t) => (
@@ -102,13 +106,13 @@ fn check_set(assign: Assign, input: &[u8]) {
             None,
         ),
     };
-    same_but(input, &bytes, &assign.key, &want, line);
-    let values = edit::read(&bytes)
+    same_but(input, &bytes, path.steps(), &want, line);
+    let found = edit::lookup(&bytes, &path)
         .unwrap_or_else(|r| panic!("cannot read own output ({}):\n{}", r.reason, show(&bytes)));
     if let Some(chart) = chart {
         assert_eq!(
-            values.get(&assign.key).map(|r| &r.value),
-            Some(&chart),
+            found.map(|f| f.reading.value),
+            Some(chart),
             "the chart reads another value:\n{}",
             show(&bytes)
         );
@@ -121,8 +125,26 @@ fn check_set(assign: Assign, input: &[u8]) {
     );
 }
 
-/// `output` holds `input`'s data with only `key` set to `value`.
-fn same_but(input: &[u8], output: &[u8], key: &str, value: &Value, line: usize) {
+/// `data` with the value at `steps` set (missing mappings created);
+/// `false` when the path goes through a scalar or a missing element.
+fn set_at(data: &mut Value, steps: &[Step], value: Value) -> bool {
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return true;
+    };
+    let child = match (data, first) {
+        (Value::Mapping(m), Step::Key(k)) => m
+            .entry(Value::String(k.clone()))
+            .or_insert_with(|| Value::Mapping(serde_yaml::Mapping::new())),
+        (Value::Sequence(s), Step::Index(n)) if *n < s.len() => &mut s[*n],
+        _ => return false,
+    };
+    set_at(child, rest, value)
+}
+
+/// `output` holds `input`'s data with only the value at `steps` set to
+/// `value` (every other value, at every depth, as it was).
+fn same_but(input: &[u8], output: &[u8], steps: &[Step], value: &Value, line: usize) {
     let bytes = output;
     let old_docs = documents(input)
         .unwrap_or_else(|e| panic!("edited a file that does not parse ({e}):\n{}", show(input)));
@@ -135,32 +157,19 @@ fn same_but(input: &[u8], output: &[u8], key: &str, value: &Value, line: usize) 
     });
     let old = top(&old_docs).unwrap_or_else(|| panic!("edited a non-mapping:\n{}", show(input)));
     let new = top(&new_docs).unwrap_or_else(|| panic!("output is not a mapping:\n{}", show(bytes)));
-    let key = Value::String(key.into());
+    let mut want = Value::Mapping(old);
+    assert!(
+        set_at(&mut want, steps, value.clone()),
+        "edited a path the data does not have ({steps:?}):\n{}",
+        show(input)
+    );
     assert_eq!(
-        new.get(&key),
-        Some(value),
-        "{key:?} is not {value:?}:\n--- in\n{}\n--- out\n{}",
+        Value::Mapping(new),
+        want,
+        "not the old data with only {steps:?} set to {value:?}:\n--- in\n{}\n--- out\n{}",
         show(input),
         show(bytes)
     );
-    for (k, v) in &old {
-        if k != &key {
-            assert_eq!(
-                new.get(k),
-                Some(v),
-                "key {k:?} changed:\n--- in\n{}\n--- out\n{}",
-                show(input),
-                show(bytes)
-            );
-        }
-    }
-    for k in new.keys() {
-        assert!(
-            k == &key || old.contains_key(k),
-            "key {k:?} appeared:\n{}",
-            show(bytes)
-        );
-    }
     assert_eq!(
         old_docs.get(1..),
         new_docs.get(1..),

@@ -227,3 +227,54 @@ proptest! {
         prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
     }
 }
+
+#[path = "../fuzz/check.rs"]
+mod check;
+
+/// One line of a nested YAML-ish file: indentation, maybe a list dash,
+/// a key, maybe a value (scalars, flow collections, anchors, aliases).
+fn soup_line() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["", "  ", "    ", "   ", "      "]),
+        prop::sample::select(vec!["", "", "- "]),
+        prop::sample::select(vec!["a", "b", "c", "<<", "a.b", "'a'", "\"b\""]),
+        prop::sample::select(vec![
+            "",
+            "",
+            "x",
+            "1",
+            "{}",
+            "{a: 1}",
+            "[1, 2]",
+            "&x 1",
+            "&x\n",
+            "*x",
+            "'q'",
+            "~",
+            "{a: 1,\n  b: 2}",
+            "x # c",
+            "|\n  t",
+            "!!str y",
+            "[{a: 1}]",
+        ]),
+        prop::sample::select(vec!["\n", "\n", "\r\n", "\n\n", "\n# c\n"]),
+    )
+        .prop_map(|(pad, dash, key, value, eol)| {
+            let sep = if value.is_empty() { ":" } else { ": " };
+            format!("{pad}{dash}{key}{sep}{value}{eol}")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    /// The fuzz target's checks (fuzz/check.rs) on generated nested files
+    /// and paths: no panic, and every edit made is exact.
+    #[test]
+    fn fuzz_checks_hold_at_depth(
+        path in "(a|b|c|a\\.b|a\\[0\\]|a\\[0\\]\\.a|a\\.a\\.b|b\\.a\\[1\\]\\.c|a\\\\\\.b|c\\.b\\.a\\.d)(=|:=)(x|1|true|\\{\\}|'q'|)",
+        lines in prop::collection::vec(soup_line(), 0..8),
+    ) {
+        let data = [&[0x80u8][..], path.as_bytes(), b"\n", lines.concat().as_bytes()].concat();
+        check::check(&data);
+    }
+}
