@@ -58,7 +58,11 @@ Examples:
   mlops set prod/jukebox version=4562a17c17 --branch jukebox-4562a17c17
 
   # typed values: a boolean and a number rather than strings
-  mlops set --env test jukebox keda:=true replicas:=2";
+  mlops set --env test jukebox keda:=true replicas:=2
+
+  # nested values, as helm --set addresses them
+  mlops set test/jukebox image.tag=v2 resources.limits.cpu=500m env[0].value=debug
+  mlops set test/jukebox 'podAnnotations.prometheus\\.io/scrape=true'";
 
 pub(super) const LOG: &str = "\
 Examples:

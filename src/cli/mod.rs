@@ -146,11 +146,13 @@ pub enum Command {
     #[command(subcommand, after_help = help::AUTOSCALE)]
     Autoscale(AutoscaleCommand),
 
-    /// Set top-level values (version, image_repository, …) in models' config.yaml
+    /// Set values (version, image.tag, env[0].value, …) in models' config.yaml
     ///
-    /// `KEY=STRING` sets KEY to exactly that string (quoted when YAML would
-    /// read it as something else); `KEY:=SCALAR` sets a typed value (`true`,
-    /// `3`, `null`). Absent keys are added; only the values' bytes change.
+    /// `PATH=STRING` sets the value at a Helm `--set` path (`image.tag`,
+    /// `a\.b` for a dotted key, `env[0].value`) to exactly that string
+    /// (quoted when YAML would read it as something else); `PATH:=SCALAR`
+    /// sets a typed value (`true`, `3`, `null`). Absent keys and mappings
+    /// are added; only the values' bytes change.
     #[command(after_help = help::SET)]
     Set(SetArgs),
 
