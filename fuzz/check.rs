@@ -132,6 +132,10 @@ fn set_at(data: &mut Value, steps: &[Step], value: Value) -> bool {
         *data = value;
         return true;
     };
+    // An empty value on the way becomes the mapping (as Helm fills it).
+    if let (Value::Null, Step::Key(_)) = (&*data, first) {
+        *data = Value::Mapping(serde_yaml::Mapping::new());
+    }
     let child = match (data, first) {
         (Value::Mapping(m), Step::Key(k)) => m
             .entry(Value::String(k.clone()))

@@ -20,14 +20,19 @@ enum Node {
     List(Vec<&'static str>),
 }
 
-const LEAVES: &[&str] = &["v1", "'q'", "\"dq\"", "3", "true", "~", "a b"];
+const LEAVES: &[&str] = &["v1", "'q'", "\"dq\"", "3", "true", "~", "a b", ""];
 
 fn node() -> impl Strategy<Value = Node> {
     let leaf = prop::sample::select(LEAVES.to_vec());
     let base = prop_oneof![
         leaf.clone().prop_map(Node::Leaf),
         prop::collection::vec(leaf.clone(), 0..3).prop_map(Node::Flow),
-        prop::collection::vec(leaf, 1..3).prop_map(Node::List),
+        // An empty list element (`- `) is refused: not generated.
+        prop::collection::vec(
+            prop::sample::select(LEAVES[..LEAVES.len() - 1].to_vec()),
+            1..3
+        )
+        .prop_map(Node::List),
     ];
     base.prop_recursive(4, 24, 4, |inner| {
         prop::collection::vec(inner, 1..4).prop_map(Node::Block)
@@ -71,7 +76,10 @@ fn lines(entries: &[Node], f: &File, level: usize, out: &mut Vec<String>) {
             ""
         };
         match n {
-            Node::Leaf(v) => out.push(format!("{pad}{k}: {v}{note}")),
+            Node::Leaf(v) => out.push(format!(
+                "{pad}{k}:{}{v}{note}",
+                if v.is_empty() { "" } else { " " }
+            )),
             Node::Flow(items) => {
                 let items: Vec<String> = items
                     .iter()
@@ -109,6 +117,10 @@ fn paths(entries: &[Node], at: &[Step], leaves: &mut Vec<Vec<Step>>, maps: &mut 
         let mut here = at.to_vec();
         here.push(Step::Key(key(i)));
         match n {
+            Node::Leaf("") => {
+                leaves.push(here.clone());
+                maps.push(here);
+            }
             Node::Leaf(_) => leaves.push(here),
             Node::Flow(items) => {
                 maps.push(here.clone());
@@ -147,6 +159,9 @@ fn set12(data: &mut Value, steps: &[Step], value: Value) {
         *data = value;
         return;
     };
+    if let (Value::Null, Step::Key(_)) = (&*data, first) {
+        *data = Value::Mapping(Mapping::new());
+    }
     let child = match (data, first) {
         (Value::Mapping(m), Step::Key(k)) => m
             .entry(Value::from(k.as_str()))

@@ -38,6 +38,8 @@ pub(crate) fn insert(
     let lead = match input[last] {
         b'{' => "",
         b',' => " ",
+        // An empty last value (`{a: }`): `a:,` would not read the same.
+        b':' => " , ",
         _ => ", ",
     };
     Ok(Splice {

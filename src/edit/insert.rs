@@ -1,11 +1,23 @@
 //! New entries for the keys a path names that the file does not have yet:
 //! grouped by the existing mapping they go into, so that `a.b.c` and
 //! `a.b.d` create one `a:` with one `b:`; written as block lines indented
-//! like the file, or inside a one-line flow mapping as `key: {sub: value}`.
+//! like the file (also below a key whose value is empty, `key:`), or
+//! inside a one-line flow mapping as `key: {sub: value}`.
 
 use super::splice::{self, Splice};
 use super::tree::{Doc, Id};
 use super::{flow, quote, Refusal};
+
+/// Where new entries go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Home {
+    /// The file has no content yet.
+    Doc,
+    /// At the end of this existing mapping.
+    Map(Id),
+    /// As the block mapping of this key, whose value is empty (`key:`).
+    Under(Id),
+}
 
 /// A key to add, with its value text or the entries of a new mapping.
 enum New {
@@ -13,9 +25,9 @@ enum New {
     Map(Vec<(String, New)>),
 }
 
-/// The entries to add to one existing mapping (`None`: the empty file).
+/// The entries to add in one place.
 pub(crate) struct Additions {
-    map: Option<Id>,
+    home: Home,
     /// How many path steps lead to `map` (deeper ones are written first
     /// where two end at the same byte).
     depth: usize,
@@ -38,14 +50,14 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// The additions to mapping `map` (created when first asked for).
-    pub fn to(&mut self, doc: &Doc, map: Option<Id>, depth: usize) -> &mut Additions {
-        let at = match self.maps.iter().position(|a| a.map == map) {
+    pub fn to(&mut self, doc: &Doc, home: Home, depth: usize) -> &mut Additions {
+        let at = match self.maps.iter().position(|a| a.home == home) {
             Some(at) => at,
             None => {
                 self.maps.push(Additions {
-                    map,
+                    home,
                     depth,
-                    flow: map.is_some_and(|m| doc.node(m).flow),
+                    flow: matches!(home, Home::Map(m) if doc.node(m).flow),
                     entries: Vec::new(),
                 });
                 self.maps.len() - 1
@@ -60,16 +72,19 @@ impl Plan {
         let unit = splice::indent_unit(input, doc);
         let mut out = Vec::new();
         for adds in self.maps {
-            out.push(match adds.map {
-                Some(m) if adds.flow => {
+            if adds.flow {
+                if let Home::Map(m) = adds.home {
                     let items: Vec<String> = adds.entries.iter().map(flow_entry).collect();
-                    flow::insert(input, doc, m, &items)?
+                    out.push(flow::insert(input, doc, m, &items)?);
+                    continue;
                 }
-                map => {
-                    let mut lines = Vec::new();
-                    block(&adds.entries, unit, 0, &mut lines);
-                    splice::insert(input, doc, map, &lines)?
-                }
+            }
+            let mut lines = Vec::new();
+            block(&adds.entries, unit, 0, &mut lines);
+            out.push(match adds.home {
+                Home::Under(key) => splice::insert_under(input, doc, key, unit, &lines),
+                Home::Map(m) => splice::insert(input, doc, Some(m), &lines)?,
+                Home::Doc => splice::insert(input, doc, None, &lines)?,
             });
         }
         Ok(out)

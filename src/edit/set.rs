@@ -1,7 +1,7 @@
 //! [`set`]: top-level keys to new values, byte-exact, in one go.
 
 use super::events::{self, Style};
-use super::insert::Plan;
+use super::insert::{Home, Plan};
 use super::locate::{self, Top};
 use super::path::{Path, Step};
 use super::splice::{self, Splice};
@@ -64,13 +64,13 @@ fn set_body(input: &[u8], assigns: &[Assign]) -> Result<Outcome, Refusal> {
             // mapping and its other users keep their value).
             Place::Merged { map, value } => {
                 if !in_place(input, &doc, value, want) {
-                    let adds = plan.to(&doc, Some(map), steps.len() - 1);
+                    let adds = plan.to(&doc, Home::Map(map), steps.len() - 1);
                     let text = text(want, None, adds.flow(), None)?;
                     adds.add(&keys(&steps[steps.len() - 1..]), text);
                 }
             }
-            Place::Missing { map, from } => {
-                let adds = plan.to(&doc, map, from);
+            Place::Missing { home, from } => {
+                let adds = plan.to(&doc, home, from);
                 let text = text(want, None, adds.flow(), None)?;
                 adds.add(&keys(&steps[from..]), text);
             }
@@ -307,6 +307,10 @@ fn replace(
         let slot = key.and_then(|k| splice::empty_value_slot(input, doc.node(k).end, &text));
         return match slot {
             Some(splice) => Ok(Some(splice)),
+            None if key.is_none() => Err(refuse(
+                format!("the list element `{name}` is empty (a bare `-`)"),
+                &by_hand,
+            )),
             None => Err(refuse(
                 "could not find where the empty value goes".into(),
                 &by_hand,

@@ -169,6 +169,33 @@ pub(crate) fn insert(
     })
 }
 
+/// Inserts `lines` as the block mapping of `key`, whose value is empty
+/// (`key:`, maybe with a comment): on the lines right after the key's,
+/// one indentation unit deeper than the key.
+pub(crate) fn insert_under(
+    input: &[u8],
+    doc: &Doc,
+    key: Id,
+    unit: usize,
+    lines: &[String],
+) -> Splice {
+    let k = doc.node(key);
+    let at = line_end(input, k.end);
+    let eol = line_break(input, at);
+    let pad = " ".repeat(column(input, k.start) + unit);
+    let body: Vec<String> = lines.iter().map(|l| format!("{pad}{l}")).collect();
+    let text = if at > 0 && input[at - 1] != b'\n' {
+        format!("{eol}{}", body.join(eol))
+    } else {
+        format!("{}{eol}", body.join(eol))
+    };
+    Splice {
+        start: at,
+        end: at,
+        text,
+    }
+}
+
 /// Column of the mapping's keys: the column of its first key (after a
 /// `- ` when the mapping is a list element).
 fn indent_of(input: &[u8], doc: &Doc, map: Id) -> usize {

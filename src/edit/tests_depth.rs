@@ -152,6 +152,33 @@ fn missing_keys_and_mappings_are_inserted_indented_like_the_file() {
 }
 
 #[test]
+fn an_empty_value_on_the_way_takes_the_new_mapping() {
+    changed(
+        "a: 1\nnodeSelector:\nz: 2\n",
+        &["nodeSelector.disk=ssd"],
+        "a: 1\nnodeSelector:\n  disk: ssd\nz: 2\n",
+        3,
+    );
+    changed(
+        "x:\n    y: 1\n    sel: # later\n    z: 2\n",
+        &["x.sel.a.b=c", "x.sel.d=e"],
+        "x:\n    y: 1\n    sel: # later\n        a:\n            b: c\n        d: e\n    z: 2\n",
+        4,
+    );
+    changed(
+        "env:\n- name: A\n  from:",
+        &["env[0].from.key=k"],
+        "env:\n- name: A\n  from:\n    key: k",
+        4,
+    );
+    changed("a:\r\n", &["a.b=c"], "a:\r\n  b: c\r\n", 2);
+    // A null written out is a value: refused, as any single value.
+    refused("a: ~\n", &["a.b=c"], Some(1), "single value");
+    refused("a: null\n", &["a.b=c"], Some(1), "single value");
+    refused("{a: }\n", &["a.b=c"], Some(1), "single value");
+}
+
+#[test]
 fn a_merge_key_at_depth() {
     let input = "base: &b\n  cpu: 1\nres:\n  <<: *b\n  mem: 2\n";
     changed(

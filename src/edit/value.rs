@@ -90,6 +90,10 @@ impl Tree {
             *self = value;
             return true;
         };
+        // An empty value on the way becomes the mapping (Helm does too).
+        if let (Tree::Leaf(ChartValue::Null), Step::Key(_)) = (&*self, first) {
+            *self = Tree::Map(BTreeMap::new());
+        }
         let child = match (self, first) {
             (Tree::Map(map), Step::Key(k)) => {
                 if rest.is_empty() {

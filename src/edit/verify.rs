@@ -54,6 +54,9 @@ fn set12(data: &mut Value, steps: &[Step], value: Value) -> bool {
         *data = value;
         return true;
     };
+    if let (Value::Null, Step::Key(_)) = (&*data, first) {
+        *data = Value::Mapping(Mapping::new());
+    }
     let child = match (data, first) {
         (Value::Mapping(map), Step::Key(k)) => {
             let key = Value::String(k.clone());

@@ -5,7 +5,9 @@
 //! used elsewhere, a flow collection over several lines, a key written
 //! twice, a mapping that only a merge key provides.
 
+use super::events::Style;
 use super::helm;
+use super::insert::Home;
 use super::locate;
 use super::path::{Path, Step};
 use super::tree::{Doc, Id, NodeKind};
@@ -24,9 +26,8 @@ pub(crate) enum Place {
     /// The last key is absent from mapping `map`, but a merge key (`<<`)
     /// gives it the value `value`.
     Merged { map: Id, value: Id },
-    /// Steps `from..` (all keys) are missing below `map` (`None`: the file
-    /// has no content yet).
-    Missing { map: Option<Id>, from: usize },
+    /// Steps `from..` (all keys) are missing, to be added at `home`.
+    Missing { home: Home, from: usize },
 }
 
 fn refuse(input: &[u8], at: usize, reason: String, hint: String) -> Refusal {
@@ -46,7 +47,7 @@ pub(crate) fn find(
 ) -> Result<Place, Refusal> {
     let steps = path.steps();
     let Some(mut cur) = top else {
-        return missing(input, doc, None, path, 0);
+        return missing(input, doc, Home::Doc, path, 0);
     };
     for (i, step) in steps.iter().enumerate() {
         let last = i + 1 == steps.len();
@@ -81,6 +82,12 @@ pub(crate) fn find(
                             flow: node.flow,
                         });
                     }
+                    // `key:` with no value at all in a block mapping: the
+                    // missing mapping goes right below it, as Helm fills it.
+                    if !node.flow && bare_empty(doc, entry.value) {
+                        locate::check_key_layout(input, doc, entry.key, key)?;
+                        return missing(input, doc, Home::Under(entry.key), path, i + 1);
+                    }
                     cur = descend(input, doc, entry.value, &path.prefix(i + 1))?;
                     continue;
                 }
@@ -102,7 +109,7 @@ pub(crate) fn find(
                         format!("write `{name}` out in this mapping by hand, then set `{path}`"),
                     ));
                 }
-                return missing(input, doc, Some(cur), path, i);
+                return missing(input, doc, Home::Map(cur), path, i);
             }
             (Step::Index(n), NodeKind::Sequence(items)) => {
                 let Some(&item) = items.get(*n) else {
@@ -140,7 +147,7 @@ pub(crate) fn find(
 fn missing(
     input: &[u8],
     doc: &Doc,
-    map: Option<Id>,
+    home: Home,
     path: &Path,
     from: usize,
 ) -> Result<Place, Refusal> {
@@ -150,7 +157,10 @@ fn missing(
         .position(|s| matches!(s, Step::Index(_)))
     {
         let list = path.prefix(from + at);
-        let start = map.map_or(0, |m| doc.node(m).start);
+        let start = match home {
+            Home::Doc => 0,
+            Home::Map(id) | Home::Under(id) => doc.node(id).start,
+        };
         return Err(refuse(
             input,
             start,
@@ -161,7 +171,17 @@ fn missing(
             "a path indexes only existing list elements: add the list by hand first".into(),
         ));
     }
-    Ok(Place::Missing { map, from })
+    Ok(Place::Missing { home, from })
+}
+
+/// A value with no text at all (`key:` and the end of the line): a null
+/// that a mapping may take the place of.
+fn bare_empty(doc: &Doc, id: Id) -> bool {
+    let node = doc.node(id);
+    matches!(&node.kind, NodeKind::Scalar { value, style: Style::Plain } if value.is_empty())
+        && node.start == node.end
+        && node.tag.is_none()
+        && node.anchor.is_none()
 }
 
 /// The collection under `name` that the path goes on into, refused when
