@@ -3,8 +3,6 @@
 //! `image.tag`, `env[0].value`), through the same flow as the autoscale
 //! commands (diff, confirmation, commit, push, retry).
 
-use std::collections::BTreeMap;
-
 use super::change::{self, describe, Edit};
 use super::Context;
 use crate::cli::SetArgs;
@@ -29,7 +27,8 @@ pub(super) fn demo_step() -> impl Edit {
 }
 
 /// The words are models (`MODEL` or `ENV/MODEL`) and assignments
-/// (`KEY=STRING`, `KEY:=SCALAR`): a model name never holds `=`.
+/// (`PATH=STRING`, `PATH:=SCALAR`): a model name never holds `=`. A
+/// malformed path is a usage error, before anything is read.
 fn split(words: &[String]) -> Result<(Vec<String>, Vec<Given>)> {
     let mut models = Vec::new();
     let mut assigns: Vec<Given> = Vec::new();
@@ -37,6 +36,11 @@ fn split(words: &[String]) -> Result<(Vec<String>, Vec<Given>)> {
         match edit::parse_assign(word) {
             None => models.push(word.clone()),
             Some(assign) => {
+                edit::Path::parse(&assign.key).map_err(|e| {
+                    error::usage(e).hinted(
+                        "a path as helm --set takes it: image.tag, env[0].value, 'podAnnotations.prometheus\\.io/scrape'",
+                    )
+                })?;
                 if let Some((other, _)) = assigns.iter().find(|(_, a)| a.key == assign.key) {
                     if other != word {
                         return Err(error::usage(format!(
@@ -74,9 +78,9 @@ impl SetValues {
             .join(" ")
     }
 
-    /// Per path whose value changed for the chart: before and after, as
-    /// the chart reads them (`None`: absent).
-    fn changes(&self, old: &[u8], new: &[u8]) -> BTreeMap<String, (Option<Read>, Option<Read>)> {
+    /// Per path whose value changed for the chart, in the order given:
+    /// before and after, as the chart reads them (`None`: absent).
+    fn changes(&self, old: &[u8], new: &[u8]) -> Vec<(String, Change)> {
         self.assigns
             .iter()
             .filter_map(|(_, a)| {
@@ -93,6 +97,9 @@ impl SetValues {
             .collect()
     }
 }
+
+/// A path's value before and after (`None`: absent).
+type Change = (Option<Read>, Option<Read>);
 
 /// One value as the chart reads it: for people, and as JSON.
 #[derive(PartialEq)]

@@ -53,7 +53,7 @@ pub(crate) fn find(
         let last = i + 1 == steps.len();
         let here = path.prefix(i);
         let node = doc.node(cur);
-        let through = |what: &str, needs: &str| {
+        let through = |what: &str, needs: &str, hint: String| {
             let name = if i == 0 {
                 "the top level".to_string()
             } else {
@@ -63,7 +63,7 @@ pub(crate) fn find(
                 input,
                 node.start,
                 format!("{name} is {what}, not {needs}: `{path}` cannot go through it"),
-                format!("check the path against the file (`{here}` holds {what})"),
+                hint,
             )
         };
         match (step, &node.kind) {
@@ -134,9 +134,21 @@ pub(crate) fn find(
                 }
                 cur = descend(input, doc, item, &path.prefix(i + 1))?;
             }
-            (Step::Key(_), NodeKind::Sequence(_)) => return Err(through("a list", "a mapping")),
-            (Step::Index(_), NodeKind::Mapping(_)) => return Err(through("a mapping", "a list")),
-            _ => return Err(through("a single value", "a mapping")),
+            (Step::Key(_), NodeKind::Sequence(_)) => {
+                let hint = format!("index one of its elements: `{here}[0]`…");
+                return Err(through("a list", "a mapping", hint));
+            }
+            (Step::Index(_), NodeKind::Mapping(_)) => {
+                let hint = format!("name one of its keys: `{here}.KEY`");
+                return Err(through("a mapping", "a list", hint));
+            }
+            _ => {
+                let value = helm::evaluate(doc, cur).value.display();
+                let hint = format!(
+                    "`{here}` holds {value}: set `{here}` itself, or make it a mapping by hand first"
+                );
+                return Err(through("a single value", "a mapping", hint));
+            }
         }
     }
     unreachable!("a path has at least one step and every step returns or descends")

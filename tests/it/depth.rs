@@ -248,6 +248,15 @@ fn paths_that_cannot_be_set_safely_are_refused() {
         assert!(stderr.contains("Hint:"), "{word}: {stderr}");
         assert_eq!(fs::read(&file).unwrap(), before, "{word}: nothing written");
     }
+    // A path that is not one is a usage error, before anything is read.
+    for word in ["env[x]=1", "a..b=1", "image.=1"] {
+        env.mlops(&work)
+            .args(["set", "test/jukebox", word, "--no-push", "--yes"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("is not a path"));
+    }
+    assert_eq!(fs::read(&file).unwrap(), before);
     assert_eq!(env.subjects(&work, "HEAD").len(), 1);
     assert_eq!(env.status(&work), "");
 }
