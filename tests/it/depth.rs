@@ -1,12 +1,14 @@
 //! `mlops set` at depth (issue 21): Helm `--set` paths on a realistic
-//! nested values file, read back by three readers: the chart's YAML 1.1
-//! model (mlops' own), serde_yaml (YAML 1.2) and `yq` (jq over PyYAML,
-//! YAML 1.1), the last one side by side with `yq` doing the same
-//! assignment on the old file.
+//! nested values file, read back by four readers: Helm's own values reader
+//! (sigs.k8s.io/yaml over go-yaml v2, built from tests/helm-values), the
+//! chart model (mlops' YAML 1.1 reading), serde_yaml (YAML 1.2) and `yq`
+//! (jq over PyYAML, YAML 1.1), the last one side by side with `yq` doing
+//! the same assignments on the old file.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use pretty_assertions::assert_eq;
 use serde_json::{json, Value as Json};
@@ -53,6 +55,52 @@ fn yq(filter: &str, file: &Path) -> Option<Json> {
     assert!(
         out.status.success(),
         "yq {filter}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Helm's own values reader (tests/helm-values), built once with Go;
+/// `None`, saying why, where Go or its modules are not available.
+fn helm_reader() -> Option<&'static Path> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helm-values");
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm-values");
+            let built = Command::new("nice")
+                .args(["-n", "19", "go", "build", "-o"])
+                .arg(&out)
+                .arg(".")
+                .current_dir(&src)
+                .env("GOFLAGS", "-mod=readonly -buildvcs=false")
+                .env("GOTOOLCHAIN", "local")
+                .output();
+            match built {
+                Ok(o) if o.status.success() => Some(out),
+                Ok(o) => {
+                    let why = String::from_utf8_lossy(&o.stderr);
+                    eprintln!("skipped Helm's reader: go build failed: {why}");
+                    None
+                }
+                Err(e) => {
+                    eprintln!("skipped Helm's reader: cannot run go: {e}");
+                    None
+                }
+            }
+        })
+        .as_deref()
+}
+
+/// What Helm reads from `text` (as JSON), when its reader is there.
+fn helm(env: &Env, text: &str) -> Option<Json> {
+    let reader = helm_reader()?;
+    let file = env.path().join("helm-input.yaml");
+    fs::write(&file, text).unwrap();
+    let out = Command::new(reader).arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "Helm's reader: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     Some(serde_json::from_slice(&out.stdout).unwrap())
@@ -143,6 +191,20 @@ fn every_path_form_sets_the_nested_value_helm_set_would() {
         None,
         "no top-level `image.tag`"
     );
+    // Helm (YAML 1.1, go-yaml v2): the old values with exactly those set,
+    // as `helm --set-string` (and `--set` for the typed one) gives them.
+    match (helm(&env, NESTED), helm(&env, &pushed)) {
+        (Some(mut want), Some(got)) => {
+            want["image"]["tag"] = json!("v2");
+            want["resources"]["limits"]["cpu"] = json!("500m");
+            want["resources"]["requests"] = json!({"memory": "1Gi"});
+            want["podAnnotations"]["prometheus.io/scrape"] = json!("false");
+            want["env"][1]["value"] = json!("debug");
+            want["canary"] = json!({"trafficPercent": 10});
+            assert_eq!(got, want, "Helm's reading");
+        }
+        _ => eprintln!("skipped the comparison with Helm's reader (see above)"),
+    }
     // YAML 1.2: the old data with exactly those values set.
     let mut want = yaml12(NESTED);
     want["image"]["tag"] = json!("v2");
@@ -293,6 +355,21 @@ fn json_carries_values_as_json_types() {
         ("flag", json!(false), json!(true)),
     ] {
         assert_eq!(values[path], json!({"old": old, "new": new}), "{path}");
+    }
+    // Helm's reader sees exactly the values the JSON reports.
+    let text = fs::read_to_string(config(&work, "test", "jukebox")).unwrap();
+    if let Some(read) = helm(&env, &text) {
+        for (path, at) in [
+            ("version", &read["version"]),
+            ("a.date", &read["a"]["date"]),
+            ("a.n", &read["a"]["n"]),
+            ("a.oct", &read["a"]["oct"]),
+            ("a.t", &read["a"]["t"]),
+            ("replicas", &read["replicas"]),
+            ("flag", &read["flag"]),
+        ] {
+            assert_eq!(&values[path]["new"], at, "{path} as Helm reads it");
+        }
     }
     // `gone:=null` writes a null where nothing was: both read as null.
     assert_eq!(values["gone"], json!({"old": null, "new": null}));
