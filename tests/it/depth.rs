@@ -451,3 +451,93 @@ fn log_key_takes_helm_paths() {
         .code(2)
         .stderr(predicates::str::contains("is not a path"));
 }
+
+/// Numbers compared by value (Helm's reader goes through JSON, so every
+/// number comes back as a float).
+fn same_json(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The chart model's JSON of a value (what `set --output json` reports)
+/// is what Helm's own reader makes of it, for the spellings YAML 1.1 and
+/// 1.2 read differently.
+#[test]
+fn the_chart_model_reads_values_as_helm_does() {
+    let env = Env::new();
+    let spellings = [
+        "4562e17",
+        "\"4562e17\"",
+        "2024-01-01",
+        "1234567",
+        "0123",
+        "\"0123\"",
+        "\"true\"",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "True",
+        "~",
+        "null",
+        "",
+        "1e3",
+        "0x1F",
+        "-7",
+        "+3",
+        "1_000",
+        "1.5",
+        "12:30",
+        "v1",
+        "'it''s'",
+        "{a: 1}",
+        "[1, two]",
+        "0o17",
+        ".5",
+        "08",
+        "0b101",
+        "-0",
+        "+0x1F",
+        "1e",
+        "0.",
+        "-1_0",
+        "9223372036854775808",
+        "18446744073709551616",
+        "1:2",
+        "0x",
+        "=",
+        "!!str 3",
+        "!!bool yes",
+        "Yes",
+        "NULL",
+    ];
+    let text: String = spellings
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("k{i}: {v}\n"))
+        .collect();
+    let Some(helm_read) = helm(&env, &text) else {
+        eprintln!("skipped: Helm's reader is not available (see above)");
+        return;
+    };
+    for (i, spelling) in spellings.iter().enumerate() {
+        let key = format!("k{i}");
+        let ours = chart(&text, &key).unwrap_or(Json::Null);
+        assert!(
+            same_json(&ours, &helm_read[&key]),
+            "`{spelling}`: mlops reads {ours}, Helm reads {}",
+            helm_read[&key]
+        );
+    }
+}
