@@ -1,6 +1,6 @@
 //! Property test at depth: generated nested values files (block mappings
-//! indented by 2 or 4, one-line flow mappings, block lists, comments,
-//! LF/CRLF) and Helm paths into them: replacing an existing value at any
+//! indented by 2 or 4, one-line flow mappings and lists, block lists,
+//! comments, LF/CRLF) and Helm paths into them: replacing an existing value at any
 //! depth changes one line; inserting keys 1 to 4 levels below an existing
 //! mapping only adds bytes in one place; both readers (serde_yaml, YAML
 //! 1.2, and the chart's YAML 1.1 reading) see the old data with exactly
@@ -18,6 +18,8 @@ enum Node {
     Block(Vec<Node>),
     Flow(Vec<&'static str>),
     List(Vec<&'static str>),
+    /// A one-line flow list, `[v1, 'q']`.
+    FlowList(Vec<&'static str>),
 }
 
 const LEAVES: &[&str] = &["v1", "'q'", "\"dq\"", "3", "true", "~", "a b", ""];
@@ -33,6 +35,11 @@ fn node() -> impl Strategy<Value = Node> {
             1..3
         )
         .prop_map(Node::List),
+        prop::collection::vec(
+            prop::sample::select(LEAVES[..LEAVES.len() - 1].to_vec()),
+            0..3
+        )
+        .prop_map(Node::FlowList),
     ];
     base.prop_recursive(4, 24, 4, |inner| {
         prop::collection::vec(inner, 1..4).prop_map(Node::Block)
@@ -88,6 +95,9 @@ fn lines(entries: &[Node], f: &File, level: usize, out: &mut Vec<String>) {
                     .collect();
                 out.push(format!("{pad}{k}: {{{}}}{note}", items.join(", ")));
             }
+            Node::FlowList(items) => {
+                out.push(format!("{pad}{k}: [{}]{note}", items.join(", ")));
+            }
             Node::List(items) => {
                 out.push(format!("{pad}{k}:{note}"));
                 out.extend(items.iter().map(|v| format!("{pad}  - {v}")));
@@ -130,7 +140,7 @@ fn paths(entries: &[Node], at: &[Step], leaves: &mut Vec<Vec<Step>>, maps: &mut 
                     leaves.push(p);
                 }
             }
-            Node::List(items) => {
+            Node::List(items) | Node::FlowList(items) => {
                 for j in 0..items.len() {
                     let mut p = here.clone();
                     p.push(Step::Index(j));
