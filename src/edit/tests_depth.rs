@@ -144,6 +144,18 @@ fn missing_keys_and_mappings_are_inserted_indented_like_the_file() {
     // An empty file, and the default indentation of 2.
     changed("", &["image.tag=v2"], "image:\n  tag: v2\n", 1);
     changed(
+        "---\n# only a comment\n",
+        &["image.tag=v2", "image.pullPolicy=Always"],
+        "---\n# only a comment\nimage:\n  tag: v2\n  pullPolicy: Always\n",
+        3,
+    );
+    changed(
+        "\u{feff}a: 1\n",
+        &["b.c=2"],
+        "\u{feff}a: 1\nb:\n  c: \"2\"\n",
+        2,
+    );
+    changed(
         "a: 1\r\n",
         &["image.tag=v2"],
         "a: 1\r\nimage:\r\n  tag: v2\r\n",
