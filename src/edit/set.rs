@@ -1,4 +1,4 @@
-//! [`set`]: top-level keys to new values, byte-exact, in one go.
+//! [`set`]: values at Helm paths to new values, byte-exact, in one go.
 
 use super::events::{self, Style};
 use super::insert::{Home, Plan};
@@ -24,10 +24,12 @@ pub(crate) struct Want {
     typed_style: Option<Style>,
 }
 
-/// Sets each top-level key of `assigns` to its value, in one edit of the
-/// file: only the values' own bytes change (or new entries are added after
-/// the last one); the result is parsed again, by YAML 1.2 and by the
-/// chart's YAML 1.1 rules, and compared with the old data before it is
+/// Sets the value at each path of `assigns` (`image.tag`, `env[0].value`;
+/// a plain key is a top-level one), in one edit of the file: only the
+/// values' own bytes change (or new entries, with the mappings missing on
+/// the way, are added after the last entry of the mapping they go into);
+/// the result is parsed again, by YAML 1.2 and by the chart's YAML 1.1
+/// rules, and compared with the old data, at every depth, before it is
 /// returned. `Unchanged` when the chart already reads every value as asked
 /// (a typed value: spelled exactly as given).
 pub fn set(input: &[u8], assigns: &[Assign]) -> Result<Outcome, Refusal> {
