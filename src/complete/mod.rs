@@ -127,8 +127,9 @@ pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
     model_candidates(&snap, &line, word)
 }
 
-/// Candidates for `set`'s words: the keys of the models on the line
-/// (`ver` -> `version=`), then models as for [`models`].
+/// Candidates for `set`'s words: the paths of the single values of the
+/// models on the line (`ver` -> `version=`, `image.t` -> `image.tag=`),
+/// then models as for [`models`].
 pub fn set_words(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(word) = current.to_str() else {
         return Vec::new();
@@ -145,12 +146,12 @@ pub fn set_words(current: &OsStr) -> Vec<CompletionCandidate> {
         let Ok(Some(bytes)) = snap.read(&target.path()) else {
             continue;
         };
-        let Ok(values) = crate::edit::read(&bytes) else {
+        let Ok(paths) = crate::edit::scalar_paths(&bytes, 10_000) else {
             continue;
         };
-        for (key, _) in values.keys() {
-            if key.starts_with(word) && !keys.iter().any(|k| k == key) {
-                keys.push(key.to_string());
+        for key in paths {
+            if key.starts_with(word) && !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }

@@ -211,7 +211,7 @@ pub use legacy::{read_autoscaling, read_values, set_autoscaling, Switch};
 pub use path::{Path, Step};
 pub use read::read;
 pub use set::set;
-pub use value::{lookup, PathValue};
+pub use value::{lookup, scalar_paths, PathValue};
 
 /// 1-based line of byte offset `at`.
 pub(crate) fn line_of(input: &[u8], at: usize) -> usize {

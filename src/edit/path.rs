@@ -102,6 +102,11 @@ impl Path {
         }
     }
 
+    /// A path of these steps (at least one; the first a key).
+    pub(crate) fn from_steps(steps: Vec<Step>) -> Path {
+        Path { steps }
+    }
+
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }

@@ -204,3 +204,45 @@ pub fn lookup(input: &[u8], path: &Path) -> Result<Option<PathValue>, Refusal> {
         json,
     }))
 }
+
+/// The paths of the file's single values (not mappings or lists), in file
+/// order, as `set` takes them (`image.tag`, `env[0].value`): merge keys
+/// applied, aliases not followed; at most `limit` of them.
+pub fn scalar_paths(input: &[u8], limit: usize) -> Result<Vec<String>, Refusal> {
+    let input = split_bom(input).1;
+    let doc = locate::load(input)?;
+    let Top::Mapping(top) = locate::top(input, &doc)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut stack: Vec<(Id, Vec<Step>)> = vec![(top, Vec::new())];
+    while let Some((id, at)) = stack.pop() {
+        if out.len() >= limit || at.len() > MAX_DEPTH {
+            break;
+        }
+        let mut children: Vec<(Id, Vec<Step>)> = Vec::new();
+        let mut step = |s: Step, v: Id| {
+            let mut here = at.clone();
+            here.push(s);
+            children.push((v, here));
+        };
+        match &doc.node(id).kind {
+            NodeKind::Mapping(_) => {
+                for (key, found) in helm::merged(input, &doc, id)? {
+                    step(Step::Key(key), found.value);
+                }
+            }
+            NodeKind::Sequence(items) => {
+                for (i, &item) in items.iter().enumerate() {
+                    step(Step::Index(i), item);
+                }
+            }
+            NodeKind::Scalar { .. } if !at.is_empty() => {
+                out.push(Path::from_steps(at).to_string());
+            }
+            _ => {}
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    Ok(out)
+}

@@ -541,3 +541,38 @@ fn the_chart_model_reads_values_as_helm_does() {
         );
     }
 }
+
+/// `set` completes the paths of the nested single values of the named
+/// models (`image.t` -> `image.tag=`, a dotted key escaped).
+#[test]
+fn set_completes_nested_paths() {
+    let env = Env::new();
+    let (_, work) = seeded(&env, NESTED);
+    let complete = |word: &str| {
+        let line = ["mlops", "set", "test/jukebox", word];
+        let out = env
+            .mlops(&work)
+            .env("COMPLETE", "bash")
+            .env("_CLAP_IFS", "\n")
+            .env("_CLAP_COMPLETE_INDEX", (line.len() - 1).to_string())
+            .arg("--")
+            .args(line)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        complete("image."),
+        ["image.repository=", "image.tag=", "image.pullPolicy="]
+    );
+    assert_eq!(
+        complete("res"),
+        ["resources.limits.cpu=", "resources.limits.memory="]
+    );
+    assert_eq!(
+        complete("podAnnotations.prometheus\\.io/s"),
+        ["podAnnotations.prometheus\\.io/scrape="]
+    );
+    assert_eq!(complete("env[1]"), ["env[1].name=", "env[1].value="]);
+}
