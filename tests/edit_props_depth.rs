@@ -2,9 +2,10 @@
 //! indented by 2 or 4, one-line flow mappings and lists, block lists,
 //! comments, LF/CRLF) and Helm paths into them: replacing an existing value at any
 //! depth changes one line; inserting keys 1 to 4 levels below an existing
-//! mapping only adds bytes in one place; both readers (serde_yaml, YAML
-//! 1.2, and the chart's YAML 1.1 reading) see the old data with exactly
-//! that path set; a second edit is "unchanged".
+//! mapping only adds bytes in one place; every reader (serde_yaml, YAML
+//! 1.2; the chart model's YAML 1.1 reading; Helm's own reader, built from
+//! tests/helm-values when Go is there) sees the old data with exactly that
+//! path set; a second edit is "unchanged".
 
 use mlops::edit::{lookup, set, Assign, NewValue, Outcome, Path, Step};
 use proptest::prelude::*;
@@ -182,9 +183,33 @@ fn set12(data: &mut Value, steps: &[Step], value: Value) {
     set12(child, rest, value)
 }
 
+fn set_json(data: &mut serde_json::Value, steps: &[Step], value: serde_json::Value) {
+    use serde_json::Value as J;
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return;
+    };
+    if let (J::Null, Step::Key(_)) = (&*data, first) {
+        *data = J::Object(serde_json::Map::new());
+    }
+    let child = match (data, first) {
+        (J::Object(m), Step::Key(k)) => m
+            .entry(k.clone())
+            .or_insert_with(|| J::Object(serde_json::Map::new())),
+        (J::Array(s), Step::Index(n)) => &mut s[*n],
+        other => panic!("generated path goes through {other:?}"),
+    };
+    set_json(child, rest, value)
+}
+
+#[path = "helm-values/reader.rs"]
+mod helm_values;
+
 fn value() -> impl Strategy<Value = NewValue> {
     prop_oneof![
         "[ -~]{0,10}".prop_map(NewValue::Str),
+        any::<String>().prop_map(NewValue::Str),
+        "(\u{85}|\u{2028}|\u{feff}|\u{7f}|\u{9f}|é|🚀|\t|\r|\n|\\\\|\"|'| |#|:|\\?|-|,|\\[|\\{|&|\\*|!|%|@|`|\\||>|=|<<|~|0|\\.){1,6}".prop_map(NewValue::Str),
         "(yes|no|0123|1e3|2024-01-01|a: b|x,y|\\{|#|v2){1,2}".prop_map(NewValue::Str),
         prop::sample::select(vec!["true", "3", "null", "\"x\"", "'it''s'"])
             .prop_map(|t| NewValue::Typed(t.into())),
@@ -235,6 +260,20 @@ proptest! {
         if let NewValue::Str(s) = &value {
             let found = lookup(&bytes, &path).unwrap().map(|f| f.json);
             prop_assert_eq!(found, Some(serde_json::json!(s)), "{:?}", new_text);
+        }
+        // Helm's own reader: the old values with exactly that path set to
+        // what Helm reads for the value alone.
+        if let Some(Ok(mut want)) = helm_values::read(input) {
+            let asked = match &value {
+                NewValue::Str(s) => serde_json::json!(s),
+                NewValue::Typed(t) => {
+                    let alone = helm_values::read(format!("v: {t}").as_bytes());
+                    alone.unwrap().unwrap()["v"].clone()
+                }
+            };
+            set_json(&mut want, &steps, asked);
+            let got = helm_values::read(&bytes).unwrap();
+            prop_assert_eq!(got, Ok(want), "Helm reads {:?}", new_text);
         }
         // Bytes: one place changed; a replacement stays on its line.
         let p = input.iter().zip(&bytes).take_while(|(a, b)| a == b).count();
@@ -291,7 +330,7 @@ fn soup_line() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(192))]
     /// The fuzz target's checks (fuzz/check.rs) on generated nested files
     /// and paths: no panic, and every edit made is exact.
     #[test]

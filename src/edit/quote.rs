@@ -21,7 +21,8 @@ fn inline_printable(c: char) -> bool {
 }
 
 /// True when `s`, written plainly after `key: ` (inside `{...}` when
-/// `flow`), is one plain scalar with exactly this text.
+/// `flow`), is one plain scalar with exactly this text. In a flow
+/// collection go-yaml v2 (Helm) also ends a plain scalar at `?`.
 pub(crate) fn plain_syntax_ok(s: &str, flow: bool) -> bool {
     let mut chars = s.chars();
     let Some(first) = chars.next() else {
@@ -36,7 +37,7 @@ pub(crate) fn plain_syntax_ok(s: &str, flow: bool) -> bool {
         && !s.ends_with([' ', ':'])
         && !s.contains(": ")
         && !s.contains(" #")
-        && !(flow && s.contains([',', '[', ']', '{', '}', ':', '#']))
+        && !(flow && s.contains([',', '[', ']', '{', '}', ':', '#', '?']))
         && s.chars().all(inline_printable)
 }
 

@@ -128,6 +128,13 @@ fn missing_keys_and_mappings_are_inserted_indented_like_the_file() {
         &NESTED.replace("canary: {}", "canary: {x: {\"y\": \"1\"}}"),
         21,
     );
+    // go-yaml v2 (Helm) ends a plain scalar at `?` inside `{...}`/`[...]`.
+    changed(
+        "a: {b: 1}\nl: [x]\n",
+        &["a.c=$?", "l[0]=a?b"],
+        "a: {b: 1, c: \"$?\"}\nl: [\"a?b\"]\n",
+        1,
+    );
     changed(
         "a: 1\nb: {c: 1}\n",
         &["b.d=2", "b.e.f=g", "b.c:=3"],

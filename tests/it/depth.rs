@@ -6,9 +6,8 @@
 //! the same assignments on the old file.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use pretty_assertions::assert_eq;
 use serde_json::{json, Value as Json};
@@ -60,50 +59,12 @@ fn yq(filter: &str, file: &Path) -> Option<Json> {
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// Helm's own values reader (tests/helm-values), built once with Go;
-/// `None`, saying why, where Go or its modules are not available.
-fn helm_reader() -> Option<&'static Path> {
-    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helm-values");
-            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm-values");
-            let built = Command::new("nice")
-                .args(["-n", "19", "go", "build", "-o"])
-                .arg(&out)
-                .arg(".")
-                .current_dir(&src)
-                .env("GOFLAGS", "-mod=readonly -buildvcs=false")
-                .env("GOTOOLCHAIN", "local")
-                .output();
-            match built {
-                Ok(o) if o.status.success() => Some(out),
-                Ok(o) => {
-                    let why = String::from_utf8_lossy(&o.stderr);
-                    eprintln!("skipped Helm's reader: go build failed: {why}");
-                    None
-                }
-                Err(e) => {
-                    eprintln!("skipped Helm's reader: cannot run go: {e}");
-                    None
-                }
-            }
-        })
-        .as_deref()
-}
+#[path = "../helm-values/reader.rs"]
+mod helm_values;
 
 /// What Helm reads from `text` (as JSON), when its reader is there.
-fn helm(env: &Env, text: &str) -> Option<Json> {
-    let reader = helm_reader()?;
-    let file = env.path().join("helm-input.yaml");
-    fs::write(&file, text).unwrap();
-    let out = Command::new(reader).arg(&file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "Helm's reader: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+fn helm(_env: &Env, text: &str) -> Option<Json> {
+    Some(helm_values::read(text.as_bytes())?.unwrap_or_else(|e| panic!("Helm's reader: {e}")))
 }
 
 /// The YAML 1.2 reading of a file, as JSON.
