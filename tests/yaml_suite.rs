@@ -6,7 +6,10 @@
 //! parses to exactly the suite's expected data plus `autoscaling`, and
 //! differs from the input on one line or by one inserted line. Zero wrong
 //! edits are allowed. The same holds for `set` of strings and typed values,
-//! on a new key and on the case's first existing top-level key.
+//! on a new key and on the case's first existing top-level key, and at
+//! depth (every nested scalar, new keys below every nested mapping); where
+//! Helm's own reader (tests/helm-values, built when Go is there) reads the
+//! case, it must read the edit as the old values with that path set.
 
 use mlops::edit::{
     lookup, read, set, set_autoscaling, Assign, ChartValue, NewValue, Outcome, Path as HelmPath,
@@ -256,6 +259,10 @@ fn yaml_test_suite_set_is_exact_or_refused() {
                         if let Some(why) = wrong_edit(&input, &bytes, &key, value) {
                             wrong.push(format!("{name} {key} {value:?}: {why}"));
                         }
+                        let steps = [Step::Key(key.clone())];
+                        if let Some(why) = helm_disagrees(&input, &bytes, &steps, value) {
+                            wrong.push(format!("{name} {key} {value:?}: {why}"));
+                        }
                     }
                 }
             }
@@ -334,6 +341,47 @@ fn set12(data: &mut serde_yaml::Value, steps: &[Step], value: serde_yaml::Value)
     set12(child, rest, value)
 }
 
+#[path = "helm-values/reader.rs"]
+mod helm_values;
+
+/// Where Helm's own reader reads the old file, it must read the new one as
+/// the old values with the path set to what it reads for the value alone.
+fn helm_disagrees(input: &[u8], output: &[u8], steps: &[Step], value: &NewValue) -> Option<String> {
+    let Some(Ok(mut want)) = helm_values::read(input) else {
+        return None;
+    };
+    let asked = match value {
+        NewValue::Str(s) => Json::from(s.as_str()),
+        NewValue::Typed(t) => helm_values::read(format!("v: {t}").as_bytes())?.ok()?["v"].clone(),
+    };
+    if !set_json(&mut want, steps, asked) {
+        return Some("Helm reads the old file without that path".into());
+    }
+    match helm_values::read(output)? {
+        Ok(got) if got == want => None,
+        Ok(got) => Some(format!("Helm reads {got}, not {want}")),
+        Err(e) => Some(format!("Helm cannot read the output: {e}")),
+    }
+}
+
+fn set_json(data: &mut Json, steps: &[Step], value: Json) -> bool {
+    let Some((first, rest)) = steps.split_first() else {
+        *data = value;
+        return true;
+    };
+    if let (Json::Null, Step::Key(_)) = (&*data, first) {
+        *data = Json::Object(serde_json::Map::new());
+    }
+    let child = match (data, first) {
+        (Json::Object(m), Step::Key(k)) => m
+            .entry(k.clone())
+            .or_insert_with(|| Json::Object(serde_json::Map::new())),
+        (Json::Array(s), Step::Index(n)) if *n < s.len() => &mut s[*n],
+        _ => return false,
+    };
+    set_json(child, rest, value)
+}
+
 /// `set` at depth over the suite: every nested scalar replaced, keys
 /// inserted 1 and 3 levels below every nested mapping; each edit exact
 /// (both readers, bytes changed in one place) or refused.
@@ -401,6 +449,9 @@ fn yaml_test_suite_nested_set_is_exact_or_refused() {
                 };
                 if !(one_line_diff(&input, &bytes) || (kind == 1 && inserted)) {
                     wrong.push(format!("{what}: changed more than the value's place"));
+                }
+                if let Some(why) = helm_disagrees(&input, &bytes, &steps, value) {
+                    wrong.push(format!("{what}: {why}"));
                 }
                 let read_back = lookup(&bytes, &path).ok().flatten().map(|f| f.json);
                 if chart.is_some_and(|s| read_back != Some(Json::from(s.as_str()))) {
