@@ -15,7 +15,7 @@ pub fn reader() -> Option<&'static Path> {
     BUILT
         .get_or_init(|| {
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-            let out = dir.join(format!("helm-values-{}", std::process::id()));
+            let out = dir.join(format!("helm-values-{}", env!("CARGO_CRATE_NAME")));
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm-values");
             let built = Command::new("nice")
                 .args(["-n", "19", "go", "build", "-o"])
