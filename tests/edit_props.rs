@@ -264,6 +264,9 @@ fn yaml12_value(bytes: &[u8], key: &str) -> Option<Value> {
     }
 }
 
+#[path = "helm-values/reader.rs"]
+mod helm_values;
+
 /// Files the string goes into: a new key, a plain value, a quoted one of
 /// each style with a comment, a one-line flow mapping, an empty document.
 const HOMES: &[&str] = &[
@@ -301,6 +304,10 @@ proptest! {
         let chart = read(&bytes).unwrap().get("k").map(|r| r.value.clone());
         prop_assert_eq!(chart, Some(ChartValue::Str(s.clone())), "{:?}", text);
         prop_assert!(one_line_diff(input, &bytes), "{:?}", text);
+        // Helm's own reader (when Go is there) reads exactly the string.
+        if let Some(read) = helm_values::read(&bytes) {
+            prop_assert_eq!(read.map(|v| v["k"].clone()), Ok(serde_json::Value::String(s.clone())), "Helm reads {:?}", text);
+        }
         prop_assert!(!HOMES[home].contains("# keep") || text.contains("# keep"), "{:?}", text);
         prop_assert_eq!(set(&bytes, &[assign]), Ok(Outcome::Unchanged));
     }
