@@ -1,0 +1,123 @@
+//! Hooks across a retry, in a linked worktree, and beside JSON output.
+
+use std::fs;
+
+use pretty_assertions::assert_eq;
+
+use super::{code, logging, stderr, Setup, ALL, JUKEBOX_TEST, SET};
+use crate::common::{all_output, config, race_main_once, words};
+
+#[test]
+fn a_retry_runs_what_git_pull_rebase_and_push_run() {
+    let extra = "[ $HOOK = prepare-commit-msg ] && echo prepared >> \"$1\"";
+    // Someone else's change lands on main while mlops pushes (mlops) or
+    // before git pushes (git): the push is refused, the commit rebuilt
+    // (`git pull --rebase`) and pushed again.
+    let other_change = |s: &Setup, to: &str| {
+        let third = s.env.clone_of(&s.remote, "third");
+        fs::write(
+            config(&third, "test", "jukebox-ui"),
+            "---\nautoscaling: true\n",
+        )
+        .unwrap();
+        s.env.git(&third, &["commit", "-qam", "Other change"]);
+        s.env.git(
+            &third,
+            &["push", "-q", "origin", &format!("HEAD:refs/heads/{to}")],
+        );
+    };
+    let s = Setup::new(logging(extra));
+    other_change(&s, "other");
+    race_main_once(&s.env, &s.remote);
+    let out = s.mlops(SET);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("after 2 attempts"),
+        "{}",
+        stderr(&out)
+    );
+
+    let g = Setup::new(logging(extra));
+    assert_eq!(code(&g.git_commit(&[])), Some(0));
+    other_change(&g, "main");
+    assert_eq!(
+        code(&g.git_push(&[])),
+        Some(1),
+        "rejected: the remote moved"
+    );
+    g.env.git(&g.beside, &["pull", "-q", "--rebase"]);
+    assert_eq!(code(&g.git_push(&[])), Some(0));
+
+    let log = |s: &Setup, who: &str| {
+        s.log(who)
+            .replace(&s.remote.display().to_string(), "REMOTE")
+    };
+    assert_eq!(log(&s, "work"), log(&g, "beside"));
+    assert_eq!(
+        log(&s, "work"),
+        "pre-commit \nprepare-commit-msg .git/COMMIT_EDITMSG message\ncommit-msg .git/COMMIT_EDITMSG\n\
+         post-commit \npre-push origin REMOTE\nprepare-commit-msg .git/COMMIT_EDITMSG message\n\
+         post-commit \npre-push origin REMOTE\n"
+    );
+    let message = |s: &Setup| s.env.git(&s.remote, &["log", "-1", "--format=%B", "main"]);
+    assert_eq!(message(&s), message(&g));
+}
+
+#[test]
+fn a_linked_worktree_runs_the_common_hooks_with_its_own_git_dir() {
+    let s = Setup::new(logging(
+        "echo \"$HOOK dir=$GIT_DIR index=$GIT_INDEX_FILE cwd=$PWD head=$(git log -1 --format=%s)\" >> \"$(dirname \"$0\")/../env.txt\"",
+    ));
+    let (wt1, wt2) = (s.env.path().join("wt1"), s.env.path().join("wt2"));
+    for wt in [&wt1, &wt2] {
+        let name = wt.file_name().unwrap().to_str().unwrap();
+        s.env.git(
+            &s.work,
+            &["worktree", "add", "-q", "-b", name, wt.to_str().unwrap()],
+        );
+    }
+    let env_file = s.work.join(".git/env.txt");
+    let out = s
+        .env
+        .mlops(&wt1)
+        .args(words("set --env test jukebox version=v9 --yes --no-push"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let by_mlops = fs::read_to_string(&env_file).unwrap().replace("wt1", "WT");
+    fs::remove_file(&env_file).unwrap();
+    fs::write(config(&wt2, "test", "jukebox"), "---\nversion: v9\n").unwrap();
+    let message = "Set version=v9 for jukebox in test";
+    s.env
+        .git(&wt2, &["commit", "-q", "-m", message, "--", JUKEBOX_TEST]);
+    let by_git = fs::read_to_string(&env_file).unwrap().replace("wt2", "WT");
+    let pid = |text: &str| {
+        let re = text.find("next-index-").map(|at| {
+            let end = text[at..].find(".lock").unwrap();
+            text[at..at + end].to_string()
+        });
+        re.map_or(text.to_string(), |id| text.replace(&id, "next-index-PID"))
+    };
+    assert_eq!(pid(&by_mlops), pid(&by_git));
+    assert!(by_mlops.contains("post-commit dir="), "{by_mlops}");
+    assert!(
+        by_mlops.contains(&format!("head={message}\n")),
+        "post-commit runs after the commit"
+    );
+}
+
+#[test]
+fn what_hooks_print_goes_to_stderr_so_json_stays_clean() {
+    let s = Setup::new(logging("echo \"$HOOK says hi\""));
+    let out = s.mlops(&format!("{SET} --output json"));
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["pushed"], true);
+    for name in ALL {
+        assert!(
+            stderr(&out).contains(&format!("{name} says hi")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
