@@ -153,27 +153,17 @@ impl Hooks {
         stdin: Option<&[u8]>,
     ) -> Result<(), String> {
         let (reader, writer) = pipe().map_err(|e| e.to_string())?;
-        let mut cmd = Command::new(&hook.path);
-        cmd.args(args)
-            .current_dir(&self.top)
-            .env("GIT_PREFIX", prefix(&self.top))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(writer.try_clone().map_err(|e| e.to_string())?)
-            .stderr(writer);
-        if !self.plain {
-            cmd.env("GIT_DIR", &self.git_dir);
-        }
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        let spawned = cmd.spawn();
-        // The pipe's writing end lives on in `cmd` until it is dropped;
-        // the reader sees the end only once the hook's copies close.
-        drop(cmd);
+        let spawned = self.command(hook, args, env, stdin.is_some(), &writer, false);
+        // A script without `#!` is run by sh, as git runs it.
+        let spawned = match spawned {
+            Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) => {
+                self.command(hook, args, env, stdin.is_some(), &writer, true)
+            }
+            other => other,
+        };
+        // The pipe's writing end must close here, so that the reader sees
+        // the end once the hook's copies close.
+        drop(writer);
         let mut child = spawned.map_err(|e| format!("cannot run {}: {e}", hook.path.display()))?;
         let feeder = match (child.stdin.take(), stdin) {
             (Some(mut pipe), Some(bytes)) => {
@@ -199,6 +189,40 @@ impl Hooks {
             Some(code) => Err(format!("exit status {code}")),
             None => Err(format!("{status}")),
         }
+    }
+
+    /// Starts `hook` (through `sh` when `shell`) with its output going to
+    /// `out`.
+    fn command(
+        &self,
+        hook: &Hook,
+        args: &[&str],
+        env: &[(&str, OsString)],
+        stdin: bool,
+        out: &OwnedFd,
+        shell: bool,
+    ) -> std::io::Result<std::process::Child> {
+        let mut cmd = match shell {
+            true => {
+                let mut sh = Command::new("/bin/sh");
+                sh.arg(&hook.path);
+                sh
+            }
+            false => Command::new(&hook.path),
+        };
+        cmd.args(args)
+            .current_dir(&self.top)
+            .env("GIT_PREFIX", prefix(&self.top))
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(out.try_clone()?)
+            .stderr(out.try_clone()?);
+        if !self.plain {
+            cmd.env("GIT_DIR", &self.git_dir);
+        }
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        cmd.spawn()
     }
 
     /// The error for a hook that refused: exit 1, with what did not happen.

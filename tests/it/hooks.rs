@@ -355,6 +355,9 @@ fn a_dry_run_runs_no_hook() {
     let out = s.mlops("set --env test jukebox version=v9 --dry-run");
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     assert_eq!(s.log("work"), "");
+    // The same run for real meets the refusing pre-commit.
+    assert_eq!(code(&s.mlops(SET)), Some(1));
+    assert_eq!(s.log("work"), "pre-commit \n");
 }
 
 #[test]

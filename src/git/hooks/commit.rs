@@ -273,7 +273,12 @@ impl TempIndex {
             fs::write(&index.path, bytes).map_err(|e| fail(&e))?;
         }
         let tree = ws.repo.find_tree(tree).map_err(|e| fail(&e))?;
-        let mut opened = Index::open(&index.path).map_err(|e| fail(&e))?;
+        // An index libgit2 cannot read (a split index) gives no stamps.
+        let opened = Index::open(&index.path).or_else(|_| {
+            let _ = fs::remove_file(&index.path);
+            Index::open(&index.path)
+        });
+        let mut opened = opened.map_err(|e| fail(&e))?;
         opened.read_tree(&tree).map_err(|e| fail(&e))?;
         opened.write().map_err(|e| fail(&e))?;
         Ok(index)

@@ -121,3 +121,18 @@ fn what_hooks_print_goes_to_stderr_so_json_stays_clean() {
         );
     }
 }
+
+#[test]
+fn a_hook_without_a_shebang_is_run_by_sh_as_git_runs_it() {
+    let s = Setup::new(|hooks: &std::path::Path, _: &std::path::Path| {
+        let path = hooks.join("pre-commit");
+        fs::write(&path, "echo no shebang here >&2\nexit 1\n").unwrap();
+        crate::clone::make_executable(&path);
+    });
+    let out = s.mlops(SET);
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains("no shebang here"), "{}", stderr(&out));
+    let git = s.git_commit(&[]);
+    assert_eq!(code(&git), Some(1));
+    assert!(stderr(&git).contains("no shebang here"));
+}
