@@ -136,3 +136,33 @@ fn a_hook_without_a_shebang_is_run_by_sh_as_git_runs_it() {
     assert_eq!(code(&git), Some(1));
     assert!(stderr(&git).contains("no shebang here"));
 }
+
+#[test]
+fn a_review_branch_pre_push_line_names_the_commit_as_git_push_sha_does() {
+    let extra = "[ $HOOK = pre-push ] && cat >> \"$(dirname \"$0\")/../pushed.txt\"";
+    let s = Setup::new(logging(extra));
+    let out = s.mlops(&format!("{SET} --branch review"));
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let pushed = s.rev(&s.remote, "review");
+    let zero = "0".repeat(40);
+    let lines = fs::read_to_string(s.work.join(".git/pushed.txt")).unwrap();
+    assert_eq!(
+        lines,
+        format!("{pushed} {pushed} refs/heads/review {zero}\n")
+    );
+    assert_eq!(
+        s.rev(&s.work, "HEAD"),
+        s.rev(&s.remote, "main"),
+        "checkout untouched"
+    );
+    // git, pushing a commit by its id to a new branch.
+    assert_eq!(code(&s.git_commit(&[])), Some(0));
+    let commit = s.rev(&s.beside, "HEAD");
+    let refspec = format!("{commit}:refs/heads/review2");
+    s.env.git(&s.beside, &["push", "-q", "origin", &refspec]);
+    let lines = fs::read_to_string(s.beside.join(".git/pushed.txt")).unwrap();
+    assert_eq!(
+        lines,
+        format!("{commit} {commit} refs/heads/review2 {zero}\n")
+    );
+}
