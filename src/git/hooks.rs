@@ -13,12 +13,11 @@
 //! (pre-push needs it) nor report a refusal apart from a failure to start.
 
 mod commit;
+mod output;
 
 use std::ffi::{CString, OsString};
-use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::raw::c_int;
+use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -152,7 +151,7 @@ impl Hooks {
         env: &[(&str, OsString)],
         stdin: Option<&[u8]>,
     ) -> Result<(), String> {
-        let (reader, writer) = pipe().map_err(|e| e.to_string())?;
+        let (reader, writer) = output::pipe().map_err(|e| e.to_string())?;
         let spawned = self.command(hook, args, env, stdin.is_some(), &writer, false);
         // A script without `#!` is run by sh, as git runs it.
         let spawned = match spawned {
@@ -176,14 +175,11 @@ impl Hooks {
             }
             _ => None,
         };
-        for line in BufReader::new(reader).split(b'\n') {
-            let Ok(line) = line else { break };
-            crate::stderr::line(format_args!("{}", mask(&String::from_utf8_lossy(&line))));
-        }
+        let status = output::show(reader, &mut child).map_err(|e| e.to_string());
         if let Some(feeder) = feeder {
             let _ = feeder.join();
         }
-        let status = child.wait().map_err(|e| e.to_string())?;
+        let status = status?;
         match status.code() {
             Some(0) => Ok(()),
             Some(code) => Err(format!("exit status {code}")),
@@ -236,18 +232,6 @@ impl Hooks {
     }
 }
 
-/// A pipe for the hook's stdout and stderr together, in the order it
-/// writes them (both ends closed on exec; the child gets its own copies).
-fn pipe() -> std::io::Result<(File, OwnedFd)> {
-    let mut fds: [c_int; 2] = [0; 2];
-    // SAFETY: `fds` holds the two descriptors pipe2(2) fills in.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just made and are owned only here.
-    Ok(unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 /// The current folder below the work tree's top, with a trailing `/`
 /// (git's `GIT_PREFIX`); empty at the top or outside it.
 fn prefix(top: &Path) -> OsString {
@@ -265,25 +249,6 @@ fn prefix(top: &Path) -> OsString {
     }
 }
 
-/// `text` with control characters shown as `^X` (tabs kept), so a hook
-/// cannot move the cursor or recolour the terminal; secrets scrubbed.
-pub(crate) fn mask(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.trim_end_matches('\r').chars() {
-        match c {
-            '\t' => out.push(c),
-            '\u{0}'..='\u{1f}' => {
-                out.push('^');
-                out.push(char::from(c as u8 + 0x40));
-            }
-            '\u{7f}' => out.push_str("^?"),
-            '\u{80}'..='\u{9f}' => out.push('?'),
-            _ => out.push(c),
-        }
-    }
-    super::url::scrub(&out)
-}
-
 /// `path` without the trailing `/` libgit2 gives folders.
 fn trimmed(path: &Path) -> PathBuf {
     path.components().collect()
@@ -293,16 +258,5 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask;
-
-    #[test]
-    fn control_characters_are_masked() {
-        assert_eq!(mask("a\u{1b}[31mred\tb\r"), "a^[[31mred\tb");
-        assert_eq!(mask("bell\u{7}\u{7f}\u{9b}"), "bell^G^??");
     }
 }

@@ -166,3 +166,28 @@ fn a_review_branch_pre_push_line_names_the_commit_as_git_push_sha_does() {
         format!("{commit} {commit} refs/heads/review2 {zero}\n")
     );
 }
+
+#[test]
+fn a_program_a_hook_leaves_running_is_not_waited_for_as_with_git() {
+    // post-commit starts a program that keeps the hook's stdout open.
+    let script = "sleep 8 &\necho $! > \"$(dirname \"$0\")/../bg.pid\"\necho started\n";
+    let s = Setup::new(|hooks: &std::path::Path, _: &std::path::Path| {
+        crate::common::hook(hooks.parent().unwrap(), "post-commit", script)
+    });
+    let alive = |dir: &std::path::Path| {
+        let pid = fs::read_to_string(dir.join(".git/bg.pid")).unwrap();
+        let pid = pid.trim().to_string();
+        // Running, not a zombie nobody reaped yet.
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+        let running = state.is_some_and(|s| !s.starts_with('Z') && !s.starts_with('X'));
+        let _ = std::process::Command::new("kill").arg(&pid).status();
+        running
+    };
+    let out = s.mlops(SET);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert!(stderr(&out).contains("started"));
+    assert!(alive(&s.work), "mlops returned while the program still ran");
+    assert_eq!(code(&s.git_commit(&[])), Some(0));
+    assert!(alive(&s.beside), "so does git");
+}
