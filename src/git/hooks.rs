@@ -9,8 +9,9 @@
 //!
 //! Which hook runs when, and on what, is in [`commit`]: `pre-commit`,
 //! `prepare-commit-msg`, `commit-msg`, `post-commit` and `pre-push`.
-//! `git hook run` is not used: in 2.39 it cannot give a hook stdin
-//! (pre-push needs it) nor report a refusal apart from a failure to start.
+//! `git hook run` is not used: in 2.39 it cannot feed a hook's stdin
+//! (pre-push needs it), so git's lookup, environment and arguments are
+//! reproduced here, and tested beside git.
 
 mod commit;
 mod output;
@@ -62,7 +63,7 @@ pub(crate) struct Hooks {
     /// and sets no `GIT_DIR`.
     plain: bool,
     /// Not `--no-verify`: pre-commit, commit-msg and pre-push run.
-    pub(crate) verify: bool,
+    verify: bool,
     advice: bool,
 }
 
@@ -130,6 +131,12 @@ impl Hooks {
             }
         }
         None
+    }
+
+    /// [`Hooks::find`] for a hook `--no-verify` skips: not even looked
+    /// up then (no hint), as with git.
+    fn find_verified(&self, name: &'static str) -> Option<Hook> {
+        self.verify.then(|| self.find(name)).flatten()
     }
 
     /// A path in the git folder as git gives it to hooks: `.git/NAME`

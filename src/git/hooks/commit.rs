@@ -17,10 +17,14 @@
 //! - `post-commit`, once the commit exists (before the push; with
 //!   `--no-push`, after the branch moved). Its exit status is ignored.
 //! - `pre-push REMOTE URL` (not with `--no-verify`), before every push
-//!   attempt, with git's line on stdin.
+//!   attempt, with git's line on stdin. It runs while mlops holds the
+//!   checkout's locks (taken before anything is pushed), so a pre-push
+//!   hook can read the index but not write it.
 //! - A rebuild on the moved remote is what `git pull --rebase` does:
 //!   `prepare-commit-msg FILE message` on the kept message, then
-//!   `post-commit`; no `pre-commit`, no `commit-msg`.
+//!   `post-commit`; no `pre-commit`, no `commit-msg` (unless the default
+//!   message changed because part of the change was made meanwhile: a
+//!   new message is checked as a new commit's).
 //!
 //! Every commit hook gets `GIT_INDEX_FILE`, `GIT_EDITOR=:` and the
 //! author as `GIT_AUTHOR_NAME`/`_EMAIL`/`_DATE`, as git gives them.
@@ -52,10 +56,9 @@ impl Hooks {
         written: Option<Oid>,
         message: &str,
     ) -> Result<(Option<Oid>, String)> {
-        let verify = |hook: Option<Hook>| hook.filter(|_| self.verify);
-        let pre = verify(self.find("pre-commit"));
+        let pre = self.find_verified("pre-commit");
         let prepare = self.find("prepare-commit-msg");
-        let check = verify(self.find("commit-msg"));
+        let check = self.find_verified("commit-msg");
         if pre.is_none() && prepare.is_none() && check.is_none() {
             return Ok((written, message.to_string()));
         }
@@ -89,7 +92,7 @@ impl Hooks {
         message: &str,
         fresh: bool,
     ) -> Result<String> {
-        let check = self.find("commit-msg").filter(|_| fresh && self.verify);
+        let check = fresh.then(|| self.find_verified("commit-msg")).flatten();
         let env = self.commit_env(ws, self.index_file());
         self.edit_message(&env, message, self.find("prepare-commit-msg"), check)
     }
@@ -156,7 +159,7 @@ impl Hooks {
         branch: &str,
         old: Option<Oid>,
     ) -> Result<()> {
-        let Some(hook) = self.find("pre-push").filter(|_| self.verify) else {
+        let Some(hook) = self.find_verified("pre-push") else {
             return Ok(());
         };
         let line = format!(

@@ -188,6 +188,47 @@ fn a_program_a_hook_leaves_running_is_not_waited_for_as_with_git() {
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     assert!(stderr(&out).contains("started"));
     assert!(alive(&s.work), "mlops returned while the program still ran");
-    assert_eq!(code(&s.git_commit(&[])), Some(0));
-    assert!(alive(&s.beside), "so does git");
+    // git, its output in a file: a pipe would wait for the program.
+    fs::write(config(&s.beside, "test", "jukebox"), "---\nversion: v9\n").unwrap();
+    let log = fs::File::create(s.env.path().join("git.out")).unwrap();
+    let mut git = std::process::Command::new("git");
+    s.env.apply(&mut git);
+    let status = git
+        .args(["commit", "-qam", "Set version=v9 for jukebox in test"])
+        .current_dir(&s.beside)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        alive(&s.beside),
+        "git returned while the program still ran too"
+    );
+}
+
+#[test]
+fn a_pre_commit_hook_that_stages_more_is_refused_with_nothing_committed() {
+    // git would commit the extra file; mlops commits only its change.
+    let script = "echo extra > extra.txt\ngit add extra.txt\n";
+    let s = Setup::new(|hooks: &std::path::Path, _: &std::path::Path| {
+        crate::common::hook(hooks.parent().unwrap(), "pre-commit", script)
+    });
+    let (head, _, file, remote) = s.state();
+    let out = s.mlops(SET);
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("changed what is staged"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.state(), (head, "?? extra.txt\n".into(), file, remote));
+    let git = s.git_commit(&[]);
+    assert_eq!(code(&git), Some(0));
+    let committed = s.env.changed_paths(&s.beside, "HEAD");
+    assert_eq!(
+        committed,
+        ["extra.txt", JUKEBOX_TEST],
+        "git commits what the hook staged"
+    );
 }
