@@ -115,6 +115,10 @@ pub struct ChangeArgs {
     /// Where a new --branch starts from when it does not exist on the remote yet [default: the remote's default branch]
     #[arg(long, value_name = "BRANCH", value_parser = NonEmptyStringValueParser::new())]
     pub base: Option<String>,
+
+    /// Skip the repository's pre-commit, commit-msg and pre-push hooks, as git commit/push --no-verify do
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

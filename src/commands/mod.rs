@@ -52,6 +52,7 @@ impl Context {
             quiet: self.ui.verbosity == crate::ui::Verbosity::Quiet,
             verbose: self.ui.verbosity == crate::ui::Verbosity::Verbose,
             history: false,
+            no_verify: self.change.no_verify,
         }
     }
 

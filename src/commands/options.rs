@@ -62,6 +62,7 @@ fn merge_change(top: ChangeArgs, sub: ChangeArgs) -> ChangeArgs {
         message: sub.message.or(top.message),
         retries: sub.retries.or(top.retries),
         base: sub.base.or(top.base),
+        no_verify: sub.no_verify || top.no_verify,
     }
 }
 
@@ -91,6 +92,7 @@ fn change_flags(a: &ChangeArgs) -> Vec<&'static str> {
         (a.message.is_some(), "--message"),
         (a.retries.is_some(), "--retries"),
         (a.base.is_some(), "--base"),
+        (a.no_verify, "--no-verify"),
     ] {
         if set {
             given.push(flag);

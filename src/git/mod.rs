@@ -14,6 +14,7 @@ pub mod divergence;
 pub mod fail;
 mod fetch;
 mod helper;
+pub(crate) mod hooks;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
@@ -60,6 +61,9 @@ pub struct Options {
     /// `--clone` for reading history (`mlops log`): the whole branch, not
     /// only its tip.
     pub history: bool,
+    /// `--no-verify`: the pre-commit, commit-msg and pre-push hooks do
+    /// not run, as with git.
+    pub no_verify: bool,
 }
 
 /// The remote branch a workspace publishes to, once fetched.

@@ -57,10 +57,12 @@ impl Workspace {
         let max = self.options.retries.saturating_add(1);
         let mut commit = commit;
         let mut attempt = 1;
+        let hooks = self.hooks();
         loop {
             // Everything the checkout update will rewrite must be clean
             // now, before anything is pushed.
             self.check_can_advance(commit)?;
+            hooks.before_push(self, &target, commit)?;
             match self.push_once(&session, &target, commit) {
                 Ok(()) => {
                     self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));

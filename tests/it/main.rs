@@ -21,6 +21,7 @@ mod status;
 mod auth;
 mod clone;
 mod helpers;
+mod hooks;
 mod ownhttp;
 mod ownpush;
 mod proxy;

@@ -19,6 +19,7 @@ use git2::Oid;
 use crate::commands::Context;
 use crate::edit::Refusal;
 use crate::error::{self, Error, Kind, Result};
+use crate::git::hooks::Hooks;
 use crate::git::worktree::one_line;
 use crate::git::Workspace;
 use crate::gitops::chart::Autoscaler;
@@ -128,11 +129,24 @@ pub(crate) fn run(
             format!("the new tree {tree:.10}, written while the remote was reached, is used")
         });
     }
-    let commit = ws.compose(&changes(&plan), &message, &mut warn, written)?;
+    // The commit hooks, as `git commit` runs them (src/git/hooks/commit.rs).
+    let hooks = ws.hooks();
+    let (written, hooked) = hooks.before_commit(&ws, &changes(&plan), written, &message)?;
+    let commit = ws.compose(&changes(&plan), &hooked, &mut warn, written)?;
     if pushing {
-        push(ctx, &mut ws, commit, (&targets, edit), &mut report)?;
+        hooks.post_commit(&ws);
+        let messages = (&hooks, message.as_str(), hooked);
+        push(
+            ctx,
+            &mut ws,
+            commit,
+            (&targets, edit),
+            messages,
+            &mut report,
+        )?;
     } else {
-        commit_locally(ctx, &ws, commit, &message, &mut report)?;
+        commit_locally(ctx, &ws, commit, &hooked, &mut report)?;
+        hooks.post_commit(&ws);
     }
     report.finish(ctx)
 }
@@ -197,16 +211,25 @@ fn push(
     ws: &mut Workspace,
     commit: Oid,
     (targets, edit): (&[Target], &dyn Edit),
+    (hooks, first, mut kept): (&Hooks, &str, String),
     report: &mut Report,
 ) -> Result<()> {
+    // A rebuild is what `git pull --rebase` does to the commit: its
+    // message is kept and prepare-commit-msg and post-commit run again (a
+    // message that changed with the plan is checked as a new one).
     let mut rebuild = |ws: &Workspace| -> Result<Option<Oid>> {
         let plan = prepare::plan(ws, targets, edit)?;
         if plan.changes.is_empty() {
             return Ok(None);
         }
         let message = self::message(ctx, edit, &plan);
-        ws.compose(&changes(&plan), &message, &mut |_: &str| {}, None)
-            .map(Some)
+        kept = match message == first {
+            true => hooks.rebuilt_message(ws, &kept, false)?,
+            false => hooks.rebuilt_message(ws, &message, true)?,
+        };
+        let commit = ws.compose(&changes(&plan), &kept, &mut |_: &str| {}, None)?;
+        hooks.post_commit(ws);
+        Ok(Some(commit))
     };
     // The checkout's locks are taken before anything reaches the remote:
     // a lock someone else holds stops the run here, with nothing pushed.
