@@ -9,6 +9,7 @@
 mod basic;
 pub mod clean;
 pub mod clone;
+pub(crate) mod config;
 pub mod credentials;
 pub mod divergence;
 pub mod fail;

@@ -43,10 +43,7 @@ impl Quarantine {
     /// `None` where the objects must be written as the repository says
     /// (see the module's documentation).
     pub(crate) fn new(ws: &Workspace) -> Result<Option<Quarantine>> {
-        let shared = ws
-            .repo
-            .config()
-            .is_ok_and(|c| c.get_entry("core.sharedRepository").is_ok());
+        let shared = super::config::of(&ws.repo).has("core.sharedRepository");
         if shared || std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
             return Ok(None);
         }
