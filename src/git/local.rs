@@ -81,14 +81,13 @@ impl Workspace {
             }
             Err(e) => return Err(error::git("could not read HEAD").caused_by(e)),
         };
-        if !head.is_branch() {
-            return Err(
-                error::failure("HEAD is detached: there is no branch to commit to").hinted(
-                    "check out the branch Argo CD watches (git switch main), or pass --clone URL",
-                ),
-            );
-        }
-        let current = head.shorthand().unwrap_or("HEAD").to_string();
+        // A detached HEAD (CI checkouts) is fine with `--branch NAME`: the
+        // change is composed on the remote's NAME, the checkout untouched.
+        let current = match (head.is_branch(), &options.branch) {
+            (true, _) => Some(head.shorthand().unwrap_or("HEAD").to_string()),
+            (false, Some(_)) => None,
+            (false, None) => return Err(super::config_push::detached()),
+        };
         let base = head
             .peel_to_commit()
             .map_err(gerr("could not read HEAD's commit"))?
@@ -97,10 +96,14 @@ impl Workspace {
         // `--branch NAME` other than the checked-out branch: a review
         // branch composed on the remote's NAME (or --base) and pushed
         // there; the checkout (branch, index, work tree) is not touched.
-        let review = options.branch.clone().filter(|wanted| *wanted != current);
-        let (branch, workdir, head) = match review {
-            Some(wanted) => (wanted, None, None),
-            None => (current, Some(workdir), Some(base)),
+        let review = options
+            .branch
+            .clone()
+            .filter(|wanted| Some(wanted) != current.as_ref());
+        let (branch, workdir, head) = match (review, current) {
+            (Some(wanted), _) => (wanted, None, None),
+            (None, Some(current)) => (current, Some(workdir), Some(base)),
+            (None, None) => return Err(super::config_push::detached()),
         };
         let ws = Workspace {
             link: None,

@@ -16,6 +16,7 @@ mod log;
 mod servers;
 mod skipped;
 mod status;
+mod target;
 
 mod auth;
 mod clone;
