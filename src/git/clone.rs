@@ -47,6 +47,7 @@ impl Workspace {
     /// does not exist on the remote yet, `--base` (else the default branch)
     /// to create it from.
     pub fn clone_temp(url: &str, options: Options) -> Result<Workspace> {
+        super::config_push::check_names(&options)?;
         let local = local::path(url);
         if let Some(path) = &local {
             if !path.exists() {

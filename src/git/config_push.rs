@@ -130,3 +130,28 @@ pub(crate) fn detached() -> Error {
         .hinted("pass the branch Argo CD watches, e.g. --branch main: the change is composed on the remote's branch and pushed there, and the checkout is not touched")
         .hinted("or check out a branch first (git switch main)")
 }
+
+/// Refuses a `--branch` or `--base` that git would refuse as a branch name
+/// (`git check-ref-format --branch`), before anything is fetched (exit 2).
+pub(crate) fn check_names(options: &super::Options) -> Result<()> {
+    let named = [("--branch", &options.branch), ("--base", &options.base)];
+    for (option, name) in named {
+        let Some(name) = name else { continue };
+        if !valid_branch_name(name) {
+            return Err(error::usage(format!(
+                "{option} {name:?} is not a valid branch name: git refuses it (git check-ref-format --branch)"
+            ))
+            .hinted("a branch name can't contain '..', '@{', spaces, control characters or any of ~ ^ : ? * [ \\, can't begin with '-' or '.', and can't end with '/', '.' or '.lock'")
+            .hinted("nothing was fetched or changed"));
+        }
+    }
+    Ok(())
+}
+
+/// git's rules for a branch name (`strbuf_check_branch_ref`): a valid
+/// `refs/heads/NAME`, not `HEAD`, not starting with `-`.
+pub(crate) fn valid_branch_name(name: &str) -> bool {
+    !name.starts_with('-')
+        && name != "HEAD"
+        && git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
+}

@@ -53,6 +53,7 @@ impl Workspace {
     /// Refuses states where a commit of ours would surprise the user: a
     /// merge or rebase in progress, a detached HEAD, an unborn branch.
     pub fn open(dir: &Path, options: Options) -> Result<Workspace> {
+        super::config_push::check_names(&options)?;
         let repo = discover(dir).map_err(|e| {
             error::failure(format!("{} is not inside a git checkout", dir.display()))
                 .caused_by(e)

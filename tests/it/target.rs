@@ -238,3 +238,48 @@ fn target_a_detached_checkout_without_branch_asks_for_it() {
     assert!(text.contains("--branch"), "{text}");
     assert_eq!(rev(&env, &remote, "main"), main);
 }
+
+/// Branch names by git's rules (`git check-ref-format --branch`), refused
+/// before anything is fetched: with a remote that can't be reached, the
+/// answer is still the name's.
+#[test]
+fn target_branch_names_are_checked_as_git_checks_them() {
+    let env = Env::new();
+    let work = env.checkout();
+    env.git(
+        &work,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    let names = [
+        "jukebox..v2",
+        "jukebox-v2",
+        "review/jukebox",
+        "-jukebox",
+        "jukebox.lock",
+        "juke box",
+        "jukebox@{1}",
+        "jukebox/",
+        ".jukebox",
+        "HEAD",
+        "a~b",
+        "v2.0",
+    ];
+    for name in names {
+        let git = env.git_output(&work, &["check-ref-format", "--branch", name]);
+        let out = env
+            .mlops(&work)
+            .args(SET)
+            .arg(format!("--branch={name}"))
+            .output()
+            .unwrap();
+        let text = all_output(&out);
+        if git.status.success() {
+            // Valid: the run goes on to the remote, which isn't there.
+            assert_eq!(out.status.code(), Some(4), "{name}: {text}");
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+            assert!(text.contains("not a valid branch name"), "{name}: {text}");
+            assert!(!text.contains("nonexistent"), "{name}: {text}");
+        }
+    }
+}
