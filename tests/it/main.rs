@@ -11,6 +11,7 @@ mod completion;
 mod demo;
 mod faults;
 mod generated;
+mod gitconfig;
 mod interactive;
 mod log;
 mod servers;
