@@ -47,6 +47,36 @@ pub fn discover(start: &Path) -> std::result::Result<Repository, git2::Error> {
     Ok(repo)
 }
 
+/// git's refusal of a repository another user owns ("detected dubious
+/// ownership", `safe.directory`), when `err` is libgit2's for it: the same
+/// words and the same fix, naming the folder git names (the work tree, or
+/// a bare repository's own folder). Exit 1, as the other refusals to open.
+pub fn dubious_ownership(start: &Path, err: &git2::Error) -> Option<Error> {
+    if err.code() != ErrorCode::Owner {
+        return None;
+    }
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let dir = start
+        .ancestors()
+        .find(|d| {
+            d.join(".git").exists() || (d.join("HEAD").is_file() && d.join("objects").is_dir())
+        })
+        .unwrap_or(&start)
+        .to_path_buf();
+    Some(
+        error::failure(format!(
+            "detected dubious ownership in repository at '{}': it belongs to another user, and git (like mlops) will not work in it",
+            dir.display()
+        ))
+        .caused_by(anyhow::anyhow!(err.message().to_string()))
+        .hinted(format!(
+            "to add an exception for this directory, call: git config --global --add safe.directory {}",
+            dir.display()
+        ))
+        .hinted("nothing was changed"),
+    )
+}
+
 impl Workspace {
     /// Opens the checkout that encloses `dir`, on its current branch.
     ///
@@ -55,6 +85,9 @@ impl Workspace {
     pub fn open(dir: &Path, options: Options) -> Result<Workspace> {
         super::config_push::check_names(&options)?;
         let repo = discover(dir).map_err(|e| {
+            if let Some(refusal) = dubious_ownership(dir, &e) {
+                return refusal;
+            }
             error::failure(format!("{} is not inside a git checkout", dir.display()))
                 .caused_by(e)
                 .hinted("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")

@@ -199,3 +199,57 @@ fn gitconfig_push_default_from_git_config_count() {
     let pushed = env.git(&remote, &["log", "-1", "--format=%s", "jukebox-v3"]);
     assert_eq!(pushed.trim(), "Set version=v3 for jukebox in test");
 }
+
+/// A checkout another user owns: git's "detected dubious ownership" and
+/// its `safe.directory` fix, not "not inside a git checkout"; once the
+/// fix is applied, both work in it.
+#[test]
+fn gitconfig_a_checkout_of_another_user_names_gits_safe_directory_fix() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: giving a checkout to another uid needs root (chown)");
+        return;
+    }
+    let env = Env::new();
+    let work = env.checkout();
+    let chown = Command::new("chown")
+        .args(["-R", "12345"])
+        .arg(&work)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let git = env.git_output(&work, &["status"]);
+    let git_text = String::from_utf8_lossy(&git.stderr).to_string();
+    assert!(
+        git_text.contains("detected dubious ownership"),
+        "{git_text}"
+    );
+    let fix = git_text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("git config --global --add safe.directory"))
+        .unwrap()
+        .to_string();
+    let inside = work.join("model-deployments/test");
+    for args in [
+        &["set", "--env", "test", "jukebox", "version=v3", "--yes"][..],
+        &["autoscale", "status"][..],
+    ] {
+        let out = env.mlops(&inside).args(args).output().unwrap();
+        let text = all_output(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains("detected dubious ownership"), "{text}");
+        assert!(text.contains(&fix), "{fix} in {text}");
+        assert!(!text.contains("not inside"), "{text}");
+    }
+    // git's fix works for both.
+    let words: Vec<&str> = fix.split(' ').skip(1).collect();
+    env.git(&work, &words);
+    assert!(env.git_output(&work, &["status"]).status.success());
+    let out = env
+        .mlops(&inside)
+        .args(["autoscale", "status"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+}
