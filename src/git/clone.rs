@@ -64,6 +64,7 @@ impl Workspace {
             .tempdir()
             .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
         crate::interrupt::remove_on_signal(temp.path().to_path_buf());
+        crate::interrupt::state("before mlops pushed anything: the remote is as it was");
         let repo = Repository::init_bare(temp.path())
             .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
         let repo = match &local {

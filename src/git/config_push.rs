@@ -155,3 +155,25 @@ pub(crate) fn valid_branch_name(name: &str) -> bool {
         && name != "HEAD"
         && git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
 }
+
+impl super::Workspace {
+    /// The remote and branch a push goes to, as `git push` decides it
+    /// (src/git/config_push.rs), or git's refusal (a branch whose upstream
+    /// has another name, `push.default=nothing`, …), before anything is
+    /// fetched.
+    pub(crate) fn push_target(&self) -> Result<(String, String)> {
+        let head = self.repo.head().ok();
+        let current = head
+            .as_ref()
+            .filter(|h| h.is_branch())
+            .and_then(|h| h.shorthand().ok());
+        let asked = Asked {
+            current,
+            branch: self.options.branch.as_deref(),
+            remote: self.options.remote.as_deref(),
+        };
+        let to = decide(&super::config::of(&self.repo), &asked)?;
+        self.step(|| format!("git push would update {}/{}", to.remote, to.branch));
+        Ok((to.remote, to.branch))
+    }
+}

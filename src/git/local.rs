@@ -152,6 +152,10 @@ impl Workspace {
             index_copy: Default::default(),
             changed: Default::default(),
         };
+        crate::interrupt::state(format!(
+            "before mlops committed or pushed anything: the checkout {} and the remote are as they were",
+            workdir_display(&ws)
+        ));
         ws.step(|| {
             format!(
                 "opened the checkout {} on branch {} at {base:.10}",

@@ -52,7 +52,7 @@ impl Quarantine {
             .prefix(TEMP_PREFIX)
             .tempdir_in(git_dir)
             .map_err(|e| error::io(Kind::Git, "create a folder in", git_dir, e))?;
-        crate::interrupt::remove_on_signal(dir.path().to_path_buf());
+        crate::interrupt::remove_quietly_on_signal(dir.path().to_path_buf());
         let quarantine = Quarantine {
             repo: Repository::open(ws.repo.path())
                 .map_err(gerr("could not open the repository a second time"))?,

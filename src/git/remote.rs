@@ -200,26 +200,6 @@ impl Workspace {
         Ok(self.compose_on(remote, branch, from, tip, exists))
     }
 
-    /// The remote and branch a push goes to, as `git push` decides it
-    /// (src/git/config_push.rs), or git's refusal (a branch whose upstream
-    /// has another name, `push.default=nothing`, …), before anything is
-    /// fetched.
-    pub(crate) fn push_target(&self) -> Result<(String, String)> {
-        let head = self.repo.head().ok();
-        let current = head
-            .as_ref()
-            .filter(|h| h.is_branch())
-            .and_then(|h| h.shorthand().ok());
-        let asked = super::config_push::Asked {
-            current,
-            branch: self.options.branch.as_deref(),
-            remote: self.options.remote.as_deref(),
-        };
-        let to = super::config_push::decide(&super::config::of(&self.repo), &asked)?;
-        self.step(|| format!("git push would update {}/{}", to.remote, to.branch));
-        Ok((to.remote, to.branch))
-    }
-
     /// The remote and branch a sync reads when it does not push (status,
     /// a dry run): `--remote`, else the branch's upstream remote, else
     /// `origin`.
