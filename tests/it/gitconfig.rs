@@ -150,6 +150,8 @@ fn gitconfig_identity_only_behind_include_if_hasconfig_remote_url() {
     assert_same(found, "Has Config");
 }
 
+/// The conditions in the file `GIT_CONFIG_GLOBAL` names (where a CI
+/// runner keeps them).
 #[test]
 fn gitconfig_identity_behind_include_if_gitdir_and_onbranch() {
     let found = identities(&|env, _| {
@@ -159,9 +161,9 @@ fn gitconfig_identity_behind_include_if_gitdir_and_onbranch() {
         let onbranch = env.path().join("onbranch.ini");
         fs::write(&onbranch, "[user]\n\tname = On Branch\n").unwrap();
         let (gitdir, onbranch) = (gitdir.display(), onbranch.display());
-        let home = env.home().join(".gitconfig");
+        let global = env.path().join("ci.gitconfig");
         fs::write(
-            home,
+            &global,
             format!(
                 "[init]\n\tdefaultBranch = main\n[includeIf \"gitdir:{}/\"]\n\tpath = {gitdir}\n[includeIf \"onbranch:main\"]\n\tpath = {onbranch}\n[include]\n\tpath = {}\n",
                 env.path().display(),
@@ -169,7 +171,7 @@ fn gitconfig_identity_behind_include_if_gitdir_and_onbranch() {
             ),
         )
         .unwrap();
-        Vec::new()
+        vars(&[("GIT_CONFIG_GLOBAL", global.to_str().unwrap())])
     });
     assert_same(found, "On Branch <gitdir@example.com>");
 }

@@ -155,6 +155,41 @@ fn target_push_default_upstream_pushes_to_the_upstream_as_git() {
     let (mlops, git) = beside_git(&configure(&[("push.default", "upstream")]));
     assert_eq!(mlops, vec!["exit 0", "origin/main"]);
     assert_eq!(mlops, git);
+    // Pushing elsewhere than the upstream's remote: git refuses to guess.
+    let (mlops, git) = beside_git(&configure(&[
+        ("push.default", "upstream"),
+        ("remote.pushDefault", "fork"),
+    ]));
+    assert_eq!(mlops, vec!["exit 1"]);
+    assert_eq!(git, vec!["exit 128"]);
+}
+
+/// The advice's second way out: `--branch` naming the checked-out branch
+/// pushes to its namesake, as `git push origin HEAD`; main is untouched.
+#[test]
+fn target_branch_naming_the_checked_out_branch_goes_to_its_namesake() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    env.git(
+        &work,
+        &["checkout", "-q", "-b", "jukebox-v3", "origin/main"],
+    );
+    let main = rev(&env, &remote, "main");
+    let out = env
+        .mlops(&work)
+        .args(SET)
+        .args(["--branch", "jukebox-v3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(rev(&env, &remote, "main"), main);
+    assert_eq!(
+        env.subjects(&remote, "jukebox-v3")[0],
+        "Set version=v3 for jukebox in test"
+    );
+    // The checkout followed its own branch, as after a pull.
+    assert_eq!(rev(&env, &work, "HEAD"), rev(&env, &remote, "jukebox-v3"));
+    assert_eq!(env.status(&work), "");
 }
 
 #[test]
