@@ -76,6 +76,7 @@ impl Workspace {
         // config applies as it would for `git clone`.
         repo.remote(&remote, url)
             .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
+        super::config_libgit2::teach_libgit2(&repo);
         let mut ws = Workspace {
             link: None,
             repo,

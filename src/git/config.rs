@@ -20,20 +20,22 @@ use git2::Repository;
 
 /// One `key=value` line of the configuration, in the order git reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
+pub(super) struct Entry {
     /// `system`, `global`, `local`, `worktree`, `command`.
-    scope: String,
+    pub(super) scope: String,
     /// Normalised as git prints it: section and name lower case, the
     /// subsection as written.
-    key: String,
+    pub(super) key: String,
     /// `None` for a key written without `=` (a boolean true).
-    value: Option<String>,
+    pub(super) value: Option<String>,
 }
 
 /// Every setting git sees for one repository, read once.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
-    entries: Vec<Entry>,
+    pub(super) entries: Vec<Entry>,
+    /// Read from git (not libgit2's fallback).
+    pub(super) from_git: bool,
 }
 
 /// The snapshots read in this run, by git directory.
@@ -125,7 +127,7 @@ pub(crate) fn expand_home(value: &str) -> PathBuf {
 }
 
 /// `Branch.Foo.PushRemote` → `branch.Foo.pushremote`, as git prints keys.
-fn normalise(key: &str) -> String {
+pub(super) fn normalise(key: &str) -> String {
     match (key.find('.'), key.rfind('.')) {
         (Some(first), Some(last)) if first != last => format!(
             "{}{}{}",
@@ -154,12 +156,14 @@ fn from_git(dir: &Path) -> Option<Snapshot> {
     if !out.status.success() {
         return None;
     }
-    Some(parse(&out.stdout))
+    let mut snapshot = parse(&out.stdout);
+    snapshot.from_git = true;
+    Some(snapshot)
 }
 
 /// Parses `scope NUL key LF value NUL` (or `scope NUL key NUL` for a key
 /// without a value) records.
-fn parse(bytes: &[u8]) -> Snapshot {
+pub(super) fn parse(bytes: &[u8]) -> Snapshot {
     let text = String::from_utf8_lossy(bytes);
     let mut fields = text.split('\0');
     let mut entries = Vec::new();
@@ -177,7 +181,10 @@ fn parse(bytes: &[u8]) -> Snapshot {
             value,
         });
     }
-    Snapshot { entries }
+    Snapshot {
+        entries,
+        from_git: false,
+    }
 }
 
 /// What libgit2 reads, when git can't be asked.
@@ -209,7 +216,10 @@ fn from_libgit2(repo: &Repository) -> Snapshot {
             });
         }
     }
-    Snapshot { entries }
+    Snapshot {
+        entries,
+        from_git: false,
+    }
 }
 
 #[cfg(test)]

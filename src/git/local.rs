@@ -92,6 +92,7 @@ impl Workspace {
                 .caused_by(e)
                 .hinted("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")
         })?;
+        super::config_libgit2::teach_libgit2(&repo);
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
             return Err(error::failure(format!(
                 "{} is a bare repository: there is no work tree to edit",

@@ -10,6 +10,7 @@ mod basic;
 pub mod clean;
 pub mod clone;
 pub(crate) mod config;
+pub(crate) mod config_libgit2;
 pub(crate) mod config_push;
 pub mod credentials;
 pub mod divergence;

@@ -255,3 +255,37 @@ fn gitconfig_a_checkout_of_another_user_names_gits_safe_directory_fix() {
         .unwrap();
     assert!(out.status.success(), "{}", all_output(&out));
 }
+
+/// libgit2's own reads see git's sources too: `core.autocrlf=true` given
+/// only in `GIT_CONFIG_COUNT` makes the checkout update write CRLF, as
+/// `git pull --ff-only` does in a twin clone with the same variables.
+#[test]
+fn gitconfig_autocrlf_from_git_config_count_reaches_the_checkout_update() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let twin = env.clone_of(&remote, "twin");
+    let vars = vars(&[
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "core.autocrlf"),
+        ("GIT_CONFIG_VALUE_0", "true"),
+    ]);
+    let out = env
+        .mlops(&work)
+        .args(["set", "--env", "test", "jukebox", "version=v3", "--yes"])
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let mut pull = Command::new("git");
+    pull.args(["pull", "-q", "--ff-only"]).current_dir(&twin);
+    env.apply(&mut pull);
+    pull.envs(vars.iter().map(|(k, v)| (k, v)));
+    assert!(pull.status().unwrap().success());
+    let ours = fs::read(config(&work, "test", "jukebox")).unwrap();
+    let gits = fs::read(config(&twin, "test", "jukebox")).unwrap();
+    assert!(gits.windows(2).any(|w| w == b"\r\n"), "git wrote LF");
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&gits)
+    );
+}
