@@ -289,3 +289,44 @@ fn gitconfig_autocrlf_from_git_config_count_reaches_the_checkout_update() {
         String::from_utf8_lossy(&gits)
     );
 }
+
+/// `--clone URL` (CI): the temporary clone's remote is what
+/// `hasconfig:remote.*.url:` matches, as in a `git clone` of the same URL.
+#[test]
+fn gitconfig_a_clone_run_takes_the_identity_behind_hasconfig() {
+    let env = Env::new();
+    let (remote, _) = env.gitops(|_| {});
+    let twin = env.clone_of(&remote, "twin");
+    forget_identity(&env);
+    let file = identity_file(&env, "work.ini", "Clone Config");
+    let pattern = format!("{}/**", env.path().display());
+    fs::write(
+        env.home().join(".gitconfig"),
+        format!("[includeIf \"hasconfig:remote.*.url:{pattern}\"]\n\tpath = {file}\n"),
+    )
+    .unwrap();
+    let out = env
+        .mlops(env.path())
+        .args([
+            "set",
+            "--env",
+            "test",
+            "jukebox",
+            "version=v3",
+            "--yes",
+            "--clone",
+        ])
+        .arg(&remote)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let format = "--format=%an <%ae> | %cn <%ce>";
+    let mlops = env.git(&remote, &["log", "-1", format, "main"]);
+    fs::write(config(&twin, "test", "jukebox"), "version: v3\n").unwrap();
+    env.git(&twin, &["commit", "-qam", "by hand"]);
+    let git = env.git(&twin, &["log", "-1", format]);
+    assert_same(
+        (mlops.trim().to_string(), git.trim().to_string()),
+        "Clone Config",
+    );
+}
