@@ -13,6 +13,7 @@ mod faults;
 mod generated;
 mod gitconfig;
 mod interactive;
+mod interrupted;
 mod log;
 mod servers;
 mod skipped;
