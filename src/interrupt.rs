@@ -5,9 +5,14 @@
 //! shell reports a process killed by it. Without this, the signal would
 //! end the process without running any destructor.
 //!
-//! The handler is installed on first use, by a temporary clone, a prompt
-//! or the checkout's locks; a run that needs none keeps the default
-//! action.
+//! What is said names what was interrupted and the state the checkout
+//! and the remote are left in: the run tells [`state`] as it goes (opened,
+//! pushing, pushed), so an interrupted checkout run never speaks of a
+//! temporary clone it did not have.
+//!
+//! The handler is installed on first use, by a temporary clone, a prompt,
+//! the checkout's locks or the first [`state`]; a run that needs none
+//! keeps the default action.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,12 +30,33 @@ static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Lock files this process holds (`index.lock`, a ref's `.lock`).
 static LOCKS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// What the run is doing and where that leaves the checkout and the
+/// remote, in words ([`state`]).
+static STATE: Mutex<Option<String>> = Mutex::new(None);
+
 /// Whether a prompt is on the terminal (with the cursor hidden).
 static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 /// Removes `dir` if a signal arrives before [`forget`] is called.
 pub(crate) fn remove_on_signal(dir: PathBuf) {
     register(&TEMP_DIRS, dir);
+}
+
+/// Removes `dir` (a folder of the run's own in the repository) if a signal
+/// arrives before [`forget`] is called, without a word: the state said is
+/// the run's ([`state`]).
+pub(crate) fn remove_quietly_on_signal(dir: PathBuf) {
+    register(&SCRATCH, dir);
+}
+
+/// What the run is doing now, and the state of the checkout and remote if
+/// it ends here: said after "interrupted: " when a signal ends the run
+/// (e.g. "while pushing 1a2b3c4d5e to origin/main: …").
+pub(crate) fn state(words: impl Into<String>) {
+    if let Ok(mut state) = STATE.lock() {
+        *state = Some(words.into());
+    }
+    watch();
 }
 
 /// A temporary folder of the run's own: mode 0700 (it may hold a copy of
@@ -94,22 +120,31 @@ pub(crate) fn watch() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                if PROMPTING.load(Ordering::SeqCst) {
+                let prompting = PROMPTING.load(Ordering::SeqCst);
+                if prompting {
                     let _ = console::Term::stderr().show_cursor();
                     eprintln!("\nInterrupted: nothing was written.");
                 }
-                if let Ok(dirs) = TEMP_DIRS.lock() {
+                let clone = TEMP_DIRS.lock().is_ok_and(|dirs| {
                     for dir in dirs.iter() {
                         let _ = std::fs::remove_dir_all(dir);
                     }
-                    if !dirs.is_empty() {
-                        eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)");
-                    }
-                }
+                    !dirs.is_empty()
+                });
                 if let Ok(dirs) = SCRATCH.lock() {
                     for dir in dirs.iter() {
                         let _ = std::fs::remove_dir_all(dir);
                     }
+                }
+                let state = STATE.lock().ok().and_then(|s| s.clone());
+                match (state, clone) {
+                    _ if prompting => {}
+                    (Some(state), true) => {
+                        eprintln!("interrupted {state}; the temporary clone was removed")
+                    }
+                    (Some(state), false) => eprintln!("interrupted {state}"),
+                    (None, true) => eprintln!("interrupted: the temporary clone was removed; the push may or may not have reached the remote (run again to find out: a change already made is not made twice)"),
+                    (None, false) => {}
                 }
                 if let Ok(locks) = LOCKS.lock() {
                     if locks.iter().filter(|l| std::fs::remove_file(l).is_ok()).count() > 0 {

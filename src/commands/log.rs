@@ -60,6 +60,7 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
                     .caused_by(e)
                     .hinted("mlops log reads the history of a git checkout, or of --clone URL")
             })?;
+            crate::interrupt::state(format!("while mlops log read the history of {}: nothing was changed, in the checkout or on the remote", root.display()));
             let tip = branch_tip(ctx, &checkout)?;
             (&checkout, tip)
         }

@@ -78,9 +78,16 @@ fn find_root(start: &Path) -> Result<PathBuf> {
                 .hinted("pass -C DIR (or MLOPS_REPO) naming your clone of mlops-gitops"),
         );
     }
-    if let Ok(repo) = crate::git::local::discover(start) {
-        if let Some(dir) = repo.workdir() {
-            return Ok(dir.to_path_buf());
+    match crate::git::local::discover(start) {
+        Ok(repo) => {
+            if let Some(dir) = repo.workdir() {
+                return Ok(dir.to_path_buf());
+            }
+        }
+        Err(e) => {
+            if let Some(refusal) = crate::git::local::dubious_ownership(start, &e) {
+                return Err(refusal);
+            }
         }
     }
     if start.join(DEPLOYMENTS).is_dir() {

@@ -47,6 +47,7 @@ impl Workspace {
     /// does not exist on the remote yet, `--base` (else the default branch)
     /// to create it from.
     pub fn clone_temp(url: &str, options: Options) -> Result<Workspace> {
+        super::config_push::check_names(&options)?;
         let local = local::path(url);
         if let Some(path) = &local {
             if !path.exists() {
@@ -63,6 +64,7 @@ impl Workspace {
             .tempdir()
             .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
         crate::interrupt::remove_on_signal(temp.path().to_path_buf());
+        crate::interrupt::state("before mlops pushed anything: the remote is as it was");
         let repo = Repository::init_bare(temp.path())
             .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
         let repo = match &local {
@@ -74,6 +76,7 @@ impl Workspace {
         // config applies as it would for `git clone`.
         repo.remote(&remote, url)
             .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
+        super::config_libgit2::teach_libgit2(&repo);
         let mut ws = Workspace {
             link: None,
             repo,

@@ -6,7 +6,10 @@
 //! here went through [`super::url::scrub`], so no URL userinfo and no token
 //! from the environment can reach the terminal or a CI log.
 
+use git2::Oid;
+
 use super::url::scrub;
+use super::{Target, Workspace};
 use crate::error::{self, Error};
 
 /// Something the remote (or the way to it) refused.
@@ -103,3 +106,32 @@ impl Failure {
 
 /// What to tell about the checkout when nothing of ours reached it.
 pub const UNCHANGED_CHECKOUT: &str = "your checkout is unchanged (no commit, no file written)";
+
+/// What an interruption during the push leaves (src/interrupt.rs).
+pub(crate) fn while_pushing(ws: &Workspace, target: &Target, commit: Oid) -> String {
+    let local = match ws.temp {
+        None => format!("; {UNCHANGED_CHECKOUT}"),
+        Some(_) => String::new(),
+    };
+    format!(
+        "while pushing {commit:.10} to {remote}/{branch}: the push may or may not have reached the remote (git ls-remote {remote} refs/heads/{branch} tells; the same command run again does not make the change twice){local}",
+        remote = target.remote,
+        branch = target.branch,
+    )
+}
+
+/// What an interruption after the push leaves: the remote has it; a
+/// checkout on the branch is not brought along yet.
+pub(crate) fn after_push(ws: &Workspace, target: &Target, commit: Oid) -> String {
+    let local = match (&ws.temp, ws.head) {
+        (Some(_), _) => "",
+        (None, Some(_)) => {
+            "; the checkout was not brought along yet (git pull --ff-only brings it)"
+        }
+        (None, None) => "; the checkout is not touched",
+    };
+    format!(
+        "after {}/{} got {commit:.10}: the change is pushed{local}",
+        target.remote, target.branch
+    )
+}

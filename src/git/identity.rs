@@ -1,7 +1,9 @@
 //! Who the commit is by, in the order the contract gives: the GIT_AUTHOR_*
-//! and GIT_COMMITTER_* variables, else user.name/user.email from git config
-//! (repository, then global), else `mlops <mlops@localhost>` with a warning,
-//! so a bare CI runner still works.
+//! and GIT_COMMITTER_* variables, else `author.*`/`committer.*`, then
+//! `user.name`/`user.email` from git config as git reads it (every source:
+//! `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_COUNT`, `git -c`, includes and
+//! `includeIf`; src/git/config.rs), else `mlops <mlops@localhost>` with a
+//! warning, so a bare CI runner still works.
 
 use git2::{Repository, Signature};
 
@@ -15,19 +17,21 @@ pub fn signatures(
     repo: &Repository,
     warn: &mut dyn FnMut(&str),
 ) -> Result<(Signature<'static>, Signature<'static>)> {
-    let config = repo.config().ok();
-    let from_config = |key: &str| {
-        config
-            .as_ref()
-            .and_then(|c| c.get_string(key).ok())
-            .filter(|v| !v.trim().is_empty())
-    };
-    let config_name = from_config("user.name");
-    let config_email = from_config("user.email");
+    let config = super::config::of(repo);
+    let from_config = |key: &str| config.string(key).filter(|v| !v.trim().is_empty());
     let mut fell_back = false;
+    // As git's `fmt_ident`: the variable, else `author.name` or
+    // `committer.name`, else `user.name` (and `EMAIL` before giving up on
+    // an email).
     let mut pick = |role: &str| {
-        let name = env(&format!("GIT_{role}_NAME")).or_else(|| config_name.clone());
-        let email = env(&format!("GIT_{role}_EMAIL")).or_else(|| config_email.clone());
+        let lower = role.to_ascii_lowercase();
+        let name = env(&format!("GIT_{role}_NAME"))
+            .or_else(|| from_config(&format!("{lower}.name")))
+            .or_else(|| from_config("user.name"));
+        let email = env(&format!("GIT_{role}_EMAIL"))
+            .or_else(|| from_config(&format!("{lower}.email")))
+            .or_else(|| from_config("user.email"))
+            .or_else(|| env("EMAIL"));
         if name.is_none() || email.is_none() {
             fell_back = true;
         }

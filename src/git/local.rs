@@ -47,17 +47,52 @@ pub fn discover(start: &Path) -> std::result::Result<Repository, git2::Error> {
     Ok(repo)
 }
 
+/// git's refusal of a repository another user owns ("detected dubious
+/// ownership", `safe.directory`), when `err` is libgit2's for it: the same
+/// words and the same fix, naming the folder git names (the work tree, or
+/// a bare repository's own folder). Exit 1, as the other refusals to open.
+pub fn dubious_ownership(start: &Path, err: &git2::Error) -> Option<Error> {
+    if err.code() != ErrorCode::Owner {
+        return None;
+    }
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let dir = start
+        .ancestors()
+        .find(|d| {
+            d.join(".git").exists() || (d.join("HEAD").is_file() && d.join("objects").is_dir())
+        })
+        .unwrap_or(&start)
+        .to_path_buf();
+    Some(
+        error::failure(format!(
+            "detected dubious ownership in repository at '{}': it belongs to another user, and git (like mlops) will not work in it",
+            dir.display()
+        ))
+        .caused_by(anyhow::anyhow!(err.message().to_string()))
+        .hinted(format!(
+            "to add an exception for this directory, call: git config --global --add safe.directory {}",
+            dir.display()
+        ))
+        .hinted("nothing was changed"),
+    )
+}
+
 impl Workspace {
     /// Opens the checkout that encloses `dir`, on its current branch.
     ///
     /// Refuses states where a commit of ours would surprise the user: a
     /// merge or rebase in progress, a detached HEAD, an unborn branch.
     pub fn open(dir: &Path, options: Options) -> Result<Workspace> {
+        super::config_push::check_names(&options)?;
         let repo = discover(dir).map_err(|e| {
+            if let Some(refusal) = dubious_ownership(dir, &e) {
+                return refusal;
+            }
             error::failure(format!("{} is not inside a git checkout", dir.display()))
                 .caused_by(e)
                 .hinted("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")
         })?;
+        super::config_libgit2::teach_libgit2(&repo);
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
             return Err(error::failure(format!(
                 "{} is a bare repository: there is no work tree to edit",
@@ -81,14 +116,13 @@ impl Workspace {
             }
             Err(e) => return Err(error::git("could not read HEAD").caused_by(e)),
         };
-        if !head.is_branch() {
-            return Err(
-                error::failure("HEAD is detached: there is no branch to commit to").hinted(
-                    "check out the branch Argo CD watches (git switch main), or pass --clone URL",
-                ),
-            );
-        }
-        let current = head.shorthand().unwrap_or("HEAD").to_string();
+        // A detached HEAD (CI checkouts) is fine with `--branch NAME`: the
+        // change is composed on the remote's NAME, the checkout untouched.
+        let current = match (head.is_branch(), &options.branch) {
+            (true, _) => Some(head.shorthand().unwrap_or("HEAD").to_string()),
+            (false, Some(_)) => None,
+            (false, None) => return Err(super::config_push::detached()),
+        };
         let base = head
             .peel_to_commit()
             .map_err(gerr("could not read HEAD's commit"))?
@@ -97,10 +131,14 @@ impl Workspace {
         // `--branch NAME` other than the checked-out branch: a review
         // branch composed on the remote's NAME (or --base) and pushed
         // there; the checkout (branch, index, work tree) is not touched.
-        let review = options.branch.clone().filter(|wanted| *wanted != current);
-        let (branch, workdir, head) = match review {
-            Some(wanted) => (wanted, None, None),
-            None => (current, Some(workdir), Some(base)),
+        let review = options
+            .branch
+            .clone()
+            .filter(|wanted| Some(wanted) != current.as_ref());
+        let (branch, workdir, head) = match (review, current) {
+            (Some(wanted), _) => (wanted, None, None),
+            (None, Some(current)) => (current, Some(workdir), Some(base)),
+            (None, None) => return Err(super::config_push::detached()),
         };
         let ws = Workspace {
             link: None,
@@ -115,6 +153,10 @@ impl Workspace {
             index_copy: Default::default(),
             changed: Default::default(),
         };
+        crate::interrupt::state(format!(
+            "before mlops committed or pushed anything: the checkout {} and the remote are as they were",
+            workdir_display(&ws)
+        ));
         ws.step(|| {
             format!(
                 "opened the checkout {} on branch {} at {base:.10}",

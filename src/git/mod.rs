@@ -9,6 +9,9 @@
 mod basic;
 pub mod clean;
 pub mod clone;
+pub(crate) mod config;
+pub(crate) mod config_libgit2;
+pub(crate) mod config_push;
 pub mod credentials;
 pub mod divergence;
 pub mod fail;

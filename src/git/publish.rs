@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use git2::{ErrorCode, Oid, PushOptions, Remote, RemoteRedirect};
 
-use super::fail::{Failure, UNCHANGED_CHECKOUT};
+use super::fail::{self, Failure, UNCHANGED_CHECKOUT};
 use super::link::Parts;
 use super::push::{self, ReceivePack, Report};
 use super::session::{Listing, Session};
@@ -63,8 +63,10 @@ impl Workspace {
             // now, before anything is pushed.
             self.check_can_advance(commit)?;
             hooks.before_push(self, &target, commit)?;
+            crate::interrupt::state(fail::while_pushing(self, &target, commit));
             match self.push_once(&session, &target, commit) {
                 Ok(()) => {
+                    crate::interrupt::state(fail::after_push(self, &target, commit));
                     self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));
                     if self.head.is_some() {
                         self.track(&target);

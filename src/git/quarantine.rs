@@ -43,10 +43,7 @@ impl Quarantine {
     /// `None` where the objects must be written as the repository says
     /// (see the module's documentation).
     pub(crate) fn new(ws: &Workspace) -> Result<Option<Quarantine>> {
-        let shared = ws
-            .repo
-            .config()
-            .is_ok_and(|c| c.get_entry("core.sharedRepository").is_ok());
+        let shared = super::config::of(&ws.repo).has("core.sharedRepository");
         if shared || std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
             return Ok(None);
         }
@@ -55,7 +52,7 @@ impl Quarantine {
             .prefix(TEMP_PREFIX)
             .tempdir_in(git_dir)
             .map_err(|e| error::io(Kind::Git, "create a folder in", git_dir, e))?;
-        crate::interrupt::remove_on_signal(dir.path().to_path_buf());
+        crate::interrupt::remove_quietly_on_signal(dir.path().to_path_buf());
         let quarantine = Quarantine {
             repo: Repository::open(ws.repo.path())
                 .map_err(gerr("could not open the repository a second time"))?,

@@ -152,7 +152,10 @@ impl Workspace {
     /// connection kept for the push (link.rs); otherwise (a dry run,
     /// status) only read access is asked for.
     pub fn fetch_upstream(&mut self, for_push: bool) -> Result<String> {
-        let (remote, branch) = self.pushed_to();
+        let (remote, branch) = match for_push {
+            true => self.push_target()?,
+            false => self.pushed_to(),
+        };
         if for_push {
             let base = self.options.base.clone();
             if let Some((from, tip, exists)) =
@@ -197,8 +200,9 @@ impl Workspace {
         Ok(self.compose_on(remote, branch, from, tip, exists))
     }
 
-    /// The remote and branch a sync reads and a push goes to: `--remote`,
-    /// else the branch's upstream remote, else `origin`.
+    /// The remote and branch a sync reads when it does not push (status,
+    /// a dry run): `--remote`, else the branch's upstream remote, else
+    /// `origin`.
     fn pushed_to(&self) -> (String, String) {
         match (&self.options.remote, self.upstream()) {
             (Some(r), Some((ur, ub))) if *r == ur => (r.clone(), ub),
@@ -218,7 +222,9 @@ impl Workspace {
         if !self.needs_sync(true) {
             return false;
         }
-        let (remote, _) = self.pushed_to();
+        let Ok((remote, _)) = self.push_target() else {
+            return false;
+        };
         let session = Session::new(self);
         match self.push_program(&remote) {
             Ok(Some(url)) => transport::start_receive_pack(&url),

@@ -34,10 +34,10 @@ pub(crate) struct Session {
 impl Session {
     pub(crate) fn new(ws: &Workspace) -> Session {
         let config = ws.repo.config().ok();
-        let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+        let snapshot = super::config::of(&ws.repo);
         super::transport::prepare(super::transport::Settings {
-            ssh_command: get("core.sshCommand"),
-            ssh_variant: get("ssh.variant"),
+            ssh_command: snapshot.string("core.sshCommand"),
+            ssh_variant: snapshot.string("ssh.variant"),
             quiet: ws.options.quiet,
         });
         Session {

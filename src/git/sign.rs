@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use git2::{Commit, Config, Oid, Signature, Tree};
+use git2::{Commit, Oid, Signature, Tree};
+
+use super::config::Snapshot;
 
 use super::local::gerr;
 use super::Workspace;
@@ -24,11 +26,8 @@ pub(crate) fn create_commit(
     tree: &Tree<'_>,
     parent: &Commit<'_>,
 ) -> Result<Oid> {
-    let config = ws
-        .repo
-        .config()
-        .map_err(gerr("could not read the git config"))?;
-    if !config.get_bool("commit.gpgsign").unwrap_or(false) {
+    let config = super::config::of(&ws.repo);
+    if !config.bool("commit.gpgsign").unwrap_or(false) {
         return ws
             .repo
             .commit(None, author, committer, message, tree, &[parent])
@@ -42,8 +41,8 @@ pub(crate) fn create_commit(
         .as_str()
         .map_err(|_| error::git("the commit is not valid UTF-8 and cannot be signed"))?;
     let format = config
-        .get_string("gpg.format")
-        .unwrap_or_else(|_| "openpgp".into());
+        .string("gpg.format")
+        .unwrap_or_else(|| "openpgp".into());
     let signature = match format.as_str() {
         "ssh" => ssh_sign(&config, payload)?,
         "openpgp" | "x509" => gpg_sign(&config, &format, payload, committer)?,
@@ -60,11 +59,11 @@ pub(crate) fn create_commit(
 }
 
 /// `ssh-keygen -Y sign -n git -f KEY FILE`, as git runs it.
-fn ssh_sign(config: &Config, payload: &str) -> Result<String> {
+fn ssh_sign(config: &Snapshot, payload: &str) -> Result<String> {
     let program = config
-        .get_string("gpg.ssh.program")
-        .unwrap_or_else(|_| "ssh-keygen".into());
-    let key = config.get_string("user.signingkey").map_err(|_| {
+        .string("gpg.ssh.program")
+        .unwrap_or_else(|| "ssh-keygen".into());
+    let key = config.string("user.signingkey").ok_or_else(|| {
         sign_error("gpg.format is ssh but user.signingkey is not set", "")
             .hinted("set it to your key file: git config user.signingkey ~/.ssh/id_ed25519.pub")
     })?;
@@ -84,7 +83,7 @@ fn ssh_sign(config: &Config, payload: &str) -> Result<String> {
             key_file = Some(file);
             path
         }
-        None => expand_home(&key),
+        None => super::config::expand_home(&key),
     };
     let mut data = tempfile::Builder::new().prefix(".mlops-sign-").tempfile()?;
     data.write_all(payload.as_bytes())?;
@@ -117,17 +116,17 @@ fn ssh_sign(config: &Config, payload: &str) -> Result<String> {
 
 /// `gpg --status-fd=2 -bsau KEY`, payload on stdin, signature on stdout.
 fn gpg_sign(
-    config: &Config,
+    config: &Snapshot,
     format: &str,
     payload: &str,
     committer: &Signature<'_>,
 ) -> Result<String> {
     let default = if format == "x509" { "gpgsm" } else { "gpg" };
     let program = config
-        .get_string(&format!("gpg.{format}.program"))
-        .or_else(|_| config.get_string("gpg.program"))
-        .unwrap_or_else(|_| default.into());
-    let key = config.get_string("user.signingkey").unwrap_or_else(|_| {
+        .string(&format!("gpg.{format}.program"))
+        .or_else(|| config.string("gpg.program"))
+        .unwrap_or_else(|| default.into());
+    let key = config.string("user.signingkey").unwrap_or_else(|| {
         format!(
             "{} <{}>",
             committer.name().unwrap_or(""),
@@ -163,11 +162,4 @@ fn sign_error(what: &str, detail: &str) -> Error {
     error::git(message)
         .hinted("git config asks for signed commits (commit.gpgsign=true); nothing was committed or pushed")
         .hinted("check user.signingkey and gpg.format, e.g. by running git commit -S once")
-}
-
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    }
 }

@@ -12,11 +12,14 @@ mod demo;
 mod depth;
 mod faults;
 mod generated;
+mod gitconfig;
 mod interactive;
+mod interrupted;
 mod log;
 mod servers;
 mod skipped;
 mod status;
+mod target;
 
 mod auth;
 mod clone;
