@@ -80,6 +80,9 @@ impl Workspace {
         path: &str,
         wanted: Option<&[u8]>,
     ) -> Result<Clean> {
+        if let Some(link) = super::worktree::leading_link(workdir, path) {
+            return Err(super::worktree::through_link(&link));
+        }
         let rel = Path::new(path);
         let staged = match self.staged_in_snapshot(path) {
             Some(staged) => staged,

@@ -209,6 +209,30 @@ fn remove_stale_temps(dir: &Path) {
     }
 }
 
+/// The first folder on the way from `root` to `path` (repository-relative,
+/// `/`-separated; `path` itself not included) that is a symlink on disk.
+/// git never follows a link in a path: `git add` of a path beyond one is
+/// refused ("beyond a symbolic link") and `git status` shows the files git
+/// has there as deleted. So nothing is read or written through it.
+pub(crate) fn leading_link(root: &Path, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    (1..parts.len())
+        .map(|n| parts[..n].join("/"))
+        .find(|dir| fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.file_type().is_symlink()))
+}
+
+/// The refusal for a path that lies beyond the symlink `link` (exit 3):
+/// a write there would land wherever the link points, outside what git
+/// tracks, so nothing is written anywhere.
+pub(crate) fn through_link(link: &str) -> Error {
+    error::config(format!(
+        "{link} is a symlink: git keeps a link there, not a folder, and mlops never reads or writes through a link"
+    ))
+    .hinted(format!(
+        "nothing was written; name the folder it points to, or replace the link with a real folder (rm {link} && git checkout -- {link})"
+    ))
+}
+
 /// An error and its causes on one line, for a warning.
 pub(crate) fn one_line(err: &Error) -> String {
     let mut words = vec![err.message.clone()];

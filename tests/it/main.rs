@@ -30,3 +30,4 @@ mod set;
 mod sharing;
 mod tls;
 mod transport;
+mod tree;

@@ -78,6 +78,12 @@ impl Workspace {
         tree: &Tree<'_>,
         paths: &[String],
     ) -> Result<Vec<u8>> {
+        if let Some(link) = paths
+            .iter()
+            .find_map(|p| super::leading_link(self.root(), p))
+        {
+            return Err(super::through_link(&link));
+        }
         let git_dir = self.repo.path();
         // Under the index lock, the repository's index object is the
         // private copy (see `super::index`): the checkout updates it.
