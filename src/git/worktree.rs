@@ -10,6 +10,7 @@ mod index;
 mod inplace;
 mod lock;
 mod rawindex;
+mod sparse;
 #[cfg(test)]
 mod tests_inplace;
 
@@ -21,6 +22,7 @@ use git2::Oid;
 pub(crate) use index::IndexCopy;
 pub(crate) use lock::{CheckoutLock, TEMP_PREFIX};
 pub(crate) use rawindex::Staged;
+pub(crate) use sparse::skipped_files;
 
 use super::local::gerr;
 use super::Workspace;
@@ -51,6 +53,10 @@ impl Workspace {
             return Ok(());
         };
         for path in paths {
+            if self.skips_worktree(path)? {
+                // Outside the sparse set: only the index changes.
+                continue;
+            }
             let file = workdir.join(path);
             let dir = file.parent().unwrap_or(workdir);
             remove_stale_temps(dir);
@@ -92,7 +98,13 @@ impl Workspace {
             // index) can only agree.
             return Ok(paths);
         }
-        let conflicts = self.checkout_conflicts(&tree, &paths)?;
+        let mut on_disk = Vec::with_capacity(paths.len());
+        for path in &paths {
+            if !self.skips_worktree(path)? {
+                on_disk.push(path.clone());
+            }
+        }
+        let conflicts = self.checkout_conflicts(&tree, &on_disk)?;
         if !conflicts.is_empty() {
             return Err(super::clean::dirty(&conflicts));
         }

@@ -5,6 +5,7 @@
 //! worktrees (`worktrees`).
 
 mod links;
+mod sparse;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

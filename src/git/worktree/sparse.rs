@@ -1,0 +1,326 @@
+//! Sparse checkouts, as git keeps them: an index entry marked
+//! skip-worktree has no file in the work tree, and git never looks there
+//! for it. Following a commit, such an entry's index entry takes the new
+//! blob (with empty stat data, as `git pull --ff-only` writes it) and
+//! nothing is written on disk; a path the commit adds outside the sparse
+//! set (`$GIT_DIR/info/sparse-checkout`, in cone or non-cone mode) is
+//! staged the same way.
+
+use std::fs;
+use std::path::Path;
+
+use git2::{IndexEntry, IndexTime, Oid, Repository};
+
+use super::super::local::gerr;
+use super::super::Workspace;
+use super::rawindex::{Staged, SKIP_WORKTREE};
+use crate::error::Result;
+
+impl Workspace {
+    /// What the index holds at `path`: from the snapshot's bytes when the
+    /// run has one, else from libgit2's loaded index.
+    pub(crate) fn staged(&self, path: &str) -> Result<Staged> {
+        match self.staged_in_snapshot(path) {
+            Some(staged) => Ok(staged),
+            None => Ok(Staged::from_index(&self.loaded_index()?, Path::new(path))),
+        }
+    }
+
+    /// Whether `path` stays out of the work tree: its index entry is
+    /// skip-worktree, or it is new and outside the sparse set.
+    pub(crate) fn skips_worktree(&self, path: &str) -> Result<bool> {
+        let staged = self.staged(path)?;
+        Ok(staged.skip_worktree
+            || (staged.id.is_none() && Patterns::of(&self.repo).is_some_and(|p| !p.includes(path))))
+    }
+
+    /// Stages each `(path, mode, id)` skip-worktree as git does when it
+    /// follows a commit outside the sparse set (a `None` mode removes the
+    /// entry), in the loaded index, and writes it.
+    pub(super) fn stage_skipped(&self, entries: &[(String, Option<i32>, Oid)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut index = self.loaded_index()?;
+        for (path, mode, id) in entries {
+            let staged = gerr(format!("could not stage {path}"));
+            match mode {
+                None => index.remove_path(Path::new(path)).map_err(staged)?,
+                Some(mode) => index
+                    .add(&skipped_entry(path, *mode, *id))
+                    .map_err(staged)?,
+            }
+        }
+        index.write().map_err(gerr("could not write the index"))
+    }
+}
+
+/// The index entry git writes for a file outside the sparse set: no stat
+/// data, the skip-worktree flag.
+fn skipped_entry(path: &str, mode: i32, id: Oid) -> IndexEntry {
+    IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: mode as u32,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: SKIP_WORKTREE,
+        path: path.as_bytes().to_vec(),
+    }
+}
+
+/// A file outside the sparse set: its path, mode and staged blob.
+pub(crate) type SkippedFile = (String, u32, Oid);
+
+/// The checkout at `root` when it is sparse, with the files git keeps out
+/// of its work tree (skip-worktree entries at stage 0): their paths, modes
+/// and staged blobs. `None` when it is not sparse (the common case costs
+/// one `stat`: no `.git/info/sparse-checkout`).
+pub(crate) fn skipped_files(root: &Path) -> Option<(Repository, Vec<SkippedFile>)> {
+    let dot_git = root.join(".git");
+    if dot_git.is_dir() && !dot_git.join("info/sparse-checkout").is_file() {
+        return None;
+    }
+    let repo = Repository::open(root).ok()?;
+    Patterns::of(&repo)?;
+    let index = repo.index().ok()?;
+    let skip = git2::IndexEntryExtendedFlag::SKIP_WORKTREE.bits();
+    let files = index
+        .iter()
+        .filter(|e| e.flags_extended & skip != 0 && e.flags & 0x3000 == 0)
+        .filter_map(|e| Some((String::from_utf8(e.path).ok()?, e.mode, e.id)))
+        .collect();
+    Some((repo, files))
+}
+
+/// The sparse set of a checkout: `core.sparseCheckout` on, the patterns
+/// of `info/sparse-checkout` read in cone mode (`core.sparseCheckoutCone`,
+/// git's default) or as gitignore-style patterns.
+pub(crate) enum Patterns {
+    Cone {
+        /// Folders included with everything below them.
+        recursive: Vec<String>,
+        /// Folders whose files (not sub-folders) are included.
+        parents: Vec<String>,
+    },
+    Full(Vec<Pattern>),
+}
+
+pub(crate) struct Pattern {
+    negated: bool,
+    only_dir: bool,
+    anchored: bool,
+    glob: String,
+}
+
+impl Patterns {
+    /// The sparse set of `repo`'s checkout, `None` when it is not sparse.
+    pub(crate) fn of(repo: &Repository) -> Option<Patterns> {
+        let config = repo.config().ok()?;
+        if !config.get_bool("core.sparseCheckout").unwrap_or(false) {
+            return None;
+        }
+        let text = fs::read_to_string(repo.path().join("info/sparse-checkout")).ok()?;
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let cone = config.get_bool("core.sparseCheckoutCone").unwrap_or(true);
+        Some(match cone.then(|| cone_patterns(&lines)).flatten() {
+            Some(cone) => cone,
+            None => Patterns::Full(lines.iter().map(|l| Pattern::new(l)).collect()),
+        })
+    }
+
+    /// Whether the file `path` is in the sparse set.
+    pub(crate) fn includes(&self, path: &str) -> bool {
+        match self {
+            Patterns::Cone { recursive, parents } => {
+                let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                dir.is_empty()
+                    || parents.iter().any(|p| p == dir)
+                    || recursive
+                        .iter()
+                        .any(|r| path.starts_with(r.as_str()) && path[r.len()..].starts_with('/'))
+            }
+            Patterns::Full(patterns) => {
+                // git's path_in_sparse_checkout: the path, then each of its
+                // folders upward; the first one a pattern decides (the
+                // last matching pattern) wins; nothing matched: excluded.
+                let mut end = path.len();
+                let mut is_dir = false;
+                loop {
+                    let part = &path[..end];
+                    if let Some(p) = patterns.iter().rev().find(|p| p.matches(part, is_dir)) {
+                        return !p.negated;
+                    }
+                    match part.rfind('/') {
+                        Some(at) => (end, is_dir) = (at, true),
+                        None => return false,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The cone-mode patterns git writes (`/*`, `!/*/`, then `/a/`,
+/// `!/a/*/`, `/a/b/` …), or `None` when they are not in that form (git
+/// then falls back to full patterns too).
+fn cone_patterns(lines: &[&str]) -> Option<Patterns> {
+    let mut dirs: Vec<String> = Vec::new();
+    let mut parents = Vec::new();
+    for line in lines {
+        match *line {
+            "/*" | "!/*/" => {}
+            l if l.starts_with("!/") && l.ends_with("/*/") => {
+                parents.push(l[2..l.len() - 3].to_string());
+            }
+            l if l.starts_with('/') && l.ends_with('/') && !l.contains('*') && l.len() > 2 => {
+                dirs.push(l[1..l.len() - 1].to_string());
+            }
+            _ => return None,
+        }
+    }
+    let recursive = dirs.into_iter().filter(|d| !parents.contains(d)).collect();
+    Some(Patterns::Cone { recursive, parents })
+}
+
+impl Pattern {
+    fn new(line: &str) -> Pattern {
+        let (negated, rest) = match line.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, line.strip_prefix('\\').unwrap_or(line)),
+        };
+        let (only_dir, rest) = match rest.strip_suffix('/') {
+            Some(rest) => (true, rest),
+            None => (false, rest),
+        };
+        let anchored = rest.contains('/');
+        Pattern {
+            negated,
+            only_dir,
+            anchored,
+            glob: rest.trim_start_matches('/').to_string(),
+        }
+    }
+
+    /// Whether `path` (a folder when `is_dir`) matches, as gitignore
+    /// patterns do: anchored ones against the whole path, others against
+    /// its last part.
+    fn matches(&self, path: &str, is_dir: bool) -> bool {
+        if self.only_dir && !is_dir {
+            return false;
+        }
+        match self.anchored {
+            true => wildmatch(self.glob.as_bytes(), path.as_bytes()),
+            false => {
+                let name = path.rsplit_once('/').map_or(path, |(_, n)| n);
+                wildmatch(self.glob.as_bytes(), name.as_bytes())
+            }
+        }
+    }
+}
+
+/// git's wildmatch with `WM_PATHNAME`: `*` and `?` stop at `/`, `**`
+/// crosses folders, `[...]` is a class.
+fn wildmatch(glob: &[u8], text: &[u8]) -> bool {
+    match glob.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) if rest.first() == Some(&b'*') => {
+            let rest = rest[1..].strip_prefix(b"/").unwrap_or(&rest[1..]);
+            (0..=text.len()).any(|i| {
+                (i == 0 || text[i - 1] == b'/' || rest.is_empty()) && wildmatch(rest, &text[i..])
+            })
+        }
+        Some((b'*', rest)) => (0..=text.len())
+            .take_while(|&i| i == 0 || text[i - 1] != b'/')
+            .any(|i| wildmatch(rest, &text[i..])),
+        Some((b'?', rest)) => {
+            text.first().is_some_and(|c| *c != b'/') && wildmatch(rest, &text[1..])
+        }
+        Some((b'[', rest)) => match (rest.iter().position(|c| *c == b']'), text.first()) {
+            (Some(close), Some(c)) if close > 0 => {
+                let (class, negate) = match rest[0] {
+                    b'!' | b'^' => (&rest[1..close], true),
+                    _ => (&rest[..close], false),
+                };
+                let hit = class_has(class, *c);
+                hit != negate && *c != b'/' && wildmatch(&rest[close + 1..], &text[1..])
+            }
+            _ => text.first() == Some(&b'[') && wildmatch(rest, &text[1..]),
+        },
+        Some((b'\\', rest)) if !rest.is_empty() => {
+            text.first() == Some(&rest[0]) && wildmatch(&rest[1..], &text[1..])
+        }
+        Some((c, rest)) => text.first() == Some(c) && wildmatch(rest, &text[1..]),
+    }
+}
+
+fn class_has(class: &[u8], c: u8) -> bool {
+    let mut i = 0;
+    while i < class.len() {
+        if i + 2 < class.len() && class[i + 1] == b'-' {
+            if (class[i]..=class[i + 2]).contains(&c) {
+                return true;
+            }
+            i += 3;
+        } else {
+            if class[i] == c {
+                return true;
+            }
+            i += 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cone_patterns_include_as_git_does() {
+        let lines = [
+            "/*",
+            "!/*/",
+            "/model-deployments/",
+            "!/model-deployments/*/",
+            "/model-deployments/test/",
+        ];
+        let p = cone_patterns(&lines).unwrap();
+        assert!(p.includes("appset-test.yaml"));
+        assert!(p.includes("model-deployments/test/jukebox/config.yaml"));
+        assert!(p.includes("model-deployments/README.md"));
+        assert!(!p.includes("model-deployments/prod/jukebox/config.yaml"));
+        assert!(!p.includes("model-deployments/testing/x/config.yaml"));
+        assert!(!p.includes("toolings/minio/config.yaml"));
+    }
+
+    #[test]
+    fn full_patterns_match_as_gitignore_patterns() {
+        let p = Patterns::Full(
+            ["/*", "!/*/", "/model-deployments/test/", "!*.md"]
+                .iter()
+                .map(|l| Pattern::new(l))
+                .collect(),
+        );
+        assert!(p.includes("appset-test.yaml"));
+        assert!(p.includes("model-deployments/test/jukebox/config.yaml"));
+        assert!(!p.includes("model-deployments/test/jukebox/notes.md"));
+        assert!(!p.includes("model-deployments/prod/jukebox/config.yaml"));
+        let q = Patterns::Full(vec![Pattern::new("model-deployments/*/jukebox/")]);
+        assert!(q.includes("model-deployments/prod/jukebox/config.yaml"));
+        assert!(!q.includes("model-deployments/prod/jukebox-ui/config.yaml"));
+        assert!(wildmatch(b"a/**/b", b"a/x/y/b"));
+        assert!(wildmatch(b"**/b", b"x/b"));
+        assert!(!wildmatch(b"a/*", b"a/x/y"));
+        assert!(wildmatch(b"[a-c]x", b"bx"));
+    }
+}
