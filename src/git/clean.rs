@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Status};
+use git2::{FileMode, ObjectType, Oid, Status};
 
 use super::local::gerr;
 use super::worktree::Staged;
@@ -94,7 +94,16 @@ impl Workspace {
         if staged.conflicted {
             return Ok(Clean::No);
         }
-        let head_id = head_tree.and_then(|t| t.get_path(rel).ok()).map(|e| e.id());
+        let head_entry = head_tree.and_then(|t| t.get_path(rel).ok());
+        if head_entry
+            .as_ref()
+            .is_some_and(|e| e.filemode() == i32::from(FileMode::Commit))
+        {
+            // A gitlink: without --recurse-submodules git never looks into
+            // the submodule, whose state is not a local change in the way.
+            return Ok(Clean::Otherwise);
+        }
+        let head_id = head_entry.map(|e| e.id());
         let index_id = staged.id;
         if staged.skip_worktree {
             // Outside a sparse checkout's set: git does not look at the
@@ -111,7 +120,16 @@ impl Workspace {
         let file = workdir.join(rel);
         let content = match std::fs::read(&file) {
             Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // A folder: the empty one of a submodule not set up, or one in
+            // the way of a file, which the checkout's dry run then names.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                None
+            }
             Err(e) => return Err(error::io(Kind::Failure, "read", &file, e)),
         };
         let content_id = content.as_deref().map(hash).transpose()?;

@@ -7,6 +7,7 @@
 
 mod apply;
 mod index;
+mod indexonly;
 mod inplace;
 mod lock;
 mod rawindex;
@@ -98,17 +99,31 @@ impl Workspace {
             // index) can only agree.
             return Ok(paths);
         }
-        let mut on_disk = Vec::with_capacity(paths.len());
-        for path in &paths {
-            if !self.skips_worktree(path)? {
-                on_disk.push(path.clone());
-            }
-        }
-        let conflicts = self.checkout_conflicts(&tree, &on_disk)?;
+        let conflicts = self.checkout_conflicts(&tree, &self.on_disk(&tree, &paths)?)?;
         if !conflicts.is_empty() {
             return Err(super::clean::dirty(&conflicts));
         }
         Ok(paths)
+    }
+
+    /// Those of `paths` that moving the checkout from HEAD to `tree`
+    /// writes in the work tree: not gitlinks, nor paths outside the sparse
+    /// set (see `indexonly`).
+    fn on_disk(&self, tree: &git2::Tree<'_>, paths: &[String]) -> Result<Vec<String>> {
+        let Some(head) = self.head else {
+            return Ok(paths.to_vec());
+        };
+        let old = self.commit_tree(head)?;
+        let mode =
+            |t: &git2::Tree<'_>, p: &str| t.get_path(Path::new(p)).ok().map(|e| e.filemode());
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (from, to) = (mode(&old, path), mode(tree, path));
+            if self.index_only(path, from, to, Oid::ZERO_SHA1)?.is_none() {
+                out.push(path.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// The clean check of [`Self::check_can_advance`] alone: with the

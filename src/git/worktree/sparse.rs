@@ -1,19 +1,17 @@
 //! Sparse checkouts, as git keeps them: an index entry marked
 //! skip-worktree has no file in the work tree, and git never looks there
 //! for it. Following a commit, such an entry's index entry takes the new
-//! blob (with empty stat data, as `git pull --ff-only` writes it) and
-//! nothing is written on disk; a path the commit adds outside the sparse
-//! set (`$GIT_DIR/info/sparse-checkout`, in cone or non-cone mode) is
-//! staged the same way.
+//! blob and nothing is written on disk (`super::indexonly`); a path the
+//! commit adds outside the sparse set (`$GIT_DIR/info/sparse-checkout`,
+//! in cone or non-cone mode) is staged the same way.
 
 use std::fs;
 use std::path::Path;
 
-use git2::{IndexEntry, IndexTime, Oid, Repository};
+use git2::{Oid, Repository};
 
-use super::super::local::gerr;
 use super::super::Workspace;
-use super::rawindex::{Staged, SKIP_WORKTREE};
+use super::rawindex::Staged;
 use crate::error::Result;
 
 impl Workspace {
@@ -32,45 +30,6 @@ impl Workspace {
         let staged = self.staged(path)?;
         Ok(staged.skip_worktree
             || (staged.id.is_none() && Patterns::of(&self.repo).is_some_and(|p| !p.includes(path))))
-    }
-
-    /// Stages each `(path, mode, id)` skip-worktree as git does when it
-    /// follows a commit outside the sparse set (a `None` mode removes the
-    /// entry), in the loaded index, and writes it.
-    pub(super) fn stage_skipped(&self, entries: &[(String, Option<i32>, Oid)]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let mut index = self.loaded_index()?;
-        for (path, mode, id) in entries {
-            let staged = gerr(format!("could not stage {path}"));
-            match mode {
-                None => index.remove_path(Path::new(path)).map_err(staged)?,
-                Some(mode) => index
-                    .add(&skipped_entry(path, *mode, *id))
-                    .map_err(staged)?,
-            }
-        }
-        index.write().map_err(gerr("could not write the index"))
-    }
-}
-
-/// The index entry git writes for a file outside the sparse set: no stat
-/// data, the skip-worktree flag.
-fn skipped_entry(path: &str, mode: i32, id: Oid) -> IndexEntry {
-    IndexEntry {
-        ctime: IndexTime::new(0, 0),
-        mtime: IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode: mode as u32,
-        uid: 0,
-        gid: 0,
-        file_size: 0,
-        id,
-        flags: path.len().min(0xfff) as u16,
-        flags_extended: SKIP_WORKTREE,
-        path: path.as_bytes().to_vec(),
     }
 }
 

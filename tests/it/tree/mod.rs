@@ -6,6 +6,7 @@
 
 mod links;
 mod sparse;
+mod submodule;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
