@@ -7,6 +7,7 @@
 mod links;
 mod sparse;
 mod submodule;
+mod worktrees;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
