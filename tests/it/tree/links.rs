@@ -157,3 +157,54 @@ fn a_colleagues_change_beyond_a_local_link_is_not_written_through_it() {
         .unwrap()
         .contains("v2"));
 }
+
+#[test]
+fn a_linked_model_folder_or_config_is_not_offered_and_is_refused() {
+    // `alias` -> `jukebox` (a model folder git stores as a link) and
+    // jukebox-ui's config.yaml replaced locally by a link to a file
+    // outside: status names each, completion offers neither, set refuses
+    // both, and nothing is written.
+    let env = Env::new();
+    let (remote, work) = gitops(&env, |seed| {
+        symlink("jukebox", seed.join("model-deployments/test/alias")).unwrap();
+    });
+    let outside = env.path().join("outside.yaml");
+    fs::write(&outside, "---\nname: outside\n").unwrap();
+    let file = config(&work, "test", "jukebox-ui");
+    fs::remove_file(&file).unwrap();
+    symlink(&outside, &file).unwrap();
+    let before = (files(&work), fs::read(&outside).unwrap());
+    let remote_head = env.git(&remote, &["rev-parse", "main"]);
+    for (line, link) in [
+        (
+            "set test/alias version=v9 --yes",
+            "model-deployments/test/alias",
+        ),
+        (
+            "set test/jukebox-ui version=v9 --yes",
+            "config.yaml is a symlink",
+        ),
+    ] {
+        let out = env.mlops(&work).args(words(line)).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{line}: {}", text(&out));
+        assert!(text(&out).contains(link), "{line}: {}", text(&out));
+    }
+    assert_eq!((files(&work), fs::read(&outside).unwrap()), before);
+    assert_eq!(env.git(&remote, &["rev-parse", "main"]), remote_head);
+    let (code, rows) = env.status_rows(&work, "--env test");
+    assert_eq!(code, 3);
+    for model in ["alias", "jukebox-ui"] {
+        let row = crate::common::row(&rows, "test", model);
+        assert!(
+            row["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("symlink"),
+            "{row}"
+        );
+    }
+    let offered = completions(&env, &work, &["mlops", "set", "--env", "test", ""]);
+    assert_eq!(offered, ["jukebox"]);
+    let offered = completions(&env, &work, &["mlops", "set", "test/"]);
+    assert_eq!(offered, ["test/jukebox"]);
+}
