@@ -41,8 +41,7 @@ pub(crate) type SkippedFile = (String, u32, Oid);
 /// and staged blobs. `None` when it is not sparse (the common case costs
 /// one `stat`: no `.git/info/sparse-checkout`).
 pub(crate) fn skipped_files(root: &Path) -> Option<(Repository, Vec<SkippedFile>)> {
-    let dot_git = root.join(".git");
-    if dot_git.is_dir() && !dot_git.join("info/sparse-checkout").is_file() {
+    if !git_dir(root)?.join("info/sparse-checkout").is_file() {
         return None;
     }
     let repo = Repository::open(root).ok()?;
@@ -55,6 +54,18 @@ pub(crate) fn skipped_files(root: &Path) -> Option<(Repository, Vec<SkippedFile>
         .filter_map(|e| Some((String::from_utf8(e.path).ok()?, e.mode, e.id)))
         .collect();
     Some((repo, files))
+}
+
+/// The git directory of the work tree at `root`: `.git`, or where a
+/// linked worktree's (or submodule's) `.git` file points.
+fn git_dir(root: &Path) -> Option<std::path::PathBuf> {
+    let dot_git = root.join(".git");
+    if dot_git.is_dir() {
+        return Some(dot_git);
+    }
+    let text = fs::read_to_string(&dot_git).ok()?;
+    let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
+    Some(root.join(target))
 }
 
 /// The sparse set of a checkout: `core.sparseCheckout` on, the patterns
@@ -80,11 +91,15 @@ pub(crate) struct Pattern {
 impl Patterns {
     /// The sparse set of `repo`'s checkout, `None` when it is not sparse.
     pub(crate) fn of(repo: &Repository) -> Option<Patterns> {
+        let file = repo.path().join("info/sparse-checkout");
+        if !file.is_file() {
+            return None;
+        }
         let config = repo.config().ok()?;
         if !config.get_bool("core.sparseCheckout").unwrap_or(false) {
             return None;
         }
-        let text = fs::read_to_string(repo.path().join("info/sparse-checkout")).ok()?;
+        let text = fs::read_to_string(file).ok()?;
         let lines: Vec<&str> = text
             .lines()
             .map(str::trim_end)
