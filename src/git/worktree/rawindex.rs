@@ -128,6 +128,25 @@ pub(super) fn tracks_any(index: &[u8], paths: &[Vec<u8>]) -> Option<bool> {
     Some(any)
 }
 
+/// Whether `index` is a sparse index (git's `index.sparse`): its `sdir`
+/// extension says folders outside the sparse set are single entries.
+pub(super) fn is_sparse_index(index: &[u8]) -> bool {
+    let Some(mut at) = walk(index, |_| Some(())) else {
+        return false;
+    };
+    let body = index.len().saturating_sub(TRAILER);
+    while at + 8 <= body {
+        if &index[at..at + 4] == b"sdir" {
+            return true;
+        }
+        let Some(size) = be32(index, at + 4) else {
+            return false;
+        };
+        at += 8 + size as usize;
+    }
+    false
+}
+
 pub(super) fn be32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }

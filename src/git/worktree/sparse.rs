@@ -45,15 +45,38 @@ pub(crate) fn skipped_files(root: &Path) -> Option<(Repository, Vec<SkippedFile>
         return None;
     }
     let repo = Repository::open(root).ok()?;
-    Patterns::of(&repo)?;
-    let index = repo.index().ok()?;
+    let patterns = Patterns::of(&repo)?;
     let skip = git2::IndexEntryExtendedFlag::SKIP_WORKTREE.bits();
-    let files = index
-        .iter()
-        .filter(|e| e.flags_extended & skip != 0 && e.flags & 0x3000 == 0)
-        .filter_map(|e| Some((String::from_utf8(e.path).ok()?, e.mode, e.id)))
-        .collect();
+    let files = match repo.index() {
+        Ok(index) => index
+            .iter()
+            .filter(|e| e.flags_extended & skip != 0 && e.flags & 0x3000 == 0)
+            .filter_map(|e| Some((String::from_utf8(e.path).ok()?, e.mode, e.id)))
+            .collect(),
+        // A sparse index, which libgit2 cannot read: HEAD's files outside
+        // the sparse set (what its folder entries stand for).
+        Err(_) => outside(&repo, &patterns)?,
+    };
     Some((repo, files))
+}
+
+/// The files of HEAD's tree outside the sparse set.
+fn outside(repo: &Repository, patterns: &Patterns) -> Option<Vec<SkippedFile>> {
+    let tree = repo.head().ok()?.peel_to_tree().ok()?;
+    let mut files = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            if let Ok(name) = entry.name() {
+                let path = format!("{dir}{name}");
+                if !patterns.includes(&path) {
+                    files.push((path, entry.filemode() as u32, entry.id()));
+                }
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .ok()?;
+    Some(files)
 }
 
 /// The git directory of the work tree at `root`: `.git`, or where a

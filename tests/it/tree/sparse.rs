@@ -140,3 +140,49 @@ fn sparse_cone_models_outside_the_set_are_listed_and_changed() {
 fn sparse_non_cone_models_outside_the_set_are_listed_and_changed() {
     models_outside_the_set_are_listed_and_changed(false);
 }
+
+#[test]
+fn sparse_index_is_listed_and_refused_before_anything_is_pushed() {
+    // `--sparse-index` keeps model-deployments/prod/ as one index entry
+    // (the `sdir` extension), which libgit2 cannot read: status still
+    // lists prod (HEAD's files outside the set), a change is refused
+    // before anything is fetched, written or pushed, with git's way back.
+    let env = Env::new();
+    let (remote, work) = gitops(&env, |_| {});
+    env.git(
+        &work,
+        &[
+            "sparse-checkout",
+            "set",
+            "--sparse-index",
+            "model-deployments/test",
+        ],
+    );
+    let sparse = env.git(&work, &["ls-files", "--sparse"]);
+    assert!(sparse.contains("model-deployments/prod/\n"), "{sparse}");
+    let (code, rows) = env.status_rows(&work, "");
+    assert_eq!(code, 0, "{rows:?}");
+    assert_eq!(row(&rows, "prod", "jukebox")["autoscaler"], "off");
+    let before = state(&env, &work);
+    let remote_head = env.git(&remote, &["rev-parse", "main"]);
+    for line in [
+        "set test/jukebox version=v3 --yes",
+        "set prod/jukebox version=v3 --yes",
+    ] {
+        let out = env.mlops(&work).args(words(line)).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{line}: {}", text(&out));
+        assert!(text(&out).contains("sparse index"), "{}", text(&out));
+        assert!(text(&out).contains("git sparse-checkout reapply --no-sparse-index"));
+    }
+    assert_eq!(state(&env, &work), before);
+    assert_eq!(env.git(&remote, &["rev-parse", "main"]), remote_head);
+    // git's way back, then it works.
+    env.git(&work, &["sparse-checkout", "reapply", "--no-sparse-index"]);
+    let out = env
+        .mlops(&work)
+        .args(words("set prod/jukebox version=v3 --yes"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(env.status(&work), "");
+}
