@@ -320,4 +320,90 @@ mod tests {
         assert!(!wildmatch(b"a/*", b"a/x/y"));
         assert!(wildmatch(b"[a-c]x", b"bx"));
     }
+
+    /// git decides, in a real repository, which files a sparse checkout
+    /// keeps (`git ls-files -t`: `H` kept, `S` skipped), for each set of
+    /// patterns in cone and non-cone mode; `includes` must agree on every
+    /// file.
+    #[test]
+    fn the_sparse_set_is_the_one_git_checks_out() {
+        use std::process::Command;
+        let files = [
+            "README.md",
+            "appset-test.yaml",
+            "docs/notes.md",
+            "model-deployments/README.md",
+            "model-deployments/test/jukebox/config.yaml",
+            "model-deployments/test/jukebox/notes.md",
+            "model-deployments/test/jukebox-ui/config.yaml",
+            "model-deployments/testing/radio/config.yaml",
+            "model-deployments/prod/jukebox/config.yaml",
+            "model-deployments/prod/jukebox-ui/config.yaml",
+            "model-deployments/prod/jukebox/deep/a/b.yaml",
+            "toolings/minio/config.yaml",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+                .args(args)
+                .current_dir(d)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", d)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        git(&["init", "-q"]);
+        for file in files {
+            let path = d.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, file).unwrap();
+        }
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "files"]);
+        let sets: [&[&str]; 7] = [
+            &["--cone", "model-deployments/test"],
+            &[
+                "--cone",
+                "model-deployments/test",
+                "model-deployments/prod/jukebox",
+            ],
+            &["--cone", "docs", "toolings"],
+            &["--no-cone", "/model-deployments/test/"],
+            &[
+                "--no-cone",
+                "/*",
+                "!/*/",
+                "model-deployments/*/jukebox/",
+                "!*.md",
+            ],
+            &["--no-cone", "*.yaml", "!deep/"],
+            &[
+                "--no-cone",
+                "model-deployments/**/config.yaml",
+                "/README.md",
+            ],
+        ];
+        for set in sets {
+            git(&[&["sparse-checkout", "set"][..], set].concat());
+            let repo = Repository::open(d).unwrap();
+            let patterns = Patterns::of(&repo).expect("a sparse checkout");
+            let listed = git(&["ls-files", "-t"]);
+            for line in listed.lines() {
+                let (tag, path) = line.split_once(' ').unwrap();
+                assert_eq!(patterns.includes(path), tag == "H", "{set:?}: {path}");
+            }
+            assert!(
+                listed.contains("H ") && listed.contains("S "),
+                "{set:?}: {listed}"
+            );
+        }
+    }
 }
