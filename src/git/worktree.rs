@@ -10,6 +10,7 @@ mod index;
 mod indexonly;
 mod inplace;
 mod lock;
+mod patterns;
 mod rawindex;
 mod sparse;
 #[cfg(test)]
