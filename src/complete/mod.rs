@@ -228,7 +228,9 @@ fn read_states(snap: &WorkTree, envs: &[String], names: &[String]) -> Vec<State>
             let here = match snap.read(&Target::new(env, &names[i]).path()) {
                 Ok(Some(bytes)) => State::of(&bytes),
                 Ok(None) => State::Missing,
-                Err(_) => State::Unknown,
+                // Not a file mlops would edit (a symlink on the way, a
+                // folder): not offered, as set would refuse it.
+                Err(_) => State::Missing,
             };
             state.merge(here)
         })

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Status};
+use git2::{FileMode, ObjectType, Oid, Status};
 
 use super::local::gerr;
 use super::worktree::Staged;
@@ -80,30 +80,57 @@ impl Workspace {
         path: &str,
         wanted: Option<&[u8]>,
     ) -> Result<Clean> {
+        if let Some(link) = super::worktree::leading_link(workdir, path) {
+            return Err(super::worktree::through_link(&link));
+        }
         let rel = Path::new(path);
+        let hash = |bytes: &[u8]| {
+            Oid::hash_object(ObjectType::Blob, bytes).map_err(gerr("could not hash a file"))
+        };
         let staged = match self.staged_in_snapshot(path) {
             Some(staged) => staged,
-            None => {
-                let index = self.loaded_index()?;
-                Staged {
-                    id: index.get_path(rel, 0).map(|e| e.id),
-                    conflicted: (1..=3).any(|stage| index.get_path(rel, stage).is_some()),
-                }
-            }
+            None => Staged::from_index(&self.loaded_index()?, rel),
         };
         if staged.conflicted {
             return Ok(Clean::No);
         }
-        let head_id = head_tree.and_then(|t| t.get_path(rel).ok()).map(|e| e.id());
+        let head_entry = head_tree.and_then(|t| t.get_path(rel).ok());
+        if head_entry
+            .as_ref()
+            .is_some_and(|e| e.filemode() == i32::from(FileMode::Commit))
+        {
+            // A gitlink: without --recurse-submodules git never looks into
+            // the submodule, whose state is not a local change in the way.
+            return Ok(Clean::Otherwise);
+        }
+        let head_id = head_entry.map(|e| e.id());
         let index_id = staged.id;
+        if staged.skip_worktree {
+            // Outside a sparse checkout's set: git does not look at the
+            // work tree here, so only what is staged counts.
+            let final_id = wanted.map(hash).transpose()?;
+            return Ok(if index_id == head_id {
+                Clean::AsHead
+            } else if final_id.is_some() && final_id == index_id {
+                Clean::Otherwise
+            } else {
+                Clean::No
+            });
+        }
         let file = workdir.join(rel);
         let content = match std::fs::read(&file) {
             Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // A folder: the empty one of a submodule not set up, or one in
+            // the way of a file, which the checkout's dry run then names.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                None
+            }
             Err(e) => return Err(error::io(Kind::Failure, "read", &file, e)),
-        };
-        let hash = |bytes: &[u8]| {
-            Oid::hash_object(ObjectType::Blob, bytes).map_err(gerr("could not hash a file"))
         };
         let content_id = content.as_deref().map(hash).transpose()?;
         if head_id == index_id && index_id == content_id {

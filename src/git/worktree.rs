@@ -7,9 +7,12 @@
 
 mod apply;
 mod index;
+mod indexonly;
 mod inplace;
 mod lock;
+mod patterns;
 mod rawindex;
+mod sparse;
 #[cfg(test)]
 mod tests_inplace;
 
@@ -21,6 +24,7 @@ use git2::Oid;
 pub(crate) use index::IndexCopy;
 pub(crate) use lock::{CheckoutLock, TEMP_PREFIX};
 pub(crate) use rawindex::Staged;
+pub(crate) use sparse::skipped_files;
 
 use super::local::gerr;
 use super::Workspace;
@@ -51,6 +55,10 @@ impl Workspace {
             return Ok(());
         };
         for path in paths {
+            if self.skips_worktree(path)? {
+                // Outside the sparse set: only the index changes.
+                continue;
+            }
             let file = workdir.join(path);
             let dir = file.parent().unwrap_or(workdir);
             remove_stale_temps(dir);
@@ -92,11 +100,31 @@ impl Workspace {
             // index) can only agree.
             return Ok(paths);
         }
-        let conflicts = self.checkout_conflicts(&tree, &paths)?;
+        let conflicts = self.checkout_conflicts(&tree, &self.on_disk(&tree, &paths)?)?;
         if !conflicts.is_empty() {
             return Err(super::clean::dirty(&conflicts));
         }
         Ok(paths)
+    }
+
+    /// Those of `paths` that moving the checkout from HEAD to `tree`
+    /// writes in the work tree: not gitlinks, nor paths outside the sparse
+    /// set (see `indexonly`).
+    fn on_disk(&self, tree: &git2::Tree<'_>, paths: &[String]) -> Result<Vec<String>> {
+        let Some(head) = self.head else {
+            return Ok(paths.to_vec());
+        };
+        let old = self.commit_tree(head)?;
+        let mode =
+            |t: &git2::Tree<'_>, p: &str| t.get_path(Path::new(p)).ok().map(|e| e.filemode());
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (from, to) = (mode(&old, path), mode(tree, path));
+            if self.index_only(path, from, to, Oid::ZERO_SHA1)?.is_none() {
+                out.push(path.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// The clean check of [`Self::check_can_advance`] alone: with the
@@ -207,6 +235,30 @@ fn remove_stale_temps(dir: &Path) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// The first folder on the way from `root` to `path` (repository-relative,
+/// `/`-separated; `path` itself not included) that is a symlink on disk.
+/// git never follows a link in a path: `git add` of a path beyond one is
+/// refused ("beyond a symbolic link") and `git status` shows the files git
+/// has there as deleted. So nothing is read or written through it.
+pub(crate) fn leading_link(root: &Path, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    (1..parts.len())
+        .map(|n| parts[..n].join("/"))
+        .find(|dir| fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.file_type().is_symlink()))
+}
+
+/// The refusal for a path that lies beyond the symlink `link` (exit 3):
+/// a write there would land wherever the link points, outside what git
+/// tracks, so nothing is written anywhere.
+pub(crate) fn through_link(link: &str) -> Error {
+    error::config(format!(
+        "{link} is a symlink: git keeps a link there, not a folder, and mlops never reads or writes through a link"
+    ))
+    .hinted(format!(
+        "nothing was written; name the folder it points to, or replace the link with a real folder (rm {link} && git checkout -- {link})"
+    ))
 }
 
 /// An error and its causes on one line, for a warning.

@@ -3,6 +3,7 @@
 //!
 //! - [`layout`]: where configs live, the one rule for names, `ENV/MODEL`;
 //! - [`snapshot`]: listing and reading, from the work tree or a commit;
+//! - [`sparse`]: the files a sparse checkout keeps out of its work tree;
 //! - [`models`]: which environments and models exist, and why a folder is
 //!   not a usable model;
 //! - [`chart`]: what the chart renders for a values file, and what must
@@ -20,4 +21,5 @@ pub(crate) mod history;
 pub(crate) mod layout;
 pub(crate) mod models;
 pub(crate) mod snapshot;
+pub(crate) mod sparse;
 pub(crate) mod states;

@@ -7,6 +7,7 @@
 use super::layout::{name_problem, Target, CONFIG, DEPLOYMENTS};
 use super::snapshot::{EntryKind, Snapshot};
 use crate::error::{self, Error, Result};
+use crate::git::worktree::through_link;
 
 /// A folder under an environment, and why it is not a usable model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,9 @@ pub(crate) struct Listed {
 
 /// The environment folders (valid names only), sorted.
 pub(crate) fn envs(snap: &dyn Snapshot) -> Result<Vec<String>> {
+    if linked(snap, DEPLOYMENTS)?.is_some() {
+        return Ok(Vec::new());
+    }
     Ok(snap
         .folders(DEPLOYMENTS)?
         .into_iter()
@@ -38,8 +42,12 @@ pub(crate) fn models(snap: &dyn Snapshot, env: &str, prefix: &str) -> Result<Vec
 /// names, from the listing alone (a Tab cannot afford a lookup per folder;
 /// whether each holds a config.yaml comes out when its state is read).
 pub(crate) fn folders(snap: &dyn Snapshot, env: &str, prefix: &str) -> Result<Vec<String>> {
+    let dir = format!("{DEPLOYMENTS}/{env}");
+    if linked(snap, &dir)?.is_some() {
+        return Ok(Vec::new());
+    }
     Ok(snap
-        .entries(&format!("{DEPLOYMENTS}/{env}"), prefix)?
+        .entries(&dir, prefix)?
         .into_iter()
         .filter(|e| e.kind == EntryKind::Dir && name_problem(&e.name).is_none())
         .map(|e| e.name)
@@ -48,12 +56,22 @@ pub(crate) fn folders(snap: &dyn Snapshot, env: &str, prefix: &str) -> Result<Ve
 
 /// Every folder of every environment in `only` (all when empty), with
 /// its problem if it has one, sorted by env then model. An unknown
-/// environment in `only` is an error listing the ones that exist.
+/// environment in `only` is an error listing the ones that exist. What
+/// lies beyond a symlink (`model-deployments` or an environment folder
+/// that is a link) is listed by name, each with the link as its problem.
 pub(crate) fn list(snap: &dyn Snapshot, only: &[String]) -> Result<Vec<Listed>> {
-    let all = envs(snap)?;
+    let all: Vec<String> = snap
+        .entries(DEPLOYMENTS, "")?
+        .into_iter()
+        .filter(|e| matches!(e.kind, EntryKind::Dir | EntryKind::Link))
+        .filter(|e| name_problem(&e.name).is_none())
+        .map(|e| e.name)
+        .collect();
     for env in only {
         super::layout::check_name("environment", env)?;
-        resolve_env(snap, env)?;
+        if !all.contains(env) {
+            return Err(unknown("environment", env, &all, DEPLOYMENTS));
+        }
     }
     let mut out = Vec::new();
     for env in all.iter().filter(|e| only.is_empty() || only.contains(e)) {
@@ -66,12 +84,14 @@ pub(crate) fn list(snap: &dyn Snapshot, only: &[String]) -> Result<Vec<Listed>> 
 /// per folder, one lookup of its config.yaml.
 fn list_env(snap: &dyn Snapshot, env: &str, prefix: &str) -> Result<Vec<Listed>> {
     let dir = format!("{DEPLOYMENTS}/{env}");
+    let link = linked(snap, &dir)?;
     let mut out = Vec::new();
     for entry in snap.entries(&dir, prefix)? {
         let target = Target::new(env, &entry.name);
-        let problem = match entry.kind {
-            EntryKind::Dir => folder_problem(snap, &target)?,
-            EntryKind::Link => Some(
+        let problem = match (&link, entry.kind) {
+            (Some(link), EntryKind::Dir | EntryKind::Link) => Some(through_link(link).message),
+            (None, EntryKind::Dir) => folder_problem(snap, &target)?,
+            (None, EntryKind::Link) => Some(
                 "the model folder is a symlink: git keeps a link there, not a folder; mlops will not edit through it"
                     .to_string(),
             ),
@@ -112,8 +132,28 @@ fn folder_problem(snap: &dyn Snapshot, target: &Target) -> Result<Option<String>
     })
 }
 
+/// The first symlink on the way from the repository root to `path`
+/// (`path` included), as the snapshot holds it: a link on disk, or one git
+/// stores (mode 120000). git never follows a link in a path, and neither
+/// does mlops: nothing beyond one is read, offered or written.
+pub(crate) fn linked(snap: &dyn Snapshot, path: &str) -> Result<Option<String>> {
+    let parts: Vec<&str> = path.split('/').collect();
+    for n in 1..=parts.len() {
+        let prefix = parts[..n].join("/");
+        match snap.kind(&prefix)? {
+            Some(EntryKind::Link) => return Ok(Some(prefix)),
+            Some(EntryKind::Dir) => {}
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 /// Checks that `env` exists (exit 3 with the ones that do, otherwise).
 pub(crate) fn resolve_env(snap: &dyn Snapshot, env: &str) -> Result<()> {
+    if let Some(link) = linked(snap, &format!("{DEPLOYMENTS}/{env}"))? {
+        return Err(through_link(&link));
+    }
     let all = envs(snap)?;
     match all.iter().any(|e| e == env) {
         true => Ok(()),
@@ -126,6 +166,9 @@ pub(crate) fn resolve_env(snap: &dyn Snapshot, env: &str) -> Result<()> {
 pub(crate) fn resolve(snap: &dyn Snapshot, targets: &[Target]) -> Result<()> {
     let mut known_envs: Option<Vec<String>> = None;
     for target in targets {
+        if let Some(link) = linked(snap, &format!("{DEPLOYMENTS}/{}", target.env))? {
+            return Err(through_link(&link));
+        }
         let usable = snap.kind(&target.dir())? == Some(EntryKind::Dir)
             && snap.kind(&target.path())? == Some(EntryKind::File);
         if usable {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, ObjectType, Oid, Repository};
 
+use super::sparse::Skipped;
 use crate::error::{self, Error, Kind, Result};
 
 /// What a folder entry is.
@@ -65,16 +66,39 @@ fn not_a_file(path: &str, what: &str) -> Error {
         .hinted("mlops edits only regular files that git stores as such; replace the link with the file itself")
 }
 
-/// A work tree on disk.
+/// A work tree on disk (with, in a sparse checkout, the files git keeps
+/// out of it: [`Skipped`]).
 pub(crate) struct WorkTree {
     root: PathBuf,
+    skipped: std::sync::OnceLock<Option<Skipped>>,
 }
 
 impl WorkTree {
     pub fn new(root: &Path) -> WorkTree {
         WorkTree {
             root: root.to_path_buf(),
+            skipped: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The skip-worktree files of a sparse checkout, looked up once.
+    fn skipped(&self) -> Option<&Skipped> {
+        self.skipped
+            .get_or_init(|| Skipped::of(&self.root))
+            .as_ref()
+    }
+
+    /// `found` on disk, with the skip-worktree entries of `dir` added.
+    fn with_skipped(&self, dir: &str, prefix: &str, mut found: Vec<Entry>) -> Vec<Entry> {
+        if let Some(skipped) = self.skipped() {
+            for entry in skipped.entries(dir, prefix) {
+                if !found.iter().any(|e| e.name == entry.name) {
+                    found.push(entry);
+                }
+            }
+            found.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        }
+        found
     }
 
     /// The first folder on the way to `rel` that is a link, if any: git
@@ -100,7 +124,7 @@ impl Snapshot for WorkTree {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                return Ok(Vec::new())
+                return Ok(self.with_skipped(dir, prefix, Vec::new()))
             }
             Err(e) => return Err(list(e)),
         };
@@ -130,7 +154,7 @@ impl Snapshot for WorkTree {
             out.push(Entry { name, kind });
         }
         out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+        Ok(self.with_skipped(dir, prefix, out))
     }
 
     fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
@@ -139,6 +163,9 @@ impl Snapshot for WorkTree {
                 "{dir} is a symlink: git keeps a link there, not a folder, so mlops will not edit through it"
             ))
             .hinted("name the folder it points to, or replace the link with a real folder"));
+        }
+        if let Some(staged) = self.skipped().and_then(|s| s.read(rel)) {
+            return staged.map(Some);
         }
         let path = self.root.join(rel);
         match self.kind(rel)? {
@@ -165,7 +192,7 @@ impl Snapshot for WorkTree {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                Ok(None)
+                Ok(self.skipped().and_then(|s| s.kind(rel)))
             }
             Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
         }

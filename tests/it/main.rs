@@ -35,3 +35,4 @@ mod set;
 mod sharing;
 mod tls;
 mod transport;
+mod tree;

@@ -78,6 +78,12 @@ impl Workspace {
         tree: &Tree<'_>,
         paths: &[String],
     ) -> Result<Vec<u8>> {
+        if let Some(link) = paths
+            .iter()
+            .find_map(|p| super::leading_link(self.root(), p))
+        {
+            return Err(super::through_link(&link));
+        }
         let git_dir = self.repo.path();
         // Under the index lock, the repository's index object is the
         // private copy (see `super::index`): the checkout updates it.
@@ -87,18 +93,35 @@ impl Workspace {
             .map_err(|e| error::io(Kind::Git, "create a temporary folder in", git_dir, e))?;
         let umask = umask(temp.path())?;
         let stage = temp.path().join("stage");
-        let (replaced, others): (Vec<Entry>, Vec<Entry>) = paths
-            .iter()
-            .map(|path| Entry::new(old, tree, path))
+        // Gitlinks and paths outside a sparse checkout's set: only the
+        // index changes.
+        let mut index_only = Vec::new();
+        let mut on_disk = Vec::with_capacity(paths.len());
+        for path in paths {
+            let entry = Entry::new(old, tree, path);
+            match self.index_only(path, entry.old, entry.new, entry.id)? {
+                Some(only) => index_only.push(only),
+                None => on_disk.push(entry),
+            }
+        }
+        let (replaced, others): (Vec<Entry>, Vec<Entry>) = on_disk
+            .into_iter()
             .partition(|entry| self.replaceable(entry, git_dir));
-        let in_place = others.is_empty();
+        let in_place = others.is_empty() && index_only.is_empty();
         let written = self
             .replace_files(tree, &replaced, &stage, umask, in_place)
             .and_then(|updated| {
                 self.write_paths(tree, &others)?;
                 fix_permissions(self.root(), &others, umask)?;
+                self.stage_index_only(&index_only)?;
                 Ok(updated)
             });
+        let paths: Vec<String> = paths
+            .iter()
+            .filter(|p| !index_only.iter().any(|only| only.path == **p))
+            .cloned()
+            .collect();
+        let paths = paths.as_slice();
         match written {
             Ok(Some(updated)) => Ok(updated),
             Ok(None) => self.index_copy_bytes(),

@@ -85,7 +85,29 @@ impl Workspace {
         // it, so nothing can take it for the index unloaded.
         self.set_index_object(Index::new().map_err(gerr("could not make an index"))?)?;
         *self.index_copy.borrow_mut() = Some(copy);
-        self.refresh_index_copy()
+        self.refresh_index_copy()?;
+        self.refuse_sparse_index()
+    }
+
+    /// A sparse index (`git sparse-checkout --sparse-index`, `index.sparse`)
+    /// keeps each folder outside the sparse set as one entry, which
+    /// libgit2 cannot read: refused before anything is fetched, written or
+    /// pushed, with git's way back to a full index.
+    fn refuse_sparse_index(&self) -> Result<()> {
+        let sparse = self
+            .index_copy
+            .borrow()
+            .as_ref()
+            .and_then(|copy| copy.source.as_ref())
+            .and_then(|source| source.as_ref())
+            .is_some_and(|(bytes, _)| super::rawindex::is_sparse_index(bytes));
+        if !sparse {
+            return Ok(());
+        }
+        Err(error::failure(
+            "the index is a sparse index (index.sparse, from git sparse-checkout --sparse-index): its folders outside the sparse set are single entries mlops cannot update; nothing was changed",
+        )
+        .hinted("make it a full index, keeping the sparse set: git sparse-checkout reapply --no-sparse-index (then run mlops again), or use --clone URL"))
     }
 
     /// Makes the snapshot and the copy the checkout's index as it is now:

@@ -19,6 +19,9 @@ pub(super) const HEADER: usize = 12;
 pub(super) const TRAILER: usize = 20;
 pub(super) const EXTENDED: u16 = 0x4000;
 pub(super) const STAGE: u16 = 0x3000;
+/// In the extended flags (version 3): git keeps the work tree's file out
+/// of the checkout (a sparse checkout, or `update-index --skip-worktree`).
+pub(crate) const SKIP_WORKTREE: u16 = 0x4000;
 
 /// One entry: where it starts and ends in the file, its flags and path.
 pub(super) struct Raw<'a> {
@@ -74,6 +77,23 @@ pub(crate) struct Staged {
     pub id: Option<Oid>,
     /// An entry at stage 1, 2 or 3 (an unresolved conflict).
     pub conflicted: bool,
+    /// The stage-0 entry is marked skip-worktree: git does not look at
+    /// the work tree for it (outside a sparse checkout's set), so what is
+    /// there (usually nothing) is not a local change.
+    pub skip_worktree: bool,
+}
+
+impl Staged {
+    /// What libgit2's loaded `index` holds at `path`.
+    pub(crate) fn from_index(index: &git2::Index, path: &std::path::Path) -> Staged {
+        let at = |stage| index.get_path(path, stage);
+        let entry = at(0);
+        Staged {
+            id: entry.as_ref().map(|e| e.id),
+            conflicted: (1..=3).any(|stage| at(stage).is_some()),
+            skip_worktree: entry.is_some_and(|e| e.flags_extended & SKIP_WORKTREE != 0),
+        }
+    }
 }
 
 /// What `index` holds at `path` (compared byte for byte, as with
@@ -83,7 +103,13 @@ pub(super) fn staged(index: &[u8], path: &[u8]) -> Option<Staged> {
     walk(index, |entry| {
         if entry.name == path {
             match entry.flags & STAGE {
-                0 => found.id = Some(Oid::from_bytes(entry.id(index)?).ok()?),
+                0 => {
+                    found.id = Some(Oid::from_bytes(entry.id(index)?).ok()?);
+                    found.skip_worktree = entry.flags & EXTENDED != 0
+                        && index
+                            .get(entry.at + FIXED..entry.at + FIXED + 2)
+                            .is_some_and(|x| u16::from_be_bytes([x[0], x[1]]) & SKIP_WORKTREE != 0);
+                }
                 _ => found.conflicted = true,
             }
         }
@@ -100,6 +126,25 @@ pub(super) fn tracks_any(index: &[u8], paths: &[Vec<u8>]) -> Option<bool> {
         Some(())
     })?;
     Some(any)
+}
+
+/// Whether `index` is a sparse index (git's `index.sparse`): its `sdir`
+/// extension says folders outside the sparse set are single entries.
+pub(super) fn is_sparse_index(index: &[u8]) -> bool {
+    let Some(mut at) = walk(index, |_| Some(())) else {
+        return false;
+    };
+    let body = index.len().saturating_sub(TRAILER);
+    while at + 8 <= body {
+        if &index[at..at + 4] == b"sdir" {
+            return true;
+        }
+        let Some(size) = be32(index, at + 4) else {
+            return false;
+        };
+        at += 8 + size as usize;
+    }
+    false
 }
 
 pub(super) fn be32(bytes: &[u8], at: usize) -> Option<u32> {

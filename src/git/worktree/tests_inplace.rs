@@ -224,11 +224,7 @@ fn libgit2_staged(index: &[u8], path: &str) -> Staged {
     let file = dir.path().join("index");
     std::fs::write(&file, index).unwrap();
     let index = Index::open(&file).unwrap();
-    let at = |stage| index.get_path(Path::new(path), stage);
-    Staged {
-        id: at(0).map(|e| e.id),
-        conflicted: (1..=3).any(|stage| at(stage).is_some()),
-    }
+    Staged::from_index(&index, Path::new(path))
 }
 
 #[test]
