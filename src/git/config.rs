@@ -57,13 +57,6 @@ pub(crate) fn of(repo: &Repository) -> Arc<Snapshot> {
     snapshot
 }
 
-/// The value of `key` in `repo`'s configuration as git reads it (the last
-/// one wins), e.g. `value(&repo, "core.hooksPath")`.
-#[allow(dead_code)] // for the hooks (core.hooksPath)
-pub(crate) fn value(repo: &Repository, key: &str) -> Option<String> {
-    of(repo).string(key)
-}
-
 impl Snapshot {
     /// The last value of `key` (case-insensitive section and name, as
     /// git), or `None` when it is not set. A key without `=` reads `true`.
@@ -95,7 +88,6 @@ impl Snapshot {
 
     /// `key` as a path: `~/` and `~` expand to `$HOME`, as git does
     /// (`core.hooksPath`).
-    #[allow(dead_code)] // for the hooks (core.hooksPath)
     pub(crate) fn path(&self, key: &str) -> Option<PathBuf> {
         let value = self.string(key)?;
         Some(expand_home(&value))

@@ -33,15 +33,15 @@ use crate::error::{self, Error, Result};
 /// empty. The one place the setting is read, so another configuration
 /// reader can take its place.
 pub(crate) fn configured_hooks_path(repo: &Repository) -> Option<PathBuf> {
-    let path = repo.config().ok()?.get_path("core.hooksPath").ok()?;
+    let path = super::config::of(repo).path("core.hooksPath")?;
     (!path.as_os_str().is_empty()).then_some(path)
 }
 
 /// Whether git's hint about an ignored hook is wanted
 /// (`advice.ignoredHook`, true unless set false).
 fn advice_ignored_hook(repo: &Repository) -> bool {
-    repo.config()
-        .and_then(|c| c.get_bool("advice.ignoredHook"))
+    super::config::of(repo)
+        .bool("advice.ignoredHook")
         .unwrap_or(true)
 }
 
