@@ -371,3 +371,45 @@ fn a_review_branch_runs_the_repositorys_hooks() {
         .is_empty());
     assert_eq!(s.log("work"), "pre-commit \n");
 }
+
+#[test]
+fn core_hooks_path_given_only_by_git_config_count_is_honoured_as_git_does() {
+    let s = Setup::new(logging(""));
+    let team = s.env.path().join("team-hooks");
+    fs::create_dir_all(&team).unwrap();
+    let refuse = team.join("pre-commit");
+    fs::write(&refuse, "#!/bin/sh\necho from the team hooks >&2\nexit 1\n").unwrap();
+    crate::clone::make_executable(&refuse);
+    let vars = [
+        ("GIT_CONFIG_COUNT", "1".to_string()),
+        ("GIT_CONFIG_KEY_0", "core.hooksPath".to_string()),
+        ("GIT_CONFIG_VALUE_0", team.display().to_string()),
+    ];
+    let before = s.state();
+    let out = s
+        .env
+        .mlops(&s.work)
+        .args(words(SET))
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("from the team hooks"),
+        "{}",
+        all_output(&out)
+    );
+    assert_eq!(s.state(), before);
+    fs::write(config(&s.beside, "test", "jukebox"), "---\nversion: v9\n").unwrap();
+    let mut git = std::process::Command::new("git");
+    git.current_dir(&s.beside);
+    s.env.apply(&mut git);
+    let git = git
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["commit", "-q", "-a", "-m", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&git), Some(1));
+    assert!(stderr(&git).contains("from the team hooks"));
+    assert_eq!(s.log("work"), "", ".git/hooks is not used");
+}
