@@ -17,7 +17,8 @@ mod helper;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
-pub(crate) mod pkt;
+pub mod mask;
+pub mod pkt;
 pub mod progress;
 mod publish;
 pub(crate) mod push;
@@ -31,6 +32,7 @@ pub mod treediff;
 pub mod treepath;
 pub(crate) mod upload;
 pub mod url;
+pub mod wire;
 pub mod worktree;
 
 use std::path::{Path, PathBuf};

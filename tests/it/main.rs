@@ -20,6 +20,7 @@ mod status;
 mod auth;
 mod clone;
 mod helpers;
+mod hostile;
 mod ownhttp;
 mod ownpush;
 mod proxy;

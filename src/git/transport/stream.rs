@@ -201,7 +201,7 @@ impl Drop for Stream {
     fn drop(&mut self) {
         self.stdin = None;
         let mut rest = Vec::new();
-        let _ = self.stdout.read_to_end(&mut rest);
+        let _ = (&mut self.stdout).take(16 << 20).read_to_end(&mut rest);
         if self.push {
             show_sideband(&rest, settings().quiet);
         }
