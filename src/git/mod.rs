@@ -6,6 +6,7 @@
 //! builds on), never from whatever happens to be in the work tree, and the
 //! work tree is only brought along afterwards, file by file.
 
+mod askpass;
 mod basic;
 pub mod clean;
 pub mod clone;

@@ -17,6 +17,7 @@ mod servers;
 mod skipped;
 mod status;
 
+mod askpass;
 mod auth;
 mod clone;
 mod helpers;
