@@ -674,3 +674,44 @@ fn a_fetch_answer_without_a_pack_ends_the_run() {
     );
     assert_small(&ran);
 }
+
+#[test]
+fn ssh_stderr_is_masked() {
+    let env = Env::new();
+    let (_remote, work) = checkout(&env, 0);
+    // The ssh program: refuses with a message carrying control characters.
+    let ssh = env.path().join("ssh.sh");
+    std::fs::write(
+        &ssh,
+        "#!/bin/sh\nprintf 'Permission denied \\033]0;pwned\\007(publickey)\\033[2J\\n' >&2\nexit 255\n",
+    )
+    .unwrap();
+    crate::clone::make_executable(&ssh);
+    env.git(
+        &work,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "ssh://git@127.0.0.1/repo.git",
+        ],
+    );
+    let mut git = Command::new("git");
+    git.args(["push", "origin", "HEAD:main"]).current_dir(&work);
+    env.apply(&mut git);
+    let git = git.env("GIT_SSH_COMMAND", &ssh).output().unwrap();
+    assert!(!git.status.success());
+    let mut cmd = env.mlops(&work);
+    let out = cmd
+        .env("GIT_SSH_COMMAND", &ssh)
+        .args(words("autoscale enable --env test jukebox --yes"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("Permission denied ^[]0;pwned^G(publickey)^[[2J"),
+        "{stderr:?}"
+    );
+    no_control(&stderr);
+}

@@ -114,7 +114,7 @@ impl Stream {
                     let ended = Ended {
                         program: self.name.to_string(),
                         status: describe(s),
-                        stderr: scrub(&String::from_utf8_lossy(&stderr)),
+                        stderr: scrub(&crate::git::mask::mask(&stderr)),
                         started: true,
                     };
                     let summary = ended.summary();
