@@ -9,7 +9,7 @@ mod apply;
 mod index;
 mod inplace;
 mod lock;
-mod rawindex;
+pub(crate) mod rawindex;
 #[cfg(test)]
 mod tests_inplace;
 

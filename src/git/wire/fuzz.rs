@@ -69,3 +69,42 @@ pub fn mask(data: &[u8]) {
         .bytes()
         .all(|b| !b.is_ascii_control() || b == b'\t' || b == b'\n' || b == 0x1b));
 }
+
+/// An index file (src/git/worktree/rawindex.rs): what is staged at a
+/// path, whether paths are tracked. `None` (libgit2 asked instead) is
+/// fine; a panic or a read past the end is not.
+pub fn index(data: &[u8]) {
+    use super::super::worktree::rawindex::{staged, tracks_any};
+    let _ = staged(data, b"model-deployments/test/jukebox/config.yaml");
+    let _ = staged(data, b"");
+    let _ = tracks_any(data, &[b".gitattributes".to_vec(), b"a".to_vec()]);
+}
+
+/// A remote URL (src/git/url.rs): no panic, and a password in it never
+/// survives into what is shown.
+pub fn url(data: &[u8]) {
+    use super::super::url::{has_password, origin, redact, scrub, strip_userinfo, url_user};
+    let Ok(url) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = origin(url);
+    let _ = url_user(url);
+    let stripped = strip_userinfo(url);
+    let shown = redact(url);
+    let _ = scrub(url);
+    // The URL's own userinfo (its authority ends at the first `/`) is
+    // gone from both, whatever the rest of the URL holds.
+    let clean = !url.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"');
+    if let (true, Some((scheme, rest))) = (clean, url.split_once("://")) {
+        let end = rest.find('/').unwrap_or(rest.len());
+        if let Some((_, host)) = rest[..end].rsplit_once('@') {
+            let path = &rest[end..];
+            assert_eq!(stripped, format!("{scheme}://{host}{path}"), "{url:?}");
+            assert!(
+                shown.starts_with(&format!("{scheme}://***@{host}")),
+                "redact({url:?}) = {shown:?}"
+            );
+        }
+    }
+    let _ = has_password(url);
+}
