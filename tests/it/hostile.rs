@@ -316,6 +316,7 @@ fn short(text: &str) -> String {
 
 fn assert_small(ran: &Ran) {
     assert!(ran.max_kib > 0, "{TIME} measured nothing");
+    eprintln!("mlops peaked at {} KiB", ran.max_kib);
     assert!(
         ran.max_kib < 64 * MIB,
         "mlops took {} MiB: {}",
