@@ -4,8 +4,12 @@
 //! from git config (asked through `git credential fill`, so every helper
 //! spelling git accepts works, `store` with `~/.git-credentials`
 //! included, and told afterwards whether their answer or the prompt's
-//! worked, as git tells them: [`super::helper`]); else, on a terminal, a
-//! prompt. libgit2 calls the credential callback again after each
+//! worked, as git tells them: [`super::helper`]); else the askpass
+//! program as git runs it (`GIT_ASKPASS`, `core.askPass`, `SSH_ASKPASS`:
+//! [`super::askpass`]); else, on a terminal (and unless
+//! `GIT_TERMINAL_PROMPT=0`), a prompt in git's words. A password in the
+//! remote's URL goes first (libgit2 sends it); refused, nothing else is
+//! tried, as with git, and the error says so. libgit2 calls the credential callback again after each
 //! refusal, so every source is tried once and then the callback fails:
 //! bad credentials end with an error, never in a loop (the guard gitui
 //! uses too). SSH keys, agents and host keys are
@@ -39,6 +43,8 @@ pub struct Credentials {
     /// This connection offered the remembered credentials (a helper's
     /// answer or the prompt's): asked again, they were refused.
     offered: bool,
+    /// The remote's URL carries a password (sent first, by libgit2).
+    url_password: bool,
 }
 
 /// A username and password from a helper or the prompt, with the URL they
@@ -87,6 +93,13 @@ fn first_ask(url: &str) -> bool {
 const HELPER: &str = "the git credential helper";
 const TOKEN: &str = "MLOPS_GIT_TOKEN";
 const GIVEN_BEFORE: &str = "the credentials given before";
+const URL_PASSWORD: &str = "the password in the remote URL was refused";
+
+/// The steps of [`Credentials::userpass`]: 0 the token, 1 the helpers,
+/// then the askpass program, the terminal prompt, and nothing more.
+const ASKPASS_STEP: usize = 2;
+const PROMPT_STEP: usize = 3;
+const DONE: usize = 4;
 
 /// The username that goes with `MLOPS_GIT_TOKEN`: `MLOPS_GIT_USERNAME`,
 /// else `other` (the URL's or the one the server named), else `mlops`.
@@ -117,6 +130,7 @@ impl Credentials {
             exhausted: false,
             origin: None,
             offered: false,
+            url_password: false,
         }
     }
 
@@ -124,6 +138,7 @@ impl Credentials {
     /// its origin (scheme, host and port) only.
     pub fn aim(&mut self, url: &str) {
         self.origin = origin(url);
+        self.url_password = has_password(url);
     }
 
     /// The credentials went with the first request ([`ahead`]): a
@@ -131,7 +146,7 @@ impl Credentials {
     /// (the contract's order: with a token set, nothing else is asked).
     pub fn sent_ahead(&mut self, label: &str) {
         self.tried.push(label.to_string());
-        self.http_step = if label == HELPER { 2 } else { 3 };
+        self.http_step = if label == HELPER { ASKPASS_STEP } else { DONE };
         self.offered = label != TOKEN;
     }
 
@@ -190,6 +205,13 @@ impl Credentials {
         username: Option<&str>,
     ) -> Result<(String, String), git2::Error> {
         note_challenge(url);
+        if (self.url_password || has_password(url)) && self.http_step == 0 {
+            // The URL's own password went first and was refused: git
+            // stops there too ("Authentication failed").
+            self.tried.push(URL_PASSWORD.into());
+            self.http_step = DONE;
+            return self.give_up();
+        }
         if std::mem::take(&mut self.offered) {
             // Refused: the helpers forget them, as git has them forget.
             if let Some((url, user, pass)) = REMEMBERED.lock().ok().and_then(|mut r| r.take()) {
@@ -199,7 +221,7 @@ impl Credentials {
         if self.http_step == 0 {
             if let Some((user, pass)) = remembered(url) {
                 self.tried.push(GIVEN_BEFORE.into());
-                self.http_step = 3;
+                self.http_step = DONE;
                 self.offered = true;
                 return Ok((user, pass));
             }
@@ -217,14 +239,14 @@ impl Credentials {
                         // for it, and nothing else may be asked either.
                         self.tried
                             .push("nothing: MLOPS_GIT_TOKEN is only sent to the remote's own server, not to one it redirects to".into());
-                        self.http_step = 3;
+                        self.http_step = DONE;
                         continue;
                     }
                     let user = token_user(username.map(str::to_string));
                     self.tried.push(TOKEN.into());
                     // The contract's order: with a token set, the helpers
                     // and the prompt are not consulted.
-                    self.http_step = 3;
+                    self.http_step = DONE;
                     return Ok((user, token));
                 }
                 1 if first_ask(url) => {
@@ -237,7 +259,23 @@ impl Credentials {
                 }
                 // Asked already in this run: its answer is remembered.
                 1 => {}
-                2 => {
+                ASKPASS_STEP => {
+                    let Some((program, from)) = super::askpass::program(&self.git_dir) else {
+                        continue;
+                    };
+                    match super::askpass::ask(&program, url, username) {
+                        Some((user, pass)) => {
+                            self.tried.push(format!("the askpass program ({from})"));
+                            remember(url, &user, &pass);
+                            self.offered = true;
+                            return Ok((user, pass));
+                        }
+                        None => self
+                            .tried
+                            .push(format!("the askpass program ({from}), which failed")),
+                    }
+                }
+                PROMPT_STEP => {
                     if let Some((user, pass)) = prompt(url, username) {
                         self.tried.push("the password prompt".into());
                         remember(url, &user, &pass);
@@ -308,19 +346,21 @@ impl Credentials {
 
 /// Asks on the terminal (stdin and stderr must be terminals).
 fn prompt(url: &str, username: Option<&str>) -> Option<(String, String)> {
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    let off = std::env::var("GIT_TERMINAL_PROMPT")
+        .is_ok_and(|v| git2::Config::parse_bool(v.as_str()).is_ok_and(|on| !on));
+    if off || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return None;
     }
-    let shown = redact(url);
+    let describe = super::askpass::describe;
     let user = match username {
         Some(u) => u.to_string(),
         None => dialoguer::Input::<String>::new()
-            .with_prompt(format!("Username for {shown}"))
+            .with_prompt(format!("Username for '{}'", describe(url, None)))
             .interact_text()
             .ok()?,
     };
     let pass = dialoguer::Password::new()
-        .with_prompt(format!("Password or token for {user} at {shown}"))
+        .with_prompt(format!("Password for '{}'", describe(url, Some(&user))))
         .interact()
         .ok()?;
     Some((user, pass))

@@ -8,6 +8,7 @@
 
 use git2::Oid;
 
+use super::mask::mask;
 use super::url::scrub;
 use super::{Target, Workspace};
 use crate::error::{self, Error};
@@ -62,7 +63,8 @@ impl Failure {
     /// to do about this kind of failure.
     pub fn into_error(self, doing: &str, state: &str) -> Error {
         let hints = self.hints();
-        let mut err = error::git(scrub(&format!("{doing}: {self}")));
+        // Remote words (a server's, ssh's) inside are masked as git masks them.
+        let mut err = error::git(scrub(&mask(format!("{doing}: {self}").as_bytes())));
         if !state.is_empty() {
             err = err.hinted(state.to_string());
         }

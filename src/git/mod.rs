@@ -6,6 +6,7 @@
 //! builds on), never from whatever happens to be in the work tree, and the
 //! work tree is only brought along afterwards, file by file.
 
+mod askpass;
 mod basic;
 pub mod clean;
 pub mod clone;
@@ -21,7 +22,8 @@ pub(crate) mod hooks;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
-pub(crate) mod pkt;
+pub mod mask;
+pub mod pkt;
 pub mod progress;
 mod publish;
 pub(crate) mod push;
@@ -35,6 +37,7 @@ pub mod treediff;
 pub mod treepath;
 pub(crate) mod upload;
 pub mod url;
+pub mod wire;
 pub mod worktree;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::mask::mask;
 use super::url::scrub;
+
+/// The longest `remote:` line shown (git's pkt-line maximum).
+const LINE: usize = 65520;
 
 /// What happened during a transfer.
 pub enum Event<'a> {
@@ -78,14 +82,27 @@ impl Feedback {
 
     /// Prints complete `\n`-ended lines of what the remote says; lines the
     /// remote rewrites in place with `\r` (its own progress) are dropped.
+    /// A line longer than [`LINE`] is cut there, so a remote that never
+    /// ends its line cannot fill the memory (or the terminal).
     fn remote(&mut self, data: &[u8]) {
-        self.pending.extend_from_slice(data);
+        for chunk in data.split_inclusive(|b| *b == b'\n' || *b == b'\r') {
+            let room = LINE.saturating_sub(self.pending.len());
+            let ends = matches!(chunk.last(), Some(b'\n' | b'\r'));
+            if chunk.len() > room && !ends {
+                self.pending.extend_from_slice(&chunk[..room]);
+            } else if chunk.len() > room {
+                self.pending.extend_from_slice(&chunk[..room]);
+                self.pending.push(chunk[chunk.len() - 1]);
+            } else {
+                self.pending.extend_from_slice(chunk);
+            }
+        }
         while let Some(end) = self.pending.iter().position(|b| *b == b'\n' || *b == b'\r') {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
             if line.last() == Some(&b'\r') {
                 continue;
             }
-            let text = String::from_utf8_lossy(&line);
+            let text = mask(&line);
             let text = text.trim_end();
             // The server's own transfer counters ("Counting objects: 100%
             // (3/3), done.", "Total 3 (delta 1)") are noise in a log.

@@ -243,7 +243,11 @@ impl Workspace {
         let advertised = |oid: Oid| oid == old || wire.heads.iter().any(|(_, o)| *o == oid);
         let pack = match parent.filter(|p| advertised(*p)) {
             Some(_) => {
-                push::new_objects(&self.repo, commit).and_then(|o| push::thin_pack(&self.repo, &o))
+                // `no-thin`: every object whole, as `git send-pack` without --thin.
+                let thin = wire.takes_thin();
+                push::new_objects(&self.repo, commit)
+                    .map(|o| o.into_iter().map(|(id, base)| (id, base.filter(|_| thin))))
+                    .and_then(|o| push::thin_pack(&self.repo, &o.collect::<Vec<_>>()))
             }
             None => {
                 let hidden: Vec<Oid> = wire.heads.iter().map(|(_, o)| *o).collect();

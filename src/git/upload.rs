@@ -21,7 +21,9 @@ use std::io::{self, Read};
 
 use git2::{Oid, Repository};
 
-use super::pkt::{pkt, protocol, read_pkt};
+use super::pkt::{pkt, protocol};
+use super::wire::acks;
+use super::wire::sideband::demux;
 
 /// The capabilities this fetch asks for, of those `offered`: a pack with
 /// offset deltas, thin (its bases are here), on the side band, without
@@ -67,54 +69,32 @@ pub(crate) fn haves(repo: &Repository, known: &[Oid]) -> Vec<Oid> {
     out
 }
 
+/// How large a fetched pack may be (it goes to disk, through libgit2's
+/// indexer, which checks it as it comes).
+pub const PACK_BYTES: usize = 2 << 30;
+
 /// Reads the answer to [`request`]: `ACK oid` or `NAK`, then the pack on
 /// band 1 (band 2 is the remote's words, band 3 its error), written into
 /// `repo`'s object database and indexed. Returns the bytes received.
+/// Everything is read with a limit ([`super::wire`]).
 pub(crate) fn receive(
     repo: &Repository,
     answer: &mut dyn Read,
     remote: &mut dyn FnMut(&[u8]),
 ) -> Result<usize, git2::Error> {
-    let io = |e: io::Error| protocol(&format!("the fetch's answer broke off: {e}"));
-    // One ACK (the first common commit) or NAK (none), then the pack.
-    loop {
-        let Some(line) = read_pkt(answer).map_err(io)? else {
-            return Err(protocol("the remote ended the fetch without a pack"));
-        };
-        let text = String::from_utf8_lossy(&line);
-        if text.starts_with("NAK") || text.starts_with("ACK ") {
-            break;
-        }
-        if let Some(why) = text.strip_prefix("ERR ") {
-            return Err(protocol(&format!(
-                "the remote refused the fetch: {}",
-                why.trim_end()
-            )));
-        }
-        if !text.starts_with("shallow ") {
-            return Err(protocol("the remote answered the fetch unexpectedly"));
-        }
-    }
+    acks(answer)?;
     let odb = repo.odb()?;
     let mut writer = odb.packwriter()?;
-    let mut received = 0;
-    while let Some(packet) = read_pkt(answer).map_err(io)? {
-        match packet.split_first() {
-            Some((1, data)) => {
-                received += data.len();
-                io::Write::write_all(&mut writer, data)
-                    .map_err(|e| protocol(&format!("could not store the fetched pack: {e}")))?;
-            }
-            Some((2, data)) => remote(data),
-            Some((3, data)) => {
-                return Err(protocol(&format!(
-                    "the remote failed: {}",
-                    String::from_utf8_lossy(data).trim_end()
-                )))
-            }
-            _ => {}
-        }
-    }
+    let received = demux(
+        answer,
+        "pack",
+        PACK_BYTES,
+        &mut |data| {
+            io::Write::write_all(&mut writer, data)
+                .map_err(|e| protocol(&format!("could not store the fetched pack: {e}")))
+        },
+        remote,
+    )?;
     writer.commit()?;
     Ok(received)
 }

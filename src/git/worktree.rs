@@ -11,7 +11,7 @@ mod indexonly;
 mod inplace;
 mod lock;
 mod patterns;
-mod rawindex;
+pub(crate) mod rawindex;
 mod sparse;
 #[cfg(test)]
 mod tests_inplace;

@@ -38,7 +38,7 @@ fn credentials_typed_at_the_prompt_are_kept_by_the_helper_as_git_keeps_them() {
     };
     let ca = https.ca.clone().unwrap();
     store(&env, "");
-    // mlops asks "Password or token for bot at …", git "Password for …".
+    // Both ask git's "Password for 'https://bot@…'".
     let answer = |term: &Term, password_prompt: &str| {
         term.expect("Username for");
         term.type_text("bot");
@@ -49,10 +49,10 @@ fn credentials_typed_at_the_prompt_are_kept_by_the_helper_as_git_keeps_them() {
     };
 
     term.run(&format!(
-        "SSL_CERT_FILE={} mlops autoscale enable --env test jukebox; echo rc=$?",
+        "GIT_TERMINAL_PROMPT=1 SSL_CERT_FILE={} mlops autoscale enable --env test jukebox; echo rc=$?",
         ca.display()
     ));
-    answer(&term, "Password or token for bot");
+    answer(&term, "Password for 'https://bot@");
     term.expect("Commit and push these changes?");
     term.type_text("y");
     term.expect("rc=0");

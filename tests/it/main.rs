@@ -21,10 +21,12 @@ mod skipped;
 mod status;
 mod target;
 
+mod askpass;
 mod auth;
 mod clone;
 mod helpers;
 mod hooks;
+mod hostile;
 mod ownhttp;
 mod ownpush;
 mod proxy;

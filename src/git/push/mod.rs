@@ -29,9 +29,11 @@ mod tls;
 
 use git2::Oid;
 
-use super::pkt::{io_error, pkt, protocol, read_advertisement, read_pkt, strip_newline};
+use super::pkt::{io_error, pkt, protocol, read_advertisement};
 use super::session::Session;
 use super::transport::{self, Conversation};
+use super::wire::report;
+pub(crate) use super::wire::report::Report;
 pub(crate) use pack::{new_objects, pack_walk, thin_pack};
 
 /// A receive-pack conversation: the advertisement read, the push to come.
@@ -63,15 +65,6 @@ impl Drop for ReceivePack {
             let _ = c.flush();
         }
     }
-}
-
-/// How the remote answered a push.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Report {
-    /// The ref was updated.
-    Updated,
-    /// The ref was not updated, with the remote's reason.
-    Refused(String),
 }
 
 impl ReceivePack {
@@ -122,6 +115,11 @@ impl ReceivePack {
         matches!(self.channel, Channel::Http(_))
     }
 
+    /// Whether the remote takes a thin pack (it did not say `no-thin`).
+    pub(crate) fn takes_thin(&self) -> bool {
+        !self.can("no-thin")
+    }
+
     fn can(&self, capability: &str) -> bool {
         self.capabilities.iter().any(|c| c == capability)
     }
@@ -162,76 +160,7 @@ impl ReceivePack {
             }
             Channel::Http(service) => service.post(session, &request)?,
         };
-        let c = &mut answer;
-        let mut report = Vec::new();
-        if sideband {
-            while let Some(packet) = read_pkt(c).map_err(io_error)? {
-                match packet.split_first() {
-                    Some((1, data)) => report.extend_from_slice(data),
-                    Some((2, data)) => session.remote_said(data),
-                    Some((3, data)) => {
-                        return Err(protocol(&format!(
-                            "the remote failed: {}",
-                            String::from_utf8_lossy(strip_newline(data))
-                        )))
-                    }
-                    _ => {}
-                }
-            }
-        } else {
-            while let Some(line) = read_pkt(c).map_err(io_error)? {
-                report.extend_from_slice(&pkt(&line));
-            }
-            report.extend_from_slice(b"0000");
-        }
-        parse_report(&report, refname)
-    }
-}
-
-/// The report-status lines: `unpack ok`, then `ok REF` or `ng REF WHY`.
-fn parse_report(mut report: &[u8], refname: &str) -> Result<Report, git2::Error> {
-    let mut verdict = None;
-    while let Some(line) = read_pkt(&mut report).map_err(io_error)? {
-        let line = String::from_utf8_lossy(strip_newline(&line)).into_owned();
-        if let Some(status) = line.strip_prefix("unpack ") {
-            if status != "ok" {
-                return Err(protocol(&format!(
-                    "the remote could not store the pack: {status}"
-                )));
-            }
-        } else if line.strip_prefix("ok ") == Some(refname) {
-            verdict = Some(Report::Updated);
-        } else if let Some(rest) = line.strip_prefix("ng ") {
-            if let Some(why) = rest.strip_prefix(refname).and_then(|w| w.strip_prefix(' ')) {
-                verdict = Some(Report::Refused(why.to_string()));
-            }
-        }
-    }
-    verdict.ok_or_else(|| protocol(&format!("the remote said nothing about {refname}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_a_report() {
-        let mut report = pkt(b"unpack ok\n");
-        report.extend(pkt(b"ok refs/heads/main\n"));
-        report.extend(b"0000");
-        assert_eq!(
-            parse_report(&report, "refs/heads/main").unwrap(),
-            Report::Updated
-        );
-        let mut report = pkt(b"unpack ok\n");
-        report.extend(pkt(b"ng refs/heads/main failed to update ref\n"));
-        report.extend(b"0000");
-        assert_eq!(
-            parse_report(&report, "refs/heads/main").unwrap(),
-            Report::Refused("failed to update ref".into())
-        );
-        let mut report = pkt(b"unpack index-pack abnormal exit\n");
-        report.extend(b"0000");
-        assert!(parse_report(&report, "refs/heads/main").is_err());
+        let report = report::collect(&mut answer, sideband, &mut |d| session.remote_said(d))?;
+        report::parse(&report, refname)
     }
 }

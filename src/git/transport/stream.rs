@@ -114,7 +114,7 @@ impl Stream {
                     let ended = Ended {
                         program: self.name.to_string(),
                         status: describe(s),
-                        stderr: scrub(&String::from_utf8_lossy(&stderr)),
+                        stderr: scrub(&crate::git::mask::mask(&stderr)),
                         started: true,
                     };
                     let summary = ended.summary();
@@ -201,7 +201,7 @@ impl Drop for Stream {
     fn drop(&mut self) {
         self.stdin = None;
         let mut rest = Vec::new();
-        let _ = self.stdout.read_to_end(&mut rest);
+        let _ = (&mut self.stdout).take(16 << 20).read_to_end(&mut rest);
         if self.push {
             show_sideband(&rest, settings().quiet);
         }

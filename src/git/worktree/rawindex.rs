@@ -98,7 +98,7 @@ impl Staged {
 
 /// What `index` holds at `path` (compared byte for byte, as with
 /// `core.ignorecase` off).
-pub(super) fn staged(index: &[u8], path: &[u8]) -> Option<Staged> {
+pub(crate) fn staged(index: &[u8], path: &[u8]) -> Option<Staged> {
     let mut found = Staged::default();
     walk(index, |entry| {
         if entry.name == path {
@@ -119,7 +119,7 @@ pub(super) fn staged(index: &[u8], path: &[u8]) -> Option<Staged> {
 }
 
 /// Whether `index` tracks any of `paths`.
-pub(super) fn tracks_any(index: &[u8], paths: &[Vec<u8>]) -> Option<bool> {
+pub(crate) fn tracks_any(index: &[u8], paths: &[Vec<u8>]) -> Option<bool> {
     let mut any = false;
     walk(index, |entry| {
         any |= paths.iter().any(|p| p.as_slice() == entry.name);
