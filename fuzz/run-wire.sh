@@ -18,6 +18,9 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(pkt_lines advertisement report sideband upload_response index url mask)
 export PATH="$HOME/.cargo/bin:$PATH" RUSTC_BOOTSTRAP=1
+# The sanitized build is kept outside the checkout (CI clones afresh each
+# run): a second run on the same machine builds only what changed.
+export CARGO_TARGET_DIR=${MLOPS_FUZZ_TARGET:-$HOME/.cache/mlops-fuzz-target}
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
 for t in "${targets[@]}"; do
