@@ -1,0 +1,597 @@
+//! One smart-HTTP client on libcurl, configured as git's http.c configures
+//! it ([`super::config::Settings`]), for every request mlops makes to an
+//! HTTP(S) remote: libgit2's listing and fetch (through
+//! [`super::subtransport`]) and the own push (src/git/push/http.rs).
+//!
+//! Responses are read as they arrive: each transfer runs on a thread of
+//! its own that hands the body over in chunks through a channel of
+//! [`CHUNKS`] places and waits while it is full, so a server sending
+//! without end fills no memory; headers are bounded ([`HEADERS`]); a
+//! stall ends the transfer (`CURLOPT_LOW_SPEED_*`). Credentials: those
+//! known ahead go with the  a 401 asks the next ones (the URL's password, then the
+//! session's sources, src/git/credentials.rs) and the request is sent
+//! again.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use curl::easy::{Auth, Easy2, Handler, HttpVersion, List, WriteError};
+
+use super::config::{Follow, Settings};
+use crate::git::basic::basic;
+use crate::git::session::Session;
+use crate::git::url::{has_password, redact, scrub, strip_userinfo, url_user};
+
+/// Chunks of a response body (at most 16 KiB each, libcurl's) waiting to
+/// be read before the transfer waits.
+const CHUNKS: usize = 16;
+/// Bytes of response headers accepted (one response's).
+const HEADERS: usize = 256 << 10;
+
+enum Msg {
+    /// The final response's status and type, before its body.
+    Head(u32, String),
+    Data(Vec<u8>),
+}
+
+/// What curl hands over: the headers read as they come, the body passed
+/// on through the channel.
+#[derive(Default)]
+pub(crate) struct Sink {
+    tx: Option<SyncSender<Msg>>,
+    status: u32,
+    content_type: String,
+    head_sent: bool,
+    header_bytes: usize,
+    headers_overflowed: bool,
+}
+
+impl Handler for Sink {
+    fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        let Some(tx) = &self.tx else {
+            return Ok(0);
+        };
+        if !self.head_sent {
+            self.head_sent = true;
+            let head = Msg::Head(self.status, self.content_type.clone());
+            if tx.send(head).is_err() {
+                return Ok(0);
+            }
+        }
+        // The reader gone: a short count ends the transfer.
+        match tx.send(Msg::Data(data.to_vec())) {
+            Ok(()) => Ok(data.len()),
+            Err(_) => Ok(0),
+        }
+    }
+
+    fn header(&mut self, data: &[u8]) -> bool {
+        if let Some(rest) = data.strip_prefix(b"HTTP/") {
+            self.header_bytes = 0;
+            let text = String::from_utf8_lossy(rest);
+            self.status = text
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            self.content_type.clear();
+        } else if let Some((name, value)) = std::str::from_utf8(data)
+            .ok()
+            .and_then(|line| line.split_once(':'))
+        {
+            if name.trim().eq_ignore_ascii_case("content-type") {
+                self.content_type = media_type(value);
+            }
+        }
+        self.header_bytes += data.len();
+        if self.header_bytes > HEADERS {
+            self.headers_overflowed = true;
+            return false;
+        }
+        true
+    }
+}
+
+/// The host of `url`, for messages.
+fn host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h.to_string(),
+        _ => host_port.to_string(),
+    }
+}
+
+fn media_type(value: &str) -> String {
+    value.split(';').next().unwrap_or("").trim().to_string()
+}
+
+/// A request: GET of `url`, or POST of `body`.
+pub(crate) struct Request<'a> {
+    pub url: String,
+    pub post: Option<(&'a str, &'a [u8])>,
+    pub accept: Option<&'a str>,
+    pub follow: bool,
+}
+
+type Ended = (Easy2<Sink>, Result<(), curl::Error>);
+
+/// A response being received: its status, type, final URL, and its body
+/// as a reader.
+pub(crate) struct Response {
+    rx: Receiver<Msg>,
+    thread: Option<JoinHandle<Ended>>,
+    ended: Option<Ended>,
+    chunk: Vec<u8>,
+    read: usize,
+    pub status: u32,
+    pub content_type: String,
+    low_speed: (u32, u32, bool),
+    /// The server's host, for messages.
+    host: String,
+}
+
+impl Response {
+    /// The transfer ended: its handle and result.
+    fn end(&mut self) -> Result<(), git2::Error> {
+        if self.ended.is_none() {
+            let thread = self.thread.take();
+            let ended = thread.and_then(|t| t.join().ok());
+            let Some(ended) = ended else {
+                return Err(net("the HTTP transfer failed"));
+            };
+            self.ended = Some(ended);
+        }
+        match &self.ended {
+            Some((easy, Err(e))) => {
+                if easy.get_ref().headers_overflowed {
+                    return Err(net(&format!(
+                        "the server sent more than {} KiB of response headers",
+                        HEADERS >> 10
+                    )));
+                }
+                Err(describe(e, self.low_speed, &self.host))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits until the final response's status is known.
+    fn wait_status(&mut self) -> Result<(), git2::Error> {
+        match self.rx.recv() {
+            Ok(Msg::Head(status, content_type)) => {
+                self.status = status;
+                self.content_type = content_type;
+            }
+            Ok(Msg::Data(data)) => self.chunk = data,
+            Err(_) => {
+                self.end()?;
+                if let Some((easy, _)) = &mut self.ended {
+                    self.status = easy.response_code().unwrap_or(0);
+                    self.content_type =
+                        media_type(easy.content_type().ok().flatten().unwrap_or(""));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL the request ended at (after redirects), once read to its
+    /// end.
+    fn effective_url(&mut self) -> Option<String> {
+        let (easy, _) = self.ended.as_mut()?;
+        easy.effective_url().ok().flatten().map(str::to_string)
+    }
+
+    /// Reads the rest away (at most 1 MiB: an error page), so the
+    /// connection can serve the next request.
+    fn drain(&mut self) {
+        let _ = io::copy(&mut self.take(1 << 20), &mut io::sink());
+    }
+}
+
+impl Read for Response {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let waiting = self.chunk.len() - self.read;
+            if waiting > 0 {
+                let n = waiting.min(out.len());
+                out[..n].copy_from_slice(&self.chunk[self.read..self.read + n]);
+                self.read += n;
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(Msg::Data(data)) => {
+                    self.chunk = data;
+                    self.read = 0;
+                }
+                Ok(Msg::Head(..)) => {}
+                Err(_) => {
+                    return match self.end() {
+                        Ok(()) => Ok(0),
+                        Err(e) => Err(io::Error::other(e.message().to_string())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A curl error as the user reads it: a stall says how long nothing came.
+pub(crate) fn describe(e: &curl::Error, low_speed: (u32, u32, bool), host: &str) -> git2::Error {
+    let (limit, time, configured) = low_speed;
+    if e.is_operation_timedout() {
+        let from = if configured {
+            "http.lowSpeedLimit/http.lowSpeedTime"
+        } else {
+            "mlops's default when git config sets no http.lowSpeedLimit/lowSpeedTime"
+        };
+        return net(&format!(
+            "the server stalled: less than {limit} byte(s) a second for {time} s ({from})"
+        ));
+    }
+    let detail = match e.extra_description() {
+        Some(extra) => format!("{}: {extra}", e.description()),
+        None => e.description().to_string(),
+    };
+    if e.is_ssl_connect_error()
+        || e.is_peer_failed_verification()
+        || e.is_ssl_certproblem()
+        || e.is_ssl_cacert_badfile()
+    {
+        let extra = e.extra_description().unwrap_or("");
+        let reason = if let Some((_, verdict)) = extra.split_once("verify result: ") {
+            verdict
+                .rsplit_once(" (")
+                .map_or(verdict, |(why, _)| why)
+                .to_string()
+        } else if extra.contains("subject name") {
+            "hostname mismatch".to_string()
+        } else {
+            detail
+        };
+        return git2::Error::new(
+            git2::ErrorCode::Certificate,
+            git2::ErrorClass::Ssl,
+            scrub(&format!(
+                "the TLS certificate of {host} is invalid: {reason}"
+            )),
+        );
+    }
+    net(&scrub(&detail))
+}
+
+pub(crate) fn net(message: &str) -> git2::Error {
+    git2::Error::new(
+        git2::ErrorCode::GenericError,
+        git2::ErrorClass::Net,
+        message,
+    )
+}
+
+/// The client for one remote: its settings, its connections, and the
+/// credentials it sends.
+pub(crate) struct Client {
+    settings: Settings,
+    /// The handle of the last request, with its connection, for the next.
+    easy: Option<Easy2<Sink>>,
+    /// The repository's URL without userinfo or a trailing `/` (after a
+    /// redirect of the first request, the one it led to).
+    pub base: String,
+    /// The URL as configured: credentials are asked and remembered for it.
+    pub url: String,
+    user: Option<String>,
+    /// The URL's own `user:password`, tried on the first 401.
+    url_pass: Option<(String, String)>,
+    /// The `Authorization` value sent with each request.
+    auth: Option<String>,
+    /// Whether a request went out already (redirects: `initial`).
+    listed: bool,
+}
+
+impl Client {
+    pub(crate) fn new(url: &str, settings: Settings) -> Client {
+        let url_pass = has_password(url).then(|| {
+            let rest = url.split_once("://").map_or("", |(_, r)| r);
+            let info = rest.split('/').next().unwrap_or("");
+            let info = info.rsplit_once('@').map_or("", |(u, _)| u);
+            let (u, p) = info.split_once(':').unwrap_or((info, ""));
+            let decode = crate::git::transport::local::decode;
+            (decode(u), decode(p))
+        });
+        Client {
+            settings,
+            easy: None,
+            base: strip_userinfo(url).trim_end_matches('/').to_string(),
+            url: url.to_string(),
+            user: url_user(url),
+            url_pass,
+            auth: None,
+            listed: false,
+        }
+    }
+
+    /// Credentials known before the server asks: the value of the
+    /// `Authorization` header.
+    pub(crate) fn authorize(&mut self, auth: Option<String>) {
+        if auth.is_some() {
+            self.auth = auth;
+        }
+    }
+
+    fn configure(&self, easy: &mut Easy2<Sink>, request: &Request<'_>) -> Result<(), curl::Error> {
+        let s = &self.settings;
+        easy.url(&request.url)?;
+        easy.useragent(&s.user_agent)?;
+        easy.ssl_verify_peer(s.ssl_verify)?;
+        easy.ssl_verify_host(s.ssl_verify)?;
+        if let Some(ca) = &s.ca_info {
+            easy.cainfo(ca)?;
+        }
+        if let Some(ca) = &s.ca_path {
+            easy.capath(ca)?;
+        }
+        if let Some(cert) = &s.ssl_cert {
+            easy.ssl_cert(cert)?;
+        }
+        if let Some(key) = &s.ssl_key {
+            easy.ssl_key(key)?;
+        }
+        let mut auth = Auth::new();
+        match s.proxy_auth_method.as_deref() {
+            Some("basic") => auth.basic(true),
+            Some("digest") => auth.digest(true),
+            Some("negotiate") => auth.gssnegotiate(true),
+            Some("ntlm") => auth.ntlm(true),
+            _ => auth.basic(true).digest(true).ntlm(true),
+        };
+        easy.proxy_auth(&auth)?;
+        self.proxy(easy)?;
+        if let Some(file) = &s.cookie_file {
+            easy.cookie_file(file)?;
+            if s.save_cookies {
+                easy.cookie_jar(file)?;
+            }
+        }
+        let (limit, time) = s.low_speed;
+        easy.low_speed_limit(limit)?;
+        easy.low_speed_time(Duration::from_secs(u64::from(time)))?;
+        easy.max_redirections(20)?;
+        easy.follow_location(request.follow)?;
+        match s.version.as_deref() {
+            Some("HTTP/2") => easy.http_version(HttpVersion::V2)?,
+            Some("HTTP/1.1") => easy.http_version(HttpVersion::V11)?,
+            _ => {}
+        }
+        if s.empty_auth && self.auth.is_none() {
+            easy.username("")?;
+            easy.password("")?;
+            let mut any = Auth::new();
+            any.basic(true).digest(true).ntlm(true).gssnegotiate(true);
+            easy.http_auth(&any)?;
+        }
+        let mut headers = List::new();
+        headers.append("Pragma: no-cache")?;
+        headers.append("Expect:")?;
+        if let Some((content_type, body)) = request.post {
+            headers.append(&format!("Content-Type: {content_type}"))?;
+            easy.post(true)?;
+            easy.post_fields_copy(body)?;
+        } else {
+            easy.get(true)?;
+        }
+        if let Some(accept) = request.accept {
+            headers.append(&format!("Accept: {accept}"))?;
+        }
+        if let Some(auth) = &self.auth {
+            headers.append(&format!("Authorization: {auth}"))?;
+        }
+        for header in &s.extra_headers {
+            headers.append(header)?;
+        }
+        easy.http_headers(headers)?;
+        Ok(())
+    }
+
+    /// The proxy as git chooses it: git config, else the variables of the
+    /// URL's scheme, then `all_proxy` (lowercase first), with `no_proxy`.
+    fn proxy(&self, easy: &mut Easy2<Sink>) -> Result<(), curl::Error> {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+        };
+        let https = self.base.to_ascii_lowercase().starts_with("https://");
+        let proxy = self.settings.proxy.clone().or_else(|| {
+            match https {
+                true => var(&["https_proxy", "HTTPS_PROXY"]),
+                false => var(&["http_proxy"]),
+            }
+            .or_else(|| var(&["all_proxy", "ALL_PROXY"]))
+        });
+        match proxy.as_deref() {
+            None => easy.proxy(""),
+            Some("") => easy.proxy(""),
+            Some(p) => {
+                let p = if p.contains("://") {
+                    p.to_string()
+                } else {
+                    format!("http://{p}")
+                };
+                easy.proxy(&p)?;
+                match var(&["no_proxy", "NO_PROXY"]) {
+                    Some(skip) => easy.noproxy(&skip),
+                    None => easy.noproxy(""),
+                }
+            }
+        }
+    }
+
+    /// Sends `request` once: the response once its status is known.
+    pub(crate) fn send(&mut self, request: &Request<'_>) -> Result<Response, git2::Error> {
+        let mut easy = self
+            .easy
+            .take()
+            .unwrap_or_else(|| Easy2::new(Sink::default()));
+        let (tx, rx) = sync_channel(CHUNKS);
+        *easy.get_mut() = Sink {
+            tx: Some(tx),
+            ..Sink::default()
+        };
+        self.configure(&mut easy, request)
+            .map_err(|e| net(&format!("could not set up the HTTP request: {e}")))?;
+        let thread = std::thread::spawn(move || {
+            let result = easy.perform();
+            // The reader sees the channel close.
+            easy.get_mut().tx = None;
+            (easy, result)
+        });
+        let (limit, time) = self.settings.low_speed;
+        let mut response = Response {
+            rx,
+            thread: Some(thread),
+            ended: None,
+            chunk: Vec::new(),
+            read: 0,
+            status: 0,
+            content_type: String::new(),
+            low_speed: (limit, time, self.settings.low_speed_configured),
+            host: host(&request.url),
+        };
+        response.wait_status()?;
+        Ok(response)
+    }
+
+    /// Takes back a response's handle (and its connection) for the next
+    /// request, when it was read to its end; else the transfer is left
+    /// to end on its own.
+    pub(crate) fn recycle(&mut self, mut response: Response) {
+        // After a listing redirected, the URL it led to is the base.
+        if let Some(url) = response.effective_url() {
+            if let Some((base, _)) = url.split_once("/info/refs?service=") {
+                self.base = base.to_string();
+            }
+        }
+        if let Some((easy, Ok(()))) = response.ended.take() {
+            self.easy = Some(easy);
+        }
+    }
+
+    /// Sends `request` (unless `first` is its answer already), and again
+    /// with the next credentials after each 401 until they are used up
+    /// (an `Auth` error from `session`). Any answer but 401 is returned.
+    pub(crate) fn call(
+        &mut self,
+        session: Option<&Session>,
+        request: &Request<'_>,
+        mut first: Option<Result<Response, git2::Error>>,
+    ) -> Result<Response, git2::Error> {
+        loop {
+            let mut response = match first.take() {
+                Some(answer) => answer?,
+                None => self.send(request)?,
+            };
+            self.listed = true;
+            if response.status != 401 {
+                return Ok(response);
+            }
+            response.drain();
+            self.recycle(response);
+            let (user, pass) = match self.url_pass.take() {
+                Some(given) => given,
+                None => match session {
+                    Some(session) => session.challenged(&self.url, self.user.as_deref())?,
+                    None => {
+                        return Err(git2::Error::new(
+                            git2::ErrorCode::Auth,
+                            git2::ErrorClass::Http,
+                            format!("{} asked for credentials", redact(&self.url)),
+                        ))
+                    }
+                },
+            };
+            self.auth = Some(basic(&user, &pass));
+        }
+    }
+
+    /// `GET info/refs?service=SERVICE`: the advertisement's body (with
+    /// its `# service=` line). A redirect is followed as
+    /// `http.followRedirects` says; the URL it led to is the base of the
+    /// requests that follow.
+    pub(crate) fn list(
+        &mut self,
+        session: Option<&Session>,
+        service: &str,
+        first: Option<Result<Response, git2::Error>>,
+    ) -> Result<Response, git2::Error> {
+        let request = self.listing(service);
+        let mut response = self.call(session, &request, first)?;
+        self.check(
+            &mut response,
+            &format!("application/x-{service}-advertisement"),
+        )?;
+        Ok(response)
+    }
+
+    /// The listing request, for a first answer started ahead.
+    pub(crate) fn listing(&self, service: &str) -> Request<'static> {
+        Request {
+            url: format!("{}/info/refs?service={service}", self.base),
+            post: None,
+            accept: None,
+            follow: !self.listed && self.settings.follow != Follow::None
+                || self.settings.follow == Follow::Always,
+        }
+    }
+
+    /// `POST SERVICE` with `body`: the result's body.
+    pub(crate) fn post(
+        &mut self,
+        session: Option<&Session>,
+        service: &str,
+        body: &[u8],
+    ) -> Result<Response, git2::Error> {
+        let content_type = format!("application/x-{service}-request");
+        let accept = format!("application/x-{service}-result");
+        let request = Request {
+            url: format!("{}/{service}", self.base),
+            post: Some((&content_type, body)),
+            accept: Some(&accept),
+            follow: self.settings.follow == Follow::Always,
+        };
+        let mut response = self.call(session, &request, None)?;
+        self.check(&mut response, &accept)?;
+        Ok(response)
+    }
+
+    /// A 2xx answer of `content_type`, else an error saying what came.
+    fn check(&self, response: &mut Response, content_type: &str) -> Result<(), git2::Error> {
+        let shown = redact(&self.url);
+        let status = response.status;
+        if (300..400).contains(&status) {
+            return Err(net(&format!(
+                "{shown} redirected (HTTP {status}) and http.followRedirects does not follow it"
+            )));
+        }
+        if status == 404 {
+            return Err(git2::Error::new(
+                git2::ErrorCode::NotFound,
+                git2::ErrorClass::Http,
+                format!("repository {shown} not found (HTTP 404)"),
+            ));
+        }
+        if !(200..300).contains(&status) {
+            return Err(net(&format!("{shown} answered with HTTP status {status}")));
+        }
+        if response.content_type != content_type {
+            return Err(net(&format!(
+                "{shown} is not a smart git HTTP server (it answered with {:?}, not {content_type})",
+                response.content_type
+            )));
+        }
+        Ok(())
+    }
+}
