@@ -20,6 +20,8 @@ mod status;
 mod auth;
 mod clone;
 mod helpers;
+mod httpconfig;
+mod httpconfig_proxy;
 mod ownhttp;
 mod ownpush;
 mod proxy;

@@ -525,3 +525,70 @@ pub fn shown(requests: &[Request]) -> String {
     eprintln!("{text}\n--");
     text
 }
+
+/// tinyproxy on 127.0.0.1, any port reachable through CONNECT, each
+/// request in its log; stopped on drop.
+pub struct Proxy {
+    pub port: u16,
+    log: PathBuf,
+    /// Where [`Proxy::requests`] starts reading (tinyproxy keeps its own
+    /// offset: the log is not truncated).
+    seen: std::cell::Cell<usize>,
+    _server: Running,
+}
+
+impl Proxy {
+    /// With `login`, only requests that give it (`BasicAuth`) pass.
+    pub fn start(dir: &Path, login: Option<(&str, &str)>) -> Option<Proxy> {
+        if !available(&["tinyproxy"]) {
+            return None;
+        }
+        let port = free_port();
+        let log = dir.join("tinyproxy.log");
+        let conf = dir.join("tinyproxy.conf");
+        let mut text = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\nDisableViaHeader Yes\n",
+            log.display()
+        );
+        if let Some((user, password)) = login {
+            text.push_str(&format!("BasicAuth {user} {password}\n"));
+        }
+        fs::write(&conf, text).unwrap();
+        let mut child = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child, &log);
+        Some(Proxy {
+            port,
+            log,
+            seen: std::cell::Cell::new(0),
+            _server: Running(child),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests it carried, e.g. `CONNECT 127.0.0.1:PORT HTTP/1.1`.
+    pub fn requests(&self) -> Vec<String> {
+        let log = fs::read_to_string(&self.log).unwrap_or_default();
+        log.get(self.seen.get()..)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once("): ").map(|(_, r)| r.to_string()))
+            .filter(|r| !r.starts_with("No ") && !r.is_empty())
+            .collect()
+    }
+
+    /// From now on, [`Proxy::requests`] shows only new requests.
+    pub fn clear(&self) {
+        self.seen
+            .set(fs::read_to_string(&self.log).unwrap_or_default().len());
+    }
+}
