@@ -61,7 +61,7 @@ impl Workspace {
             // now, before anything is pushed.
             self.check_can_advance(commit)?;
             match self.push_once(&session, &target, commit) {
-                Ok(()) => {
+                Ok(pushed_to) => {
                     self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));
                     if self.head.is_some() {
                         self.track(&target);
@@ -71,7 +71,8 @@ impl Workspace {
                         remote_branch: format!("{}/{}", target.remote, target.branch),
                         attempts: attempt,
                         created_from: target.from.clone(),
-                        url: target.url.clone(),
+                        // The URL pushed to (a `pushurl`, `pushInsteadOf`).
+                        url: redact(&pushed_to),
                     };
                     target.tip = Some(commit);
                     target.from = None;
@@ -150,7 +151,7 @@ impl Workspace {
         session: &Session,
         target: &Target,
         commit: Oid,
-    ) -> Result<(), Refused> {
+    ) -> Result<String, Refused> {
         let named = self
             .repo
             .find_remote(&target.remote)
@@ -165,7 +166,9 @@ impl Workspace {
         // The connection the branch was listed on, when it is recent.
         if let Some(mut link) = self.link.take().filter(|l| l.fresh() && l.url == url) {
             let (wire, session) = link.parts();
-            return self.push_wire(wire, session, &url, target, commit);
+            return self
+                .push_wire(wire, session, &url, target, commit)
+                .map(|()| url);
         }
         let remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
@@ -175,6 +178,7 @@ impl Workspace {
         let mut wire = link::receive_pack(&program, &url, Some(&target.remote), session)
             .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
         self.push_wire(&mut wire, session, &url, target, commit)
+            .map(|()| url)
     }
 
     /// Pushes `commit` over mlops's own receive-pack conversation

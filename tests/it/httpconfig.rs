@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::{words, Env};
-use crate::servers::served_gitops;
+use crate::servers::{served_gitops, Http};
 
 pub const TOKEN: &str = "c0nf1g-t0ken";
 
@@ -261,4 +261,36 @@ fn a_stalled_server_ends_the_run_as_the_low_speed_settings_say() {
     ];
     let stderr = both(&env, &work, &vars, false, "GIT_HTTP_LOW_SPEED_*");
     assert!(stderr.contains("stalled"), "{stderr}");
+}
+
+#[test]
+fn a_client_certificate_is_given_from_ssl_cert_and_ssl_key() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    env.git(&remote, &["config", "http.receivepack", "true"]);
+    let Some(https) = Http::start_tls_client_cert(env.path(), env.path(), "bot", TOKEN) else {
+        return;
+    };
+    env.git(
+        &work,
+        &["remote", "set-url", "origin", &https.url("remote.git")],
+    );
+    store_credentials(&env, &https.url("remote.git"));
+    let ca = https.ca.clone().unwrap();
+    let pki = ca.parent().unwrap();
+    let cert = pki.join("client.pem");
+    let key = pki.join("client.key");
+    env.git(&work, &["config", "http.sslCAInfo", ca.to_str().unwrap()]);
+    // Without a certificate the server refuses the handshake.
+    both(&env, &work, &[], false, "no client certificate");
+    env.git(&work, &["config", "http.sslCert", cert.to_str().unwrap()]);
+    env.git(&work, &["config", "http.sslKey", key.to_str().unwrap()]);
+    both(&env, &work, &[], true, "http.sslCert and http.sslKey");
+    env.git(&work, &["config", "--unset", "http.sslCert"]);
+    env.git(&work, &["config", "--unset", "http.sslKey"]);
+    let vars = [
+        ("GIT_SSL_CERT", cert.to_str().unwrap()),
+        ("GIT_SSL_KEY", key.to_str().unwrap()),
+    ];
+    both(&env, &work, &vars, true, "GIT_SSL_CERT and GIT_SSL_KEY");
 }

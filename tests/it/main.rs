@@ -22,6 +22,7 @@ mod clone;
 mod helpers;
 mod httpconfig;
 mod httpconfig_proxy;
+mod httpconfig_urls;
 mod ownhttp;
 mod ownpush;
 mod proxy;

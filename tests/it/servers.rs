@@ -115,7 +115,7 @@ impl Http {
         if !available(&[LIGHTTPD, HTTP_BACKEND]) {
             return None;
         }
-        Some(lighttpd(dir, root, user, password, None))
+        Some(lighttpd(dir, root, user, password, None, ""))
     }
 
     /// The same over HTTPS: a fresh test CA (`ca`, trusted by nobody but
@@ -126,7 +126,26 @@ impl Http {
             return None;
         }
         let pki = test_pki(&dir.join("pki"));
-        Some(lighttpd(dir, root, user, password, Some(pki)))
+        Some(lighttpd(dir, root, user, password, Some(pki), ""))
+    }
+
+    /// [`Http::start_tls`], and a client certificate required too: the
+    /// test CA's `client.pem` and `client.key` (beside `ca`).
+    pub fn start_tls_client_cert(
+        dir: &Path,
+        root: &Path,
+        user: &str,
+        password: &str,
+    ) -> Option<Http> {
+        if !available(&[LIGHTTPD, HTTP_BACKEND, MOD_OPENSSL, "openssl"]) {
+            return None;
+        }
+        let pki = test_pki(&dir.join("pki"));
+        let extra = format!(
+            "ssl.verifyclient.activate = \"enable\"\nssl.verifyclient.enforce = \"enable\"\nssl.verifyclient.ca-file = \"{}\"\n",
+            pki.ca.display()
+        );
+        Some(lighttpd(dir, root, user, password, Some(pki), &extra))
     }
 
     /// The URL of `name` (e.g. `remote.git`), without credentials.
@@ -253,6 +272,44 @@ pub fn test_pki(dir: &Path) -> Pki {
         "-out",
         "server.pem",
     ]);
+    // A client certificate (for servers that ask for one).
+    openssl(
+        &[
+            &["req", "-nodes"][..],
+            &ec,
+            &[
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=bot",
+            ],
+        ]
+        .concat(),
+    );
+    fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "client.ext",
+        "-out",
+        "client.pem",
+    ]);
     Pki {
         ca: dir.join("ca.pem"),
         server_cert: dir.join("server.pem"),
@@ -260,7 +317,14 @@ pub fn test_pki(dir: &Path) -> Pki {
     }
 }
 
-fn lighttpd(dir: &Path, root: &Path, user: &str, password: &str, tls: Option<Pki>) -> Http {
+fn lighttpd(
+    dir: &Path,
+    root: &Path,
+    user: &str,
+    password: &str,
+    tls: Option<Pki>,
+    extra: &str,
+) -> Http {
     let conf_dir = dir.join("lighttpd");
     fs::create_dir_all(&conf_dir).unwrap();
     fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
@@ -310,6 +374,7 @@ $HTTP["url"] =~ "^/git" {{
             pki.server_key.display(),
         ));
     }
+    conf.push_str(extra);
     fs::write(conf_dir.join("lighttpd.conf"), conf).unwrap();
     let mut child = Command::new(LIGHTTPD)
         .arg("-D")

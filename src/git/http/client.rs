@@ -489,26 +489,41 @@ impl Client {
         request: &Request<'_>,
         mut first: Option<Result<Response, git2::Error>>,
     ) -> Result<Response, git2::Error> {
+        let mut url = request.url.clone();
+        let mut ask = self.url.clone();
         loop {
             let mut response = match first.take() {
                 Some(answer) => answer?,
-                None => self.send(request)?,
+                None => self.send(&Request {
+                    url: url.clone(),
+                    post: request.post,
+                    accept: request.accept,
+                    follow: request.follow,
+                })?,
             };
             self.listed = true;
             if response.status != 401 {
                 return Ok(response);
             }
             response.drain();
+            // Refused where a redirect led (another server, another
+            // port): as git does, the credentials are asked for that URL
+            // and the request goes there.
+            let moved = response.effective_url().filter(|u| *u != url);
             self.recycle(response);
+            if let Some(effective) = moved {
+                url = effective;
+                ask = self.base.clone();
+            }
             let (user, pass) = match self.url_pass.take() {
                 Some(given) => given,
                 None => match session {
-                    Some(session) => session.challenged(&self.url, self.user.as_deref())?,
+                    Some(session) => session.challenged(&ask, self.user.as_deref())?,
                     None => {
                         return Err(git2::Error::new(
                             git2::ErrorCode::Auth,
                             git2::ErrorClass::Http,
-                            format!("{} asked for credentials", redact(&self.url)),
+                            format!("{} asked for credentials", redact(&ask)),
                         ))
                     }
                 },

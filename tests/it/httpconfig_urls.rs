@@ -1,0 +1,72 @@
+//! Which URL a run talks to, beside git (see httpconfig.rs): a
+//! `pushurl` and `url.<base>.pushInsteadOf` send the push elsewhere
+//! (and the "Pushed" line names where, without its credentials), and a
+//! redirect is followed as `http.followRedirects` says.
+
+use std::fs;
+
+use crate::common::{all_output, Env};
+use crate::httpconfig::{both, git_probe, mlops_run, store_credentials, TOKEN};
+use crate::servers::served_gitops;
+
+#[test]
+fn the_push_goes_to_the_push_url_and_the_pushed_line_names_it() {
+    let env = Env::new();
+    let Some((_remote, work, http)) = served_gitops(&env, false, TOKEN) else {
+        return;
+    };
+    store_credentials(&env, &http.url("remote.git"));
+    // Another name of the same server, with the credentials in it.
+    let push_base = format!("http://bot:{TOKEN}@localhost:{}/", http.port);
+    let push_url = format!("{push_base}git/remote.git");
+    let shown = format!("http://***@localhost:{}/git/remote.git", http.port);
+    env.git(&work, &["config", "remote.origin.pushurl", &push_url]);
+    let git = git_probe(&env, &work, &[]);
+    assert!(git.status.success(), "{}", all_output(&git));
+    let out = mlops_run(&env, &work, "enable", &[]);
+    let text = all_output(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Pushed "), "{text}");
+    assert!(text.contains(&format!("({shown})")), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+    // The same through url.<base>.pushInsteadOf.
+    env.git(&work, &["config", "--unset", "remote.origin.pushurl"]);
+    let fetch_base = format!("http://127.0.0.1:{}/", http.port);
+    let key = format!("url.{push_base}.pushInsteadOf");
+    env.git(&work, &["config", &key, &fetch_base]);
+    let git = git_probe(&env, &work, &[]);
+    assert!(git.status.success(), "{}", all_output(&git));
+    let out = mlops_run(&env, &work, "disable", &[]);
+    let text = all_output(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("({shown})")), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+}
+
+#[test]
+fn a_redirect_is_followed_as_http_follow_redirects_says() {
+    let env = Env::new();
+    let Some((_remote, work, http)) = served_gitops(&env, false, TOKEN) else {
+        return;
+    };
+    store_credentials(&env, &http.url("remote.git"));
+    // The store knows the server on both its ports.
+    let store = env.home().join(".git-credentials");
+    let mut lines = fs::read_to_string(&store).unwrap();
+    lines.push_str(&format!(
+        "http://bot:{TOKEN}@127.0.0.1:{}\n",
+        http.other_port
+    ));
+    fs::write(&store, lines).unwrap();
+    env.git(
+        &work,
+        &["remote", "set-url", "origin", &http.moved_url("remote.git")],
+    );
+    // git's default ("initial"): the listing's redirect is followed, and
+    // the push goes where it led.
+    both(&env, &work, &[], true, "http.followRedirects unset");
+    env.git(&work, &["config", "http.followRedirects", "true"]);
+    both(&env, &work, &[], true, "http.followRedirects=true");
+    env.git(&work, &["config", "http.followRedirects", "false"]);
+    both(&env, &work, &[], false, "http.followRedirects=false");
+}
