@@ -21,6 +21,7 @@ mod auth;
 mod clone;
 mod helpers;
 mod httpconfig;
+mod httpconfig_headers;
 mod httpconfig_proxy;
 mod httpconfig_urls;
 mod ownhttp;

@@ -443,8 +443,14 @@ impl Client {
         };
         self.configure(&mut easy, request)
             .map_err(|e| net(&format!("could not set up the HTTP request: {e}")))?;
+        let save_cookies = self.settings.cookie_file.is_some() && self.settings.save_cookies;
         let thread = std::thread::spawn(move || {
             let result = easy.perform();
+            if save_cookies {
+                // http.saveCookies: the jar is written now, not when the
+                // handle is freed (which a failed run may never reach).
+                let _ = easy.cookie_list("FLUSH");
+            }
             // The reader sees the channel close.
             easy.get_mut().tx = None;
             (easy, result)
