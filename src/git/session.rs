@@ -45,8 +45,13 @@ impl Session {
     /// (src/git/http/config.rs).
     pub(crate) fn http_settings(&self, url: &str, remote: Option<&str>) -> super::http::Settings {
         let remote_proxy = remote.and_then(|name| {
-            let config = self.config.as_ref()?;
-            config.get_string(&format!("remote.{name}.proxy")).ok()
+            let key = format!("remote.{name}.proxy");
+            let given = super::http::config::command_line();
+            let given = given.into_iter().rev().find(|(k, _)| *k == key);
+            match given {
+                Some((_, value)) => Some(value.unwrap_or_default()),
+                None => self.config.as_ref()?.get_string(&key).ok(),
+            }
         });
         super::http::Settings::read(self.config.as_ref(), url, remote_proxy)
     }

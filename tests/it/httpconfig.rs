@@ -197,6 +197,16 @@ fn tls_settings_are_read_as_git_reads_them() {
     ] {
         both(&env, &work, &vars, true, vars[0].0);
     }
+    // From git's command line (`git -c`, as git hands it to its
+    // programs), for both.
+    let count = [
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "http.sslVerify"),
+        ("GIT_CONFIG_VALUE_0", "false"),
+    ];
+    both(&env, &work, &count, true, "GIT_CONFIG_COUNT");
+    let given = [("GIT_CONFIG_PARAMETERS", "'http.sslverify'='false'")];
+    both(&env, &work, &given, true, "GIT_CONFIG_PARAMETERS");
     // sslVerify on, set per URL, wins over the general false.
     env.git(&work, &["config", "http.sslVerify", "false"]);
     env.git(
