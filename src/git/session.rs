@@ -134,6 +134,14 @@ impl Session {
         self.creds.borrow_mut().userpass(url, username)
     }
 
+    /// The password in the remote's URL was sent after a 401: a refusal
+    /// names it.
+    pub(crate) fn tried_url_password(&self) {
+        self.creds
+            .borrow_mut()
+            .sent_ahead("the password in the remote's URL");
+    }
+
     /// The credentials answered a request: the helpers are told
     /// ([`super::credentials::Credentials::worked`]).
     pub(crate) fn worked(&self) {

@@ -76,3 +76,22 @@ fn a_redirect_is_followed_as_http_follow_redirects_says() {
     env.git(&work, &["config", "http.followRedirects", "false"]);
     both(&env, &work, &[], false, "http.followRedirects=false");
 }
+
+#[test]
+fn a_refused_password_in_the_url_says_so() {
+    let env = Env::new();
+    let Some((_remote, work, http)) = served_gitops(&env, false, TOKEN) else {
+        return;
+    };
+    let url = format!("http://bot:wrong@127.0.0.1:{}/git/remote.git", http.port);
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    let stderr = both(&env, &work, &[], false, "a wrong password in the URL");
+    assert!(stderr.contains("password in the remote's URL"), "{stderr}");
+    assert!(!stderr.contains("nothing was configured"), "{stderr}");
+    assert!(!stderr.contains("wrong@"), "{stderr}");
+    // The right one in the URL works for both.
+    let url = format!("http://bot:{TOKEN}@127.0.0.1:{}/git/remote.git", http.port);
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    let stderr = both(&env, &work, &[], true, "the password in the URL");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+}

@@ -286,6 +286,8 @@ pub(crate) struct Client {
     user: Option<String>,
     /// The URL's own `user:password`, tried on the first 401.
     url_pass: Option<(String, String)>,
+    /// Whether it was sent (a 401 after it ends the tries).
+    url_pass_sent: bool,
     /// The `Authorization` value sent with each request.
     auth: Option<String>,
     /// Whether a request went out already (redirects: `initial`).
@@ -309,6 +311,7 @@ impl Client {
             url: url.to_string(),
             user: url_user(url),
             url_pass,
+            url_pass_sent: false,
             auth: None,
             listed: false,
         }
@@ -521,8 +524,23 @@ impl Client {
                 url = effective;
                 ask = self.base.clone();
             }
+            if self.url_pass_sent {
+                // As git: the URL's own password refused, nothing else is
+                // asked.
+                return Err(git2::Error::new(
+                    git2::ErrorCode::Auth,
+                    git2::ErrorClass::Http,
+                    format!("{} refused the password in its URL", redact(&ask)),
+                ));
+            }
             let (user, pass) = match self.url_pass.take() {
-                Some(given) => given,
+                Some(given) => {
+                    self.url_pass_sent = true;
+                    if let Some(session) = session {
+                        session.tried_url_password();
+                    }
+                    given
+                }
                 None => match session {
                     Some(session) => session.challenged(&ask, self.user.as_deref())?,
                     None => {
