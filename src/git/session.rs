@@ -46,7 +46,7 @@ impl Session {
     pub(crate) fn http_settings(&self, url: &str, remote: Option<&str>) -> super::http::Settings {
         let remote_proxy = remote.and_then(|name| {
             let key = format!("remote.{name}.proxy");
-            let given = super::http::config::command_line();
+            let given = super::http::cmdline::command_line();
             let given = given.into_iter().rev().find(|(k, _)| *k == key);
             match given {
                 Some((_, value)) => Some(value.unwrap_or_default()),

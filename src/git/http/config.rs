@@ -7,6 +7,9 @@
 
 use std::path::PathBuf;
 
+use super::cmdline::command_line;
+use super::urlmatch::{parts, rank, Parts};
+
 /// Which redirects are followed (`http.followRedirects`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Follow {
@@ -59,87 +62,6 @@ struct Entry {
     rank: (usize, usize, bool),
 }
 
-/// The parts of a URL urlmatch.c compares.
-#[derive(Debug, PartialEq)]
-struct Parts {
-    scheme: String,
-    user: Option<String>,
-    host: String,
-    port: String,
-    path: String,
-}
-
-fn parts(url: &str) -> Option<Parts> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let (user, host_port) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u.split(':').next().unwrap_or("").to_string()), h),
-        None => (None, authority),
-    };
-    let host_port = host_port.to_ascii_lowercase();
-    let (host, port) = match host_port.rfind(':') {
-        Some(i) if !host_port[i..].contains(']') => {
-            (host_port[..i].to_string(), host_port[i + 1..].to_string())
-        }
-        _ => (host_port.clone(), String::new()),
-    };
-    let port = match (port.as_str(), scheme.as_str()) {
-        ("", "http") => "80".to_string(),
-        ("", "https") => "443".to_string(),
-        _ => port,
-    };
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let path = if path.is_empty() { "/" } else { path };
-    Some(Parts {
-        scheme,
-        user,
-        host,
-        port,
-        path: path.to_string(),
-    })
-}
-
-/// How well the config's URL `pattern` matches `url` (urlmatch.c's
-/// `match_urls`): `None` for no match, else the host and path lengths
-/// matched and whether a user was named and matched.
-fn rank(pattern: &str, url: &Parts) -> Option<(usize, usize, bool)> {
-    let p = parts(pattern)?;
-    if p.scheme != url.scheme || p.port != url.port {
-        return None;
-    }
-    let user_matched = match &p.user {
-        Some(user) => {
-            if url.user.as_deref() != Some(user.as_str()) {
-                return None;
-            }
-            true
-        }
-        None => false,
-    };
-    let pattern_labels: Vec<&str> = p.host.split('.').collect();
-    let labels: Vec<&str> = url.host.split('.').collect();
-    if pattern_labels.len() != labels.len()
-        || !pattern_labels
-            .iter()
-            .zip(&labels)
-            .all(|(p, l)| *p == "*" || p == l)
-    {
-        return None;
-    }
-    let want = p.path.trim_end_matches('/');
-    let have = url.path.as_str();
-    let path_len = if want.is_empty() {
-        1
-    } else if have == want || have.starts_with(&format!("{want}/")) {
-        want.len()
-    } else {
-        return None;
-    };
-    Some((p.host.len(), path_len, user_matched))
-}
-
 /// The `http.*` entries that apply to `url`, in config order, each with
 /// its rank (`http.<key>` ranks lowest).
 fn entries(config: Option<&git2::Config>, url: &Parts) -> Vec<Entry> {
@@ -160,7 +82,7 @@ fn entries(config: Option<&git2::Config>, url: &Parts) -> Vec<Entry> {
     for (name, value) in all {
         let rest = &name[5..];
         let (rank, key) = match rest.rfind('.') {
-            Some(dot) => match self::rank(&rest[..dot], url) {
+            Some(dot) => match rank(&rest[..dot], url) {
                 Some(rank) => (rank, &rest[dot + 1..]),
                 None => continue,
             },
@@ -171,91 +93,6 @@ fn entries(config: Option<&git2::Config>, url: &Parts) -> Vec<Entry> {
             value,
             rank,
         });
-    }
-    out
-}
-
-/// The settings given on git's command line, as git hands them to the
-/// programs it runs (`GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/
-/// `GIT_CONFIG_VALUE_<n>`, then `git -c`'s `GIT_CONFIG_PARAMETERS`):
-/// after every file, in that order. Section and name lowercased as git
-/// does (a URL subsection as given).
-pub(crate) fn command_line() -> Vec<(String, Option<String>)> {
-    let mut out = Vec::new();
-    let count = env("GIT_CONFIG_COUNT").and_then(|c| c.trim().parse::<usize>().ok());
-    for i in 0..count.unwrap_or(0) {
-        if let Some(key) = env(&format!("GIT_CONFIG_KEY_{i}")) {
-            out.push((canonical(&key), env(&format!("GIT_CONFIG_VALUE_{i}"))));
-        }
-    }
-    if let Some(text) = env("GIT_CONFIG_PARAMETERS") {
-        out.extend(parameters(&text));
-    }
-    out
-}
-
-/// `section.sub.name` with the section and name lowercased.
-fn canonical(key: &str) -> String {
-    match (key.find('.'), key.rfind('.')) {
-        (Some(first), Some(last)) if first != last => format!(
-            "{}{}{}",
-            key[..first].to_ascii_lowercase(),
-            &key[first..last],
-            key[last..].to_ascii_lowercase()
-        ),
-        _ => key.to_ascii_lowercase(),
-    }
-}
-
-/// git's quoting of `GIT_CONFIG_PARAMETERS`: `'key'='value'`, `'key'`
-/// (no value) or the older `'key=value'`, separated by blanks; a quote
-/// inside a word is `'\''`.
-fn parameters(text: &str) -> Vec<(String, Option<String>)> {
-    // Words as (text, whether an `=` follows it directly).
-    let mut words: Vec<(String, bool)> = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut current: Option<String> = None;
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                let word = current.get_or_insert_with(String::new);
-                for c in chars.by_ref() {
-                    if c == '\'' {
-                        break;
-                    }
-                    word.push(c);
-                }
-            }
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    current.get_or_insert_with(String::new).push(next);
-                }
-            }
-            '=' if current.is_some() => {
-                words.push((current.take().unwrap_or_default(), true));
-            }
-            c if c.is_whitespace() => {
-                if let Some(word) = current.take() {
-                    words.push((word, false));
-                }
-            }
-            c => current.get_or_insert_with(String::new).push(c),
-        }
-    }
-    if let Some(word) = current.take() {
-        words.push((word, false));
-    }
-    let mut out = Vec::new();
-    let mut words = words.into_iter();
-    while let Some((key, assigned)) = words.next() {
-        if assigned {
-            let value = words.next().map(|(v, _)| v);
-            out.push((canonical(&key), value));
-        } else if let Some((k, v)) = key.split_once('=') {
-            out.push((canonical(k), Some(v.to_string())));
-        } else {
-            out.push((canonical(&key), None));
-        }
     }
     out
 }
@@ -400,24 +237,6 @@ mod tests {
     }
 
     #[test]
-    fn urls_match_as_in_urlmatch() {
-        let url = parts("https://bot@git.example.com/team/repo.git").unwrap();
-        assert!(rank("https://git.example.com", &url).is_some());
-        assert!(rank("https://git.example.com/team", &url).is_some());
-        assert!(rank("https://git.example.com/team/", &url).is_some());
-        assert!(rank("https://git.example.com/tea", &url).is_none());
-        assert!(rank("http://git.example.com", &url).is_none());
-        assert!(rank("https://git.example.com:8443", &url).is_none());
-        assert!(rank("https://*.example.com", &url).is_some());
-        assert!(rank("https://*.com", &url).is_none());
-        assert!(rank("https://bot@git.example.com", &url).is_some());
-        assert!(rank("https://other@git.example.com", &url).is_none());
-        let longer = rank("https://git.example.com/team", &url).unwrap();
-        let shorter = rank("https://git.example.com", &url).unwrap();
-        assert!(longer > shorter);
-    }
-
-    #[test]
     fn the_best_match_wins_and_an_empty_header_resets() {
         let text = "[http]\n\tsslVerify = false\n\textraHeader = A: 1\n\
                     [http \"https://h/x\"]\n\tsslVerify = true\n\textraHeader = B: 2\n\
@@ -433,23 +252,6 @@ mod tests {
             "https://h/x",
         );
         assert_eq!(s.extra_headers, ["B: 2"]);
-    }
-
-    #[test]
-    fn reads_git_c_parameters() {
-        let given = parameters(
-            "'http.sslVerify'='false' 'http.https://h/X.extraHeader'='A: it'\\''s' 'core.x=1' 'http.emptyauth'",
-        );
-        let owned = |k: &str, v: Option<&str>| (k.to_string(), v.map(str::to_string));
-        assert_eq!(
-            given,
-            [
-                owned("http.sslverify", Some("false")),
-                owned("http.https://h/X.extraheader", Some("A: it's")),
-                owned("core.x", Some("1")),
-                owned("http.emptyauth", None),
-            ]
-        );
     }
 
     #[test]

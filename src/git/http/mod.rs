@@ -5,9 +5,12 @@
 //! `https` ([`subtransport`]), and the own push (src/git/push/http.rs).
 
 pub(crate) mod client;
+pub(crate) mod cmdline;
 pub(crate) mod config;
 pub(crate) mod current;
+mod response;
 pub(crate) mod subtransport;
+mod urlmatch;
 
 pub(crate) use client::{Client, Response};
 pub(crate) use config::Settings;
