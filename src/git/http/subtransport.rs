@@ -13,9 +13,8 @@ use super::client::{Client, Response};
 use super::config::Settings;
 use super::current;
 
-/// The most a ref advertisement may hold (libgit2 keeps it whole): far
-/// above any GitOps repository's, far below what hurts the machine.
-const ADVERTISEMENT: u64 = 32 << 20;
+/// The most a ref advertisement may hold (libgit2 keeps it whole).
+use crate::git::push::http::ADVERTISEMENT;
 
 /// One libgit2 connection to an HTTP(S) remote.
 pub(crate) struct Curl {

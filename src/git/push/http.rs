@@ -26,6 +26,11 @@ use super::super::session::Session;
 
 const SERVICE: &str = "git-receive-pack";
 
+/// The most a ref advertisement may hold: far above any GitOps
+/// repository's, far below what hurts the machine (as for libgit2's
+/// listings, src/git/http/subtransport.rs).
+pub(crate) const ADVERTISEMENT: u64 = 32 << 20;
+
 /// A listing started ahead ([`start`]): the URL, and the thread making
 /// its first request.
 type Started = (Client, Result<Response, git2::Error>);

@@ -94,7 +94,16 @@ impl ReceivePack {
         session: &Session,
     ) -> Result<ReceivePack, git2::Error> {
         let (mut service, mut body) = http::Service::list(url, remote, session)?;
-        let (heads, capabilities) = read_advertisement(&mut body)?;
+        // Bounded at the HTTP level too, whatever the parser reads.
+        let mut limited = Read::take(&mut body, http::ADVERTISEMENT);
+        let advertised = read_advertisement(&mut limited);
+        if limited.limit() == 0 {
+            return Err(protocol(&format!(
+                "the server's ref advertisement is larger than {} MiB",
+                http::ADVERTISEMENT >> 20
+            )));
+        }
+        let (heads, capabilities) = advertised?;
         // Read to its end, so the connection is kept for the push.
         service.done_with(body);
         Ok(ReceivePack {
