@@ -95,3 +95,18 @@ fn a_refused_password_in_the_url_says_so() {
     let stderr = both(&env, &work, &[], true, "the password in the URL");
     assert!(!stderr.contains(TOKEN), "{stderr}");
 }
+
+#[test]
+fn http_empty_auth_offers_the_empty_login_then_asks_as_git_does() {
+    let env = Env::new();
+    let Some((_remote, work, _http)) = served_gitops(&env, false, TOKEN) else {
+        return;
+    };
+    env.git(&work, &["config", "http.emptyAuth", "true"]);
+    // Nothing else to offer: both fail.
+    both(&env, &work, &[], false, "http.emptyAuth alone");
+    // With the helper's answer after it: both get through.
+    let url = env.git(&work, &["remote", "get-url", "origin"]);
+    store_credentials(&env, url.trim());
+    both(&env, &work, &[], true, "http.emptyAuth and a helper");
+}
