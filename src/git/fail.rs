@@ -99,7 +99,7 @@ impl Failure {
                 "if the branch is protected, push to a new branch with --branch NAME and open a pull request".into(),
             ],
             Failure::Certificate(_) => vec![
-                "for a server whose certificate comes from a private CA, point SSL_CERT_FILE at the CA's PEM file (or SSL_CERT_DIR at a folder of them), as for git".into(),
+                "for a server whose certificate comes from a private CA, name the CA's PEM file as for git: git config http.sslCAInfo /path/to/ca.pem, or GIT_SSL_CAINFO=/path/to/ca.pem".into(),
             ],
             Failure::Other(_) => Vec::new(),
         }

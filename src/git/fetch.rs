@@ -7,7 +7,7 @@
 
 use git2::Oid;
 
-use super::link::{Link, Parts};
+use super::link::Link;
 use super::pkt::read_advertisement;
 use super::upload;
 use super::url::redact;
@@ -24,7 +24,7 @@ impl Workspace {
     /// push listing on `link` advertised it, in one request; moves
     /// `refs/remotes/{remote}/{branch}` to the tip fetched, as a fetch
     /// would, and returns it. `None` when this way does not apply (a
-    /// shallow repository, libgit2's own HTTP connection, a remote that
+    /// shallow repository, a remote that
     /// can't send a side band) or failed before anything was stored: the
     /// caller fetches through libgit2 then, which reports any failure in
     /// its words.
@@ -54,7 +54,7 @@ impl Workspace {
     }
 
     /// [`Workspace::fetch_tip`]'s work: the bytes of pack received and
-    /// the tip fetched; `Ok(None)` when the link is libgit2's.
+    /// the tip fetched; `Ok(None)` when this way does not apply.
     fn fetch_in_one(
         &self,
         link: &mut Link,
@@ -66,9 +66,7 @@ impl Workspace {
         let known: Vec<Oid> = self.repo.refname_to_id(&tracking).into_iter().collect();
         let haves = upload::haves(&self.repo, &known);
         let url = redact(&link.url);
-        let (Parts::Wire(wire), session) = link.parts() else {
-            return Ok(None);
-        };
+        let (wire, session) = link.parts();
         let text = |e: git2::Error| e.message().to_string();
         let unbanded = || "the remote offers no side band".to_string();
         let mut said = |d: &[u8]| session.remote_said(d);
@@ -79,8 +77,9 @@ impl Workspace {
                 let asked = upload::capabilities(&offered).ok_or_else(unbanded)?;
                 phase();
                 service
-                    .upload(session, &upload::request(tip, &haves, &asked))
-                    .and_then(|mut body| upload::receive(&self.repo, &mut body, &mut said))
+                    .upload(session, &upload::request(tip, &haves, &asked), |body| {
+                        upload::receive(&self.repo, body, &mut said)
+                    })
                     .map(|bytes| (bytes, tip))
             }
             None => {

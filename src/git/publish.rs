@@ -6,13 +6,12 @@
 
 use std::time::Duration;
 
-use git2::{ErrorCode, Oid, PushOptions, Remote, RemoteRedirect};
+use git2::Oid;
 
 use super::fail::{self, Failure, UNCHANGED_CHECKOUT};
-use super::link::Parts;
+use super::link;
 use super::push::{self, ReceivePack, Report};
 use super::session::{Listing, Session};
-use super::transport;
 use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
@@ -65,7 +64,7 @@ impl Workspace {
             hooks.before_push(self, &target, commit)?;
             crate::interrupt::state(fail::while_pushing(self, &target, commit));
             match self.push_once(&session, &target, commit) {
-                Ok(()) => {
+                Ok(pushed_to) => {
                     crate::interrupt::state(fail::after_push(self, &target, commit));
                     self.step(|| format!("the remote accepted {commit:.10} for refs/heads/{} (attempt {attempt})", target.branch));
                     if self.head.is_some() {
@@ -76,7 +75,8 @@ impl Workspace {
                         remote_branch: format!("{}/{}", target.remote, target.branch),
                         attempts: attempt,
                         created_from: target.from.clone(),
-                        url: target.url.clone(),
+                        // The URL pushed to (a `pushurl`, `pushInsteadOf`).
+                        url: redact(&pushed_to),
                     };
                     target.tip = Some(commit);
                     target.from = None;
@@ -155,7 +155,7 @@ impl Workspace {
         session: &Session,
         target: &Target,
         commit: Oid,
-    ) -> Result<(), Refused> {
+    ) -> Result<String, Refused> {
         let named = self
             .repo
             .find_remote(&target.remote)
@@ -169,32 +169,20 @@ impl Workspace {
             .to_string();
         // The connection the branch was listed on, when it is recent.
         if let Some(mut link) = self.link.take().filter(|l| l.fresh() && l.url == url) {
-            let headers = link.headers.clone();
-            return match link.parts() {
-                (Parts::Git2(remote), session) => {
-                    self.push_on(remote, session, Some(headers), &url, target, commit)
-                }
-                (Parts::Wire(wire), session) => self.push_wire(wire, session, &url, target, commit),
-            };
+            let (wire, session) = link.parts();
+            return self
+                .push_wire(wire, session, &url, target, commit)
+                .map(|()| url);
         }
-        let mut remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
+        let remote = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| Refused::Failed(Failure::from_git(&e)))?
             .unwrap_or(named);
         let program = remote.url().unwrap_or(&url).to_string();
-        let wire = if transport::is_program(&program) {
-            ReceivePack::open(&program).map(Some)
-        } else if session.own_http(&url) {
-            ReceivePack::open_http(&url, session)
-        } else {
-            Ok(None)
-        };
-        match wire.map_err(|e| Refused::Failed(session.failure(&url, &e)))? {
-            Some(mut wire) => {
-                drop(remote);
-                self.push_wire(&mut wire, session, &url, target, commit)
-            }
-            None => self.push_on(&mut remote, session, None, &url, target, commit),
-        }
+        drop(remote);
+        let mut wire = link::receive_pack(&program, &url, Some(&target.remote), session)
+            .map_err(|e| Refused::Failed(session.failure(&url, &e)))?;
+        self.push_wire(&mut wire, session, &url, target, commit)
+            .map(|()| url)
     }
 
     /// Pushes `commit` over mlops's own receive-pack conversation
@@ -255,8 +243,8 @@ impl Workspace {
             }
         }
         .map_err(|e| fail(&e))?;
-        if wire.is_http() {
-            self.step(|| "the pack goes over mlops's own smart-HTTP client".into());
+        if link::is_http(url) {
+            self.step(|| "the pack goes over mlops's own smart-HTTP client (libcurl, with git's http.* settings)".into());
         }
         pushing(session, target, commit, url);
         let report = wire.push(old, commit, &refname, &pack, session);
@@ -272,68 +260,6 @@ impl Workspace {
             Report::Refused(message) if is_stale(&message) => Err(Refused::Stale(message)),
             Report::Refused(message) => {
                 Err(Refused::Failed(Failure::Rejected { refname, message }))
-            }
-        }
-    }
-
-    /// Pushes `commit` over `remote` (connected already, or not).
-    /// `headers`: those the connection was made with; `None` to send the
-    /// credentials known ahead ([`Session::headers_ahead`]).
-    fn push_on(
-        &self,
-        remote: &mut Remote<'_>,
-        session: &Session,
-        headers: Option<Vec<String>>,
-        url: &str,
-        target: &Target,
-        commit: Oid,
-    ) -> Result<(), Refused> {
-        self.step(|| {
-            "libgit2 builds the pack and pushes it (mlops's own HTTP client does not do proxies, \
-             http.extraHeader, http.cookieFile, http.sslVerify=false, a password in the URL or a redirect)"
-                .into()
-        });
-        let refname = format!("refs/heads/{}", target.branch);
-        let spec = format!("{commit}:{refname}");
-        session.updates.borrow_mut().clear();
-        let mut opts = PushOptions::new();
-        session.aim(url);
-        opts.remote_callbacks(session.callbacks())
-            .proxy_options(super::link::proxy());
-        let headers = headers.unwrap_or_else(|| session.headers_ahead(url, true));
-        if !headers.is_empty() {
-            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-            opts.custom_headers(&headers)
-                .follow_redirects(RemoteRedirect::None);
-        }
-        pushing(session, target, commit, url);
-        super::tls::prepare();
-        let result = remote.push(&[&spec], Some(&mut opts));
-        session.done();
-        if result.is_ok() {
-            session.worked();
-        }
-        if let Err(e) = result {
-            return Err(match e.code() {
-                ErrorCode::NotFastForward
-                | ErrorCode::Modified
-                | ErrorCode::Locked
-                | ErrorCode::Exists => Refused::Stale(e.message().to_string()),
-                _ => Refused::Failed(session.failure(url, &e)),
-            });
-        }
-        let updates = session.updates.borrow();
-        match updates.iter().find(|(name, _)| *name == refname) {
-            Some((_, Some(message))) if is_stale(message) => Err(Refused::Stale(message.clone())),
-            Some((_, Some(message))) => Err(Refused::Failed(Failure::Rejected {
-                refname,
-                message: message.clone(),
-            })),
-            _ => {
-                if matches!(remote.name(), Ok(None)) {
-                    local::track(&self.repo, &target.remote, &refname, commit);
-                }
-                Ok(())
             }
         }
     }

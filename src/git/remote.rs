@@ -1,7 +1,7 @@
 //! Talking to the remote before a push: list, fetch, and the sync that
 //! finds the tip a change is composed on (`publish.rs` pushes it).
 
-use git2::{AutotagOption, Direction, FetchOptions, Oid, Remote, RemoteRedirect};
+use git2::{AutotagOption, Direction, FetchOptions, Oid, Remote};
 
 use super::fail::UNCHANGED_CHECKOUT;
 use super::link::{self, Link};
@@ -61,21 +61,18 @@ impl Workspace {
                 .failure(&url, e)
                 .into_error(&doing, self.unchanged())
         };
-        super::tls::prepare();
         let reach = || format!("could not reach {}", redact(&url));
         let mut handle = local::anonymous(&self.repo, &url, self.workdir.as_deref())
             .map_err(|e| fail(&e, reach()))?
             .unwrap_or(named);
-        let conn = link::connect(&mut handle, session, &url, Direction::Fetch)
+        let mut conn = link::connect(&mut handle, session, &url, Direction::Fetch)
             .map_err(|e| fail(&e, reach()))?;
         let default = conn
-            .remote
             .default_branch()
             .ok()
             .and_then(|b| b.as_str().ok().map(str::to_string))
             .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
         let heads = conn
-            .remote
             .list()
             .map_err(|e| fail(&e, reach()))?
             .iter()
@@ -90,14 +87,8 @@ impl Workspace {
         let spec = format!("+refs/heads/{branch}:{tracking}");
         let mut opts = FetchOptions::new();
         opts.remote_callbacks(session.callbacks())
-            .proxy_options(link::proxy())
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        if !conn.headers.is_empty() {
-            let headers: Vec<&str> = conn.headers.iter().map(String::as_str).collect();
-            opts.custom_headers(&headers)
-                .follow_redirects(RemoteRedirect::None);
-        }
         // A local remote's objects are read in place (clone.rs): a shallow
         // fetch would copy them instead.
         if depth > 0 && local::path(&url).is_none() {
@@ -105,7 +96,7 @@ impl Workspace {
         }
         session.phase(&format!("Fetching {branch} from {}", redact(&url)));
         let fetched = conn
-            .remote
+            .remote()
             .fetch(&[&spec], Some(&mut opts), Some("mlops: fetch"));
         session.done();
         if fetched.is_ok() {
@@ -229,7 +220,7 @@ impl Workspace {
         match self.push_program(&remote) {
             Ok(Some(url)) => transport::start_receive_pack(&url),
             Ok(None) => match self.plain_push_url(&remote) {
-                Ok(Some(url)) if session.own_http(&url) => http::start(&url, &session),
+                Ok(Some(url)) if link::is_http(&url) => http::start(&url, &remote, &session),
                 _ => false,
             },
             Err(_) => false,
@@ -317,9 +308,9 @@ impl Workspace {
                     .into_error(&reach(), self.unchanged()))
             }
         };
-        // SAFETY: the link is kept in `self.link`, which the workspace
-        // drops before its repository.
-        let opened = unsafe { Link::open(handle, session, &url) };
+        let target = handle.url().unwrap_or(&url).to_string();
+        drop(handle);
+        let opened = Link::open(&target, Some(remote), session, &url);
         let mut link = match opened {
             Ok(link) => link,
             Err((e, session)) => {

@@ -4,9 +4,9 @@
 //! credentials were tried, which ref the remote refused, or what git or ssh
 //! said, src/git/transport).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
-use git2::{CertificateCheckStatus, Oid, RemoteCallbacks};
+use git2::{Oid, RemoteCallbacks};
 
 use super::credentials::Credentials;
 use super::fail::Failure;
@@ -19,16 +19,9 @@ pub(crate) struct Session {
     feedback: RefCell<Feedback>,
     /// (refname, rejection message) as the remote reported each ref.
     pub(crate) updates: RefCell<Vec<(String, Option<String>)>>,
-    /// TLS handshakes since [`Session::guard_handshakes`] was turned on.
-    handshakes: Cell<u32>,
-    /// On while a connection that sent credentials ahead reads the
-    /// listing: a second TLS handshake then means a redirect (libgit2
-    /// follows one to another port of the same host even with redirects
-    /// off), and it is refused before the header goes there.
-    guard: Cell<bool>,
-    /// Whether git config leaves HTTP(S) pushes to mlops's own client
-    /// ([`super::push::http::plain_config`]).
-    plain_http: bool,
+    /// The repository's git config (with the user's and the system's),
+    /// for the HTTP client's settings ([`Session::http_settings`]).
+    config: Option<git2::Config>,
 }
 
 impl Session {
@@ -44,34 +37,35 @@ impl Session {
             creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
             feedback: RefCell::new(Feedback::new(ws.options.quiet)),
             updates: RefCell::new(Vec::new()),
-            handshakes: Cell::new(0),
-            guard: Cell::new(false),
-            plain_http: config.as_ref().is_some_and(super::push::http::plain_config),
+            config: config.and_then(|mut c| c.snapshot().ok()),
         }
     }
 
-    /// Turns the redirect guard on (counting TLS handshakes from zero) or
-    /// off; see [`Session::guard`].
-    pub(crate) fn guard_handshakes(&self, on: bool) {
-        self.handshakes.set(0);
-        self.guard.set(on);
+    /// git's HTTP settings for requests to `url` of `remote`
+    /// (src/git/http/config.rs).
+    pub(crate) fn http_settings(&self, url: &str, remote: Option<&str>) -> super::http::Settings {
+        let remote_proxy = remote.and_then(|name| {
+            let key = format!("remote.{name}.proxy");
+            let given = super::http::cmdline::command_line();
+            let given = given.into_iter().rev().find(|(k, _)| *k == key);
+            match given {
+                Some((_, value)) => Some(value.unwrap_or_default()),
+                None => self.config.as_ref()?.get_string(&key).ok(),
+            }
+        });
+        super::http::Settings::read(self.config.as_ref(), url, remote_proxy)
     }
 
     /// Callbacks for one connection.
     pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
         self.creds.borrow_mut().reset();
         let mut cb = RemoteCallbacks::new();
-        cb.credentials(|url, user, allowed| self.creds.borrow_mut().get(url, user, allowed));
-        cb.certificate_check(|_cert, host| {
-            let n = self.handshakes.get() + 1;
-            self.handshakes.set(n);
-            if self.guard.get() && n > 1 {
-                return Err(git2::Error::from_str(&format!(
-                    "redirected to another server at {host}: the credentials sent ahead stay with the one they are for"
-                )));
-            }
-            // libgit2's own verdict (the CA bundle, SSL_CERT_FILE).
-            Ok(CertificateCheckStatus::CertificatePassthrough)
+        // libgit2's HTTP requests (src/git/http/subtransport.rs) ask this
+        // session for settings and credentials while the callbacks live.
+        let current = super::http::current::enter(self);
+        cb.credentials(move |url, user, allowed| {
+            let _ = &current;
+            self.creds.borrow_mut().get(url, user, allowed)
         });
         cb.transfer_progress(|p| {
             self.feedback.borrow_mut().event(Event::Received {
@@ -120,20 +114,13 @@ impl Session {
         }
     }
 
-    /// Whether a push to `url` goes through mlops's own HTTP client
-    /// (src/git/push/http.rs) rather than libgit2's.
-    pub(crate) fn own_http(&self, url: &str) -> bool {
-        super::push::http::usable(url, self.plain_http)
-    }
-
-    /// Starts a connection of mlops's own HTTP client to `url`, as
-    /// [`Session::callbacks`] and [`Session::headers_ahead`] start one of
-    /// libgit2's: every credential source may be tried again, and the
+    /// Starts a connection of the HTTP client to `url` (for a push, or
+    /// a read): every credential source may be tried again, and the
     /// `Authorization` value known ahead is returned.
-    pub(crate) fn start_http(&self, url: &str) -> Option<String> {
+    pub(crate) fn start_http(&self, url: &str, push: bool) -> Option<String> {
         self.aim(url);
         self.creds.borrow_mut().reset();
-        let header = self.headers_ahead(url, true).pop()?;
+        let header = self.headers_ahead(url, push).pop()?;
         header.strip_prefix("Authorization: ").map(str::to_string)
     }
 
@@ -145,6 +132,14 @@ impl Session {
         username: Option<&str>,
     ) -> Result<(String, String), git2::Error> {
         self.creds.borrow_mut().userpass(url, username)
+    }
+
+    /// The password in the remote's URL was sent after a 401: a refusal
+    /// names it.
+    pub(crate) fn tried_url_password(&self) {
+        self.creds
+            .borrow_mut()
+            .sent_ahead("the password in the remote's URL");
     }
 
     /// The credentials answered a request: the helpers are told
@@ -169,6 +164,8 @@ impl Session {
     /// Why the operation on `url` failed: in the words of the program the
     /// transport ran (git, ssh), else from libgit2's error.
     pub(crate) fn failure(&self, url: &str, err: &git2::Error) -> Failure {
+        let http = super::http::take_failure();
+        let err = http.as_ref().unwrap_or(err);
         super::transport::failure(url).unwrap_or_else(|| self.creds.borrow().failure(url, err))
     }
 }

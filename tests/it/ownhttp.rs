@@ -139,7 +139,7 @@ fn one_change_to_thousands_of_files_is_a_small_post_over_https() {
 }
 
 #[test]
-fn what_the_own_client_does_not_do_goes_through_libgit2() {
+fn a_cookie_file_keeps_the_one_push_path() {
     let env = Env::new();
     let Some((remote, work, http)) = big_remote(&env, false) else {
         return;
@@ -152,10 +152,9 @@ fn what_the_own_client_does_not_do_goes_through_libgit2() {
     );
     http.clear_requests();
     let stderr = enable(&env, &work, &http);
-    assert!(stderr.contains("libgit2 builds the pack"), "{stderr}");
-    let requests = http.requests();
-    // For the record: libgit2's pack for the same change.
-    eprintln!("{}", shown(&requests));
+    // One push path: the own client takes git's HTTP settings along.
+    assert!(stderr.contains("mlops's own smart-HTTP client"), "{stderr}");
+    assert!(!stderr.contains("libgit2 builds the pack"), "{stderr}");
     landed(&env, &remote, &work);
 }
 

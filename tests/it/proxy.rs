@@ -2,90 +2,24 @@
 //! does: the proxy comes from git config (`http.proxy`) or the environment
 //! (`https_proxy`, less `no_proxy`). A real proxy, tinyproxy, on
 //! 127.0.0.1; its log shows what went through it. git does the same push
-//! through the same proxy, side by side. (A plain `http://` remote is
-//! reached directly: libgit2 1.9 writes the proxy's request line but
-//! connects to the server, see README "Credentials".)
+//! through the same proxy, side by side. (More: a plain `http://` remote,
+//! a proxy that asks for a login, `remote.<name>.proxy`, in
+//! httpconfig_proxy.rs.)
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common::{words, Env};
-use crate::servers::{available, free_port, served_gitops, wait_for_port, Http, Running};
+use crate::servers::{served_gitops, Http, Proxy};
 
 const TOKEN: &str = "pr0xy-t0ken";
-
-/// tinyproxy on 127.0.0.1, any port reachable through CONNECT, each
-/// request in its log; stopped on drop.
-struct Proxy {
-    port: u16,
-    log: PathBuf,
-    /// Where [`Proxy::requests`] starts reading (tinyproxy keeps its own
-    /// offset: the log is not truncated).
-    seen: std::cell::Cell<usize>,
-    _server: Running,
-}
-
-impl Proxy {
-    fn start(dir: &Path) -> Option<Proxy> {
-        if !available(&["tinyproxy"]) {
-            return None;
-        }
-        let port = free_port();
-        let log = dir.join("tinyproxy.log");
-        let conf = dir.join("tinyproxy.conf");
-        fs::write(
-            &conf,
-            format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\nDisableViaHeader Yes\n",
-                log.display()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new("tinyproxy")
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port, &mut child, &log);
-        Some(Proxy {
-            port,
-            log,
-            seen: std::cell::Cell::new(0),
-            _server: Running(child),
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The requests it carried, e.g. `CONNECT 127.0.0.1:PORT HTTP/1.1`.
-    fn requests(&self) -> Vec<String> {
-        let log = fs::read_to_string(&self.log).unwrap_or_default();
-        log.get(self.seen.get()..)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once("): ").map(|(_, r)| r.to_string()))
-            .filter(|r| !r.starts_with("No ") && !r.is_empty())
-            .collect()
-    }
-
-    /// From now on, [`Proxy::requests`] shows only new requests.
-    fn clear(&self) {
-        self.seen
-            .set(fs::read_to_string(&self.log).unwrap_or_default().len());
-    }
-}
 
 /// The fixture on an HTTPS server, and a proxy; `None` (after a note)
 /// when either can't be had.
 fn https_and_proxy(env: &Env) -> Option<(PathBuf, PathBuf, Http, Proxy)> {
     let (remote, work, https) = served_gitops(env, true, TOKEN)?;
-    let proxy = Proxy::start(env.path())?;
+    let proxy = Proxy::start(env.path(), None)?;
     Some((remote, work, https, proxy))
 }
 

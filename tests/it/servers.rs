@@ -115,7 +115,7 @@ impl Http {
         if !available(&[LIGHTTPD, HTTP_BACKEND]) {
             return None;
         }
-        Some(lighttpd(dir, root, user, password, None))
+        Some(lighttpd(dir, root, user, password, None, ""))
     }
 
     /// The same over HTTPS: a fresh test CA (`ca`, trusted by nobody but
@@ -126,7 +126,26 @@ impl Http {
             return None;
         }
         let pki = test_pki(&dir.join("pki"));
-        Some(lighttpd(dir, root, user, password, Some(pki)))
+        Some(lighttpd(dir, root, user, password, Some(pki), ""))
+    }
+
+    /// [`Http::start_tls`], and a client certificate required too: the
+    /// test CA's `client.pem` and `client.key` (beside `ca`).
+    pub fn start_tls_client_cert(
+        dir: &Path,
+        root: &Path,
+        user: &str,
+        password: &str,
+    ) -> Option<Http> {
+        if !available(&[LIGHTTPD, HTTP_BACKEND, MOD_OPENSSL, "openssl"]) {
+            return None;
+        }
+        let pki = test_pki(&dir.join("pki"));
+        let extra = format!(
+            "ssl.verifyclient.activate = \"enable\"\nssl.verifyclient.enforce = \"enable\"\nssl.verifyclient.ca-file = \"{}\"\n",
+            pki.ca.display()
+        );
+        Some(lighttpd(dir, root, user, password, Some(pki), &extra))
     }
 
     /// The URL of `name` (e.g. `remote.git`), without credentials.
@@ -253,6 +272,44 @@ pub fn test_pki(dir: &Path) -> Pki {
         "-out",
         "server.pem",
     ]);
+    // A client certificate (for servers that ask for one).
+    openssl(
+        &[
+            &["req", "-nodes"][..],
+            &ec,
+            &[
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=bot",
+            ],
+        ]
+        .concat(),
+    );
+    fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "client.ext",
+        "-out",
+        "client.pem",
+    ]);
     Pki {
         ca: dir.join("ca.pem"),
         server_cert: dir.join("server.pem"),
@@ -260,7 +317,14 @@ pub fn test_pki(dir: &Path) -> Pki {
     }
 }
 
-fn lighttpd(dir: &Path, root: &Path, user: &str, password: &str, tls: Option<Pki>) -> Http {
+fn lighttpd(
+    dir: &Path,
+    root: &Path,
+    user: &str,
+    password: &str,
+    tls: Option<Pki>,
+    extra: &str,
+) -> Http {
     let conf_dir = dir.join("lighttpd");
     fs::create_dir_all(&conf_dir).unwrap();
     fs::write(conf_dir.join("users"), format!("{user}:{password}\n")).unwrap();
@@ -310,6 +374,7 @@ $HTTP["url"] =~ "^/git" {{
             pki.server_key.display(),
         ));
     }
+    conf.push_str(extra);
     fs::write(conf_dir.join("lighttpd.conf"), conf).unwrap();
     let mut child = Command::new(LIGHTTPD)
         .arg("-D")
@@ -524,4 +589,71 @@ pub fn shown(requests: &[Request]) -> String {
         .join("\n");
     eprintln!("{text}\n--");
     text
+}
+
+/// tinyproxy on 127.0.0.1, any port reachable through CONNECT, each
+/// request in its log; stopped on drop.
+pub struct Proxy {
+    pub port: u16,
+    log: PathBuf,
+    /// Where [`Proxy::requests`] starts reading (tinyproxy keeps its own
+    /// offset: the log is not truncated).
+    seen: std::cell::Cell<usize>,
+    _server: Running,
+}
+
+impl Proxy {
+    /// With `login`, only requests that give it (`BasicAuth`) pass.
+    pub fn start(dir: &Path, login: Option<(&str, &str)>) -> Option<Proxy> {
+        if !available(&["tinyproxy"]) {
+            return None;
+        }
+        let port = free_port();
+        let log = dir.join("tinyproxy.log");
+        let conf = dir.join("tinyproxy.conf");
+        let mut text = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\nDisableViaHeader Yes\n",
+            log.display()
+        );
+        if let Some((user, password)) = login {
+            text.push_str(&format!("BasicAuth {user} {password}\n"));
+        }
+        fs::write(&conf, text).unwrap();
+        let mut child = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child, &log);
+        Some(Proxy {
+            port,
+            log,
+            seen: std::cell::Cell::new(0),
+            _server: Running(child),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests it carried, e.g. `CONNECT 127.0.0.1:PORT HTTP/1.1`.
+    pub fn requests(&self) -> Vec<String> {
+        let log = fs::read_to_string(&self.log).unwrap_or_default();
+        log.get(self.seen.get()..)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once("): ").map(|(_, r)| r.to_string()))
+            .filter(|r| !r.starts_with("No ") && !r.is_empty())
+            .collect()
+    }
+
+    /// From now on, [`Proxy::requests`] shows only new requests.
+    pub fn clear(&self) {
+        self.seen
+            .set(fs::read_to_string(&self.log).unwrap_or_default().len());
+    }
 }

@@ -83,7 +83,7 @@ fn clone_mode_over_https_with_the_test_ca_in_ssl_cert_file_pushes() {
 }
 
 /// `--clone URL` with a token (and `SSL_CERT_FILE` when given): exit 4
-/// naming `reason` and the `SSL_CERT_FILE` hint, the token nowhere.
+/// naming `reason` and the `http.sslCAInfo` hint, the token nowhere.
 fn refused_clone(env: &Env, url: &str, cert_file: Option<&Path>, reason: &str) {
     let mut cmd = mlops(env, env.path());
     if let Some(file) = cert_file {
@@ -97,7 +97,7 @@ fn refused_clone(env: &Env, url: &str, cert_file: Option<&Path>, reason: &str) {
         .assert()
         .code(4)
         .stderr(predicate::str::contains(reason))
-        .stderr(predicate::str::contains("SSL_CERT_FILE"))
+        .stderr(predicate::str::contains("http.sslCAInfo"))
         .get_output()
         .clone();
     let all = all_output(&out);

@@ -1,7 +1,7 @@
 //! A push that sends only what the commit adds, in mlops's own words of
 //! the receive-pack protocol: with the remotes reached through a program
 //! (a path, `file://`, SSH: src/git/transport), and over smart HTTP(S)
-//! ([`http`]) unless something there needs libgit2's client.
+//! ([`http`], on mlops's one HTTP client): the only push there is.
 //!
 //! Why: libgit2 builds a push's pack by marking every object of the
 //! remote tip's tree as already present (`insert_walk`, libgit2 issue
@@ -17,15 +17,14 @@
 //! moves the ref only from `old` (the tip it advertised), and its
 //! `fsck`/connectivity check refuses a pack that lacks an object.
 //!
-//! Over HTTP(S) the conversation is two requests ([`http`]: libgit2's
-//! HTTP client can't be handed a pack); the advertisement, the commands,
-//! the pack and the report are read and written here for both channels.
+//! Over HTTP(S) the conversation is two requests ([`http`]); the
+//! advertisement, the commands, the pack and the report are read and
+//! written here for both channels.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 
 pub(crate) mod http;
 mod pack;
-mod tls;
 
 use git2::Oid;
 
@@ -53,7 +52,7 @@ enum Channel {
     Program(Conversation),
     /// Smart HTTP: the advertisement was the answer to a GET, the push
     /// is a POST (stateless: nothing to say when leaving).
-    Http(http::Service),
+    Http(Box<http::Service>),
 }
 
 impl Drop for ReceivePack {
@@ -80,25 +79,32 @@ impl ReceivePack {
         })
     }
 
-    /// Asks the smart-HTTP server at `url` for its push service's
-    /// advertisement ([`http::Service::list`]); `None` when libgit2
-    /// should talk to this server instead (a redirect, not smart).
+    /// Asks the smart-HTTP server at `url` (of `remote`) for its push
+    /// service's advertisement ([`http::Service::list`]).
     pub(crate) fn open_http(
         url: &str,
+        remote: Option<&str>,
         session: &Session,
-    ) -> Result<Option<ReceivePack>, git2::Error> {
-        let Some((service, mut body)) = http::Service::list(url, session)? else {
-            return Ok(None);
-        };
-        let (heads, capabilities) = read_advertisement(&mut body)?;
+    ) -> Result<ReceivePack, git2::Error> {
+        let (mut service, mut body) = http::Service::list(url, remote, session)?;
+        // Bounded at the HTTP level too, whatever the parser reads.
+        let mut limited = Read::take(&mut body, http::ADVERTISEMENT);
+        let advertised = read_advertisement(&mut limited);
+        if limited.limit() == 0 {
+            return Err(protocol(&format!(
+                "the server's ref advertisement is larger than {} MiB",
+                http::ADVERTISEMENT >> 20
+            )));
+        }
+        let (heads, capabilities) = advertised?;
         // Read to its end, so the connection is kept for the push.
-        io::copy(&mut body, &mut io::sink()).map_err(io_error)?;
-        Ok(Some(ReceivePack {
-            channel: Channel::Http(service),
+        service.done_with(body);
+        Ok(ReceivePack {
+            channel: Channel::Http(Box::new(service)),
             heads,
             capabilities,
             spoken: false,
-        }))
+        })
     }
 
     /// The HTTP service the advertisement came from (its kept-alive
@@ -108,11 +114,6 @@ impl ReceivePack {
             Channel::Http(service) => Some(service),
             Channel::Program(_) => None,
         }
-    }
-
-    /// Whether the conversation is over smart HTTP.
-    pub(crate) fn is_http(&self) -> bool {
-        matches!(self.channel, Channel::Http(_))
     }
 
     /// Whether the remote takes a thin pack (it did not say `no-thin`).
@@ -158,7 +159,7 @@ impl ReceivePack {
                     .map_err(io_error)?;
                 Box::new(c)
             }
-            Channel::Http(service) => service.post(session, &request)?,
+            Channel::Http(service) => Box::new(service.post(session, &request)?),
         };
         let report = report::collect(&mut answer, sideband, &mut |d| session.remote_said(d))?;
         report::parse(&report, refname)

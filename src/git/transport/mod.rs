@@ -54,9 +54,11 @@ static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);
 /// the next one starts), for [`failure`].
 static LAST: Mutex<Option<Ended>> = Mutex::new(None);
 
-/// Registers the transport for `file://` and the SSH schemes, the first
-/// time a network operation is prepared ([`prepare`]): every connection
-/// mlops makes goes through a `Session`, so no command can forget it.
+/// Registers the transport for `file://` and the SSH schemes, and the
+/// HTTP client for `http://` and `https://` (src/git/http/, stateless),
+/// the first time a network operation is prepared ([`prepare`]): every
+/// connection mlops makes goes through a `Session`, so no command can
+/// forget it.
 fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -66,6 +68,15 @@ fn register() {
             // requirement: no transport is being created meanwhile).
             let _ = unsafe {
                 git2::transport::register(scheme, |remote| Transport::smart(remote, false, Exec))
+            };
+        }
+        for scheme in ["http", "https"] {
+            // SAFETY: as above.
+            let _ = unsafe {
+                git2::transport::register(scheme, |remote| {
+                    let name = remote.name().ok().flatten().map(str::to_string);
+                    Transport::smart(remote, true, super::http::subtransport::Curl::new(name))
+                })
             };
         }
     });
