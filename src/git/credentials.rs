@@ -93,7 +93,7 @@ fn first_ask(url: &str) -> bool {
 const HELPER: &str = "the git credential helper";
 const TOKEN: &str = "MLOPS_GIT_TOKEN";
 const GIVEN_BEFORE: &str = "the credentials given before";
-const URL_PASSWORD: &str = "the password in the remote URL was refused";
+pub(crate) const URL_PASSWORD: &str = "the password in the remote URL was refused";
 
 /// The steps of [`Credentials::userpass`]: 0 the token, 1 the helpers,
 /// then the askpass program, the terminal prompt, and nothing more.

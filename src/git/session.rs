@@ -139,7 +139,7 @@ impl Session {
     pub(crate) fn tried_url_password(&self) {
         self.creds
             .borrow_mut()
-            .sent_ahead("the password in the remote's URL");
+            .sent_ahead(super::credentials::URL_PASSWORD);
     }
 
     /// The credentials answered a request: the helpers are told
