@@ -84,10 +84,10 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
     if ctx.ui.json() {
         let docs: Vec<Doc<'_>> = entries.iter().map(doc).collect();
         ctx.ui.emit_json(&docs)?;
-    } else if entries.is_empty() {
+    } else if entries.is_empty() && args.max_count != Some(0) {
         ctx.ui
             .info("No changes of these models' values on this branch.");
-    } else {
+    } else if !entries.is_empty() {
         ctx.ui.out(text(&entries))?;
     }
     Ok(0)

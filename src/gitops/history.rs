@@ -58,6 +58,10 @@ pub(crate) struct Query<'a> {
 
 /// The entries from `tip` backwards, newest first.
 pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<Vec<Entry>> {
+    // `--max-count 0` lists nothing, as `git log --max-count 0`.
+    if query.max == Some(0) {
+        return Ok(Vec::new());
+    }
     let fail = |e: git2::Error| error::git("could not read the history").caused_by(e);
     let mut walk = repo.revwalk().map_err(fail)?;
     // Topological: a rename is met only after every commit that used the

@@ -213,3 +213,51 @@ fn log_follows_values_across_authors_a_merge_and_a_renamed_environment() {
     );
     assert!(text.contains("    keda: (absent) -> true\n"), "{text}");
 }
+
+#[test]
+fn log_max_count_zero_lists_nothing_as_git_and_n_stays_dry_run() {
+    let env = Env::new();
+    let work = env.checkout();
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "set test/jukebox version=v2 --no-push --yes",
+    );
+    let path = "model-deployments/test/jukebox/config.yaml";
+    // git lists nothing for --max-count 0, one commit for --max-count 1.
+    assert_eq!(env.git(&work, &["log", "--max-count", "0", "--", path]), "");
+    assert_eq!(
+        env.git(
+            &work,
+            &["log", "--format=%H", "--max-count", "1", "--", path]
+        )
+        .lines()
+        .count(),
+        1
+    );
+    let none = log_json(&env, &work, "log test/jukebox --max-count 0 --output json");
+    assert!(none.is_empty(), "{none:#?}");
+    let out = env
+        .mlops(&work)
+        .args(words("log test/jukebox --max-count 0"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let one = log_json(&env, &work, "log test/jukebox --max-count 1 --output json");
+    assert_eq!(one.len(), 1, "{one:#?}");
+    // `-n` is --dry-run wherever it applies, never a count: log refuses it
+    // (usage, exit 2), and `set -n` writes nothing.
+    env.mlops(&work)
+        .args(words("log test/jukebox -n 1"))
+        .assert()
+        .code(2);
+    let before = env.git(&work, &["rev-parse", "HEAD"]);
+    env.mlops(&work)
+        .args(words("set test/jukebox version=v3 -n --no-push --yes"))
+        .assert()
+        .success();
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), before);
+    assert_eq!(env.status(&work), "");
+}
