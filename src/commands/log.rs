@@ -8,7 +8,7 @@ use super::Context;
 use crate::cli::LogArgs;
 use crate::error::{self, Result};
 use crate::git::Workspace;
-use crate::gitops::history::{self, Entry, Query};
+use crate::gitops::history::{self, Entry, Query, Value};
 use crate::gitops::layout::{self, Target};
 use crate::gitops::models;
 use crate::gitops::snapshot::CommitTree;
@@ -16,8 +16,9 @@ use crate::gitops::snapshot::CommitTree;
 #[derive(Serialize)]
 struct Change<'a> {
     key: &'a str,
-    old: Option<&'a str>,
-    new: Option<&'a str>,
+    /// The value the chart reads, as JSON; null when absent.
+    old: Option<&'a Value>,
+    new: Option<&'a Value>,
 }
 
 /// One JSON entry: every key always present.
@@ -126,8 +127,9 @@ fn branch_tip(ctx: &Context, repo: &Repository) -> Result<Oid> {
         })
 }
 
-fn shown(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("(absent)")
+fn shown(v: &Option<Value>) -> String {
+    v.as_ref()
+        .map_or_else(|| "(absent)".to_string(), Value::text)
 }
 
 fn text(entries: &[Entry]) -> String {
@@ -171,8 +173,8 @@ fn doc(e: &Entry) -> Doc<'_> {
             .iter()
             .map(|c| Change {
                 key: &c.key,
-                old: c.old.as_deref(),
-                new: c.new.as_deref(),
+                old: c.old.as_ref(),
+                new: c.new.as_ref(),
             })
             .collect(),
     }

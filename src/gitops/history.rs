@@ -29,8 +29,37 @@ pub(crate) const AUTOSCALER: &str = "autoscaler";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyChange {
     pub key: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// A value in the history: what the chart reads, or a word of mlops's own
+/// (the rendered autoscaler, a file that can't be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Chart(edit::ChartValue),
+    Derived(String),
+}
+
+impl Value {
+    /// For people: the chart's value as [`edit::ChartValue::display`]
+    /// shows it (`"false"` quoted), a derived word as it is.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Chart(v) => v.display(),
+            Value::Derived(word) => word.clone(),
+        }
+    }
+}
+
+/// JSON: the value the chart reads (`"4562e17"` a string, `3` a number).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Chart(v) => v.serialize(s),
+            Value::Derived(word) => s.serialize_str(word),
+        }
+    }
 }
 
 /// What one commit changed in one model.
@@ -170,13 +199,13 @@ fn renamed(
 /// Parsed values per blob, each blob parsed once.
 #[derive(Default)]
 struct Values {
-    parsed: HashMap<Oid, BTreeMap<String, String>>,
+    parsed: HashMap<Oid, BTreeMap<String, Value>>,
 }
 
 impl Values {
     /// The keys as the chart reads them (a file that can't be parsed
     /// reads as one `(unreadable)` value), with the derived `autoscaler`.
-    fn of(&mut self, repo: &Repository, blob: Option<Oid>) -> Result<BTreeMap<String, String>> {
+    fn of(&mut self, repo: &Repository, blob: Option<Oid>) -> Result<BTreeMap<String, Value>> {
         let Some(id) = blob else {
             return Ok(BTreeMap::new());
         };
@@ -191,16 +220,17 @@ impl Values {
         match edit::read(bytes) {
             Ok(values) => {
                 for (key, reading) in values.keys() {
-                    map.insert(key.to_string(), reading.value.display());
+                    map.insert(key.to_string(), Value::Chart(reading.value.clone()));
                 }
                 if let Ok(r) = Rendering::read(bytes) {
-                    map.insert(AUTOSCALER.to_string(), r.autoscaler().as_str().to_string());
+                    let word = r.autoscaler().as_str().to_string();
+                    map.insert(AUTOSCALER.to_string(), Value::Derived(word));
                 }
             }
             Err(refusal) => {
                 map.insert(
                     "(file)".to_string(),
-                    format!("unreadable: {}", refusal.reason),
+                    Value::Derived(format!("unreadable: {}", refusal.reason)),
                 );
             }
         }

@@ -194,3 +194,24 @@ fn status_with_clone_reports_the_remote_branch_and_leaves_nothing() {
         "the temporary clone is removed"
     );
 }
+
+#[test]
+fn status_json_version_is_the_value_the_chart_reads_not_its_yaml_spelling() {
+    let env = Env::new();
+    let cases = crate::log::spellings();
+    let repo = env
+        .gitops(|seed| {
+            for (i, (spelling, _)) in cases.iter().enumerate() {
+                let file = config(seed, "test", &format!("m{i:02}"));
+                fs::create_dir_all(file.parent().unwrap()).unwrap();
+                fs::write(file, format!("name: m{i:02}\nversion: {spelling}\n")).unwrap();
+            }
+        })
+        .1;
+    let (code, rows) = env.status_rows(&repo, "--env test");
+    assert_eq!(code, 0);
+    for (i, (spelling, want)) in cases.iter().enumerate() {
+        let row = crate::common::row(&rows, "test", &format!("m{i:02}"));
+        assert_eq!(&row["version"], want, "version: {spelling}");
+    }
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::super::Context;
 use crate::cli::StatusArgs;
+use crate::edit::ChartValue;
 use crate::error::{self, Kind, Result};
 use crate::git::divergence::{self, Committed, Divergence};
 use crate::git::Workspace;
@@ -30,7 +31,8 @@ pub(crate) struct Row {
     /// Each key's truthiness for the chart; null when the key is absent.
     pub autoscaling: Option<bool>,
     pub keda: Option<bool>,
-    pub version: Option<String>,
+    /// As the chart reads it: a JSON string, number or boolean.
+    pub version: Option<ChartValue>,
     pub warning: Option<String>,
     pub error: Option<String>,
     /// Work-tree mode: the file has edits not committed (null otherwise).
@@ -250,7 +252,11 @@ fn print_table(ctx: &Context, rows: &[Row]) -> Result<()> {
             ctx.ui.out_style(style, state),
             word(row.autoscaling).to_string(),
             word(row.keda).to_string(),
-            row.version.clone().unwrap_or_else(|| "-".to_string()),
+            match &row.version {
+                Some(ChartValue::Str(s)) => s.clone(),
+                Some(other) => other.display(),
+                None => "-".to_string(),
+            },
             note,
         ]);
     }
