@@ -11,6 +11,7 @@ use crate::git::Workspace;
 use crate::gitops::history::{self, Entry, Query, Value};
 use crate::gitops::layout::{self, Target};
 use crate::gitops::models;
+use crate::gitops::renames;
 use crate::gitops::snapshot::CommitTree;
 
 #[derive(Serialize)]
@@ -32,6 +33,7 @@ struct Doc<'a> {
     model: &'a str,
     path: String,
     renamed_from: Option<String>,
+    renamed_to: Option<String>,
     changes: Vec<Change<'a>>,
 }
 
@@ -64,7 +66,16 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
     };
     let targets = match named.is_empty() {
         false => {
-            models::resolve(&CommitTree::new(repo, tip)?, &named)?;
+            // A model renamed or removed since keeps its history, as
+            // `git log -- PATH` shows a file that is gone.
+            let at_tip = CommitTree::new(repo, tip)?;
+            for target in &named {
+                if let Err(e) = models::resolve(&at_tip, std::slice::from_ref(target)) {
+                    if !renames::in_history(repo, tip, target) {
+                        return Err(e);
+                    }
+                }
+            }
             named
         }
         true => {
@@ -146,6 +157,9 @@ fn text(entries: &[Entry]) -> String {
         if let Some(from) = &e.renamed_from {
             out.push_str(&format!("    (renamed from {from})\n"));
         }
+        if let Some(to) = &e.renamed_to {
+            out.push_str(&format!("    (renamed to {to})\n"));
+        }
         for c in &e.changes {
             out.push_str(&format!(
                 "    {}: {} -> {}\n",
@@ -168,6 +182,7 @@ fn doc(e: &Entry) -> Doc<'_> {
         model: &e.target.model,
         path: e.target.path(),
         renamed_from: e.renamed_from.as_ref().map(Target::to_string),
+        renamed_to: e.renamed_to.as_ref().map(Target::to_string),
         changes: e
             .changes
             .iter()

@@ -8,16 +8,17 @@
 //! with libgit2's binary search in each tree. Values are parsed only for a
 //! blob that changed, and each blob once. A merge is reported only for
 //! the values its result holds that no parent had (a conflict resolved by
-//! hand): otherwise the change belongs to the commit that made it. When an environment folder was renamed, the model is followed
-//! into its old name, like `git log --follow`.
+//! hand): otherwise the change belongs to the commit that made it. When a
+//! model folder or an environment folder was renamed, the model is
+//! followed into its old name, like `git log --follow` (see [`renames`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use git2::{Commit, Oid, Repository, Sort};
 
 use super::chart::Rendering;
 use super::layout::{Target, DEPLOYMENTS};
+use super::renames;
 use crate::edit;
 use crate::error::{self, Result};
 use crate::git::treepath::TreePaths;
@@ -73,6 +74,8 @@ pub(crate) struct Entry {
     pub target: Target,
     /// The model's earlier name when this commit renamed its folder.
     pub renamed_from: Option<Target>,
+    /// The model's later name when this commit renamed its folder away.
+    pub renamed_to: Option<Target>,
     pub changes: Vec<KeyChange>,
 }
 
@@ -131,22 +134,28 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
                 continue;
             }
             let mut old = olds.first().copied().flatten();
-            let mut renamed_from = None;
+            let (mut renamed_from, mut renamed_to) = (None, None);
             if new.is_some() && old.is_none() && parents.len() == 1 {
-                if let Some(before) = renamed(repo, &commit, &parents[0], target) {
+                if let Some(before) = renames::renamed_from(repo, &commit, &parents[0], target) {
                     old = paths.id(parents[0].tree_id(), &before.path());
                     renamed_from = Some(before.clone());
                     names[i] = before;
                 }
+            } else if new.is_none() && old.is_some() && parents.len() == 1 {
+                renamed_to = renames::renamed_to(repo, &commit, &parents[0], target);
             }
-            let mut changes = values.diff(repo, old, new, query.keys)?;
+            // Renamed away: the values went with the folder, not away.
+            let mut changes = match renamed_to {
+                Some(_) => Vec::new(),
+                None => values.diff(repo, old, new, query.keys)?,
+            };
             // A merge keeps only what no parent explains: a key whose new
             // value one parent already had came from that parent's commit.
             for other in olds.iter().skip(1) {
                 let theirs = values.of(repo, *other)?;
                 changes.retain(|c| theirs.get(&c.key) != c.new.as_ref());
             }
-            if changes.is_empty() && renamed_from.is_none() {
+            if changes.is_empty() && renamed_from.is_none() && renamed_to.is_none() {
                 continue;
             }
             let author = commit.author();
@@ -157,6 +166,7 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
                 time: (author.when().seconds(), author.when().offset_minutes()),
                 target: target.clone(),
                 renamed_from,
+                renamed_to,
                 changes,
             });
             if query.max.is_some_and(|max| out.len() >= max) {
@@ -169,31 +179,6 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
 
 fn oid_of(commit: &Commit<'_>) -> Oid {
     commit.id()
-}
-
-/// The model's name in `parent` when `commit` renamed its environment
-/// folder: the same model folder under an environment that `commit` no
-/// longer has.
-fn renamed(
-    repo: &Repository,
-    commit: &Commit<'_>,
-    parent: &Commit<'_>,
-    target: &Target,
-) -> Option<Target> {
-    let new_tree = commit.tree().ok()?;
-    let model_dir = new_tree.get_path(Path::new(&target.dir())).ok()?.id();
-    let old_tree = parent.tree().ok()?;
-    let old_envs = old_tree.get_path(Path::new(DEPLOYMENTS)).ok()?;
-    let repo_tree = repo.find_tree(old_envs.id()).ok()?;
-    repo_tree.iter().find_map(|env| {
-        let name = env.name().ok()?;
-        let gone = new_tree
-            .get_path(Path::new(&format!("{DEPLOYMENTS}/{name}")))
-            .is_err();
-        let before = Target::new(name, &target.model);
-        let same = old_tree.get_path(Path::new(&before.dir())).ok()?.id() == model_dir;
-        (gone && same).then_some(before)
-    })
 }
 
 /// Parsed values per blob, each blob parsed once.
