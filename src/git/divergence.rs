@@ -47,7 +47,7 @@ pub fn divergence(repo: &Repository) -> Option<Divergence> {
     })
 }
 
-/// What HEAD and the index hold under one folder, read once: libgit2
+/// What HEAD holds under one folder, read once: libgit2
 /// does not keep a tree of more than 4 KB in its object cache, so a
 /// lookup per file (`Tree::get_path`) re-read and re-parsed the
 /// environment's tree of thousands of entries for every model (3.7 s for
@@ -55,11 +55,10 @@ pub fn divergence(repo: &Repository) -> Option<Divergence> {
 #[derive(Debug, Default)]
 pub struct Committed {
     head: HashMap<String, Oid>,
-    staged: HashMap<String, Oid>,
 }
 
 impl Committed {
-    /// The blobs under `dir` in HEAD's tree and in the index.
+    /// The blobs under `dir` in HEAD's tree.
     pub fn of(repo: &Repository, dir: &str) -> Committed {
         let mut head = HashMap::new();
         let subtree = repo
@@ -77,29 +76,11 @@ impl Committed {
                 TreeWalkResult::Ok
             });
         }
-        let prefix = format!("{dir}/");
-        let staged = repo
-            .index()
-            .map(|index| {
-                index
-                    .iter()
-                    .filter(|e| e.path.starts_with(prefix.as_bytes()))
-                    .map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.id))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Committed { head, staged }
+        Committed { head }
     }
 
-    /// Whether the work-tree file at `path`, whose blob id is `on_disk`,
-    /// differs from what HEAD holds there (staged or not).
-    pub fn uncommitted(&self, path: &str, on_disk: Oid) -> bool {
-        let in_head = self.head.get(path);
-        in_head != Some(&on_disk) || self.staged.get(path).is_some_and(|s| Some(s) != in_head)
+    /// The blob HEAD holds at `path`.
+    pub fn head(&self, path: &str) -> Option<Oid> {
+        self.head.get(path).copied()
     }
-}
-
-/// The blob id git gives `bytes`.
-pub fn blob_id(bytes: &[u8]) -> Option<Oid> {
-    Oid::hash_object(ObjectType::Blob, bytes).ok()
 }

@@ -17,6 +17,7 @@ mod helper;
 pub mod identity;
 pub(crate) mod link;
 pub mod local;
+pub mod modified;
 pub(crate) mod pkt;
 pub mod progress;
 mod publish;

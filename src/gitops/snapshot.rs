@@ -134,6 +134,19 @@ impl Snapshot for WorkTree {
     }
 
     fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.read_with_stat(rel)?.map(|(bytes, _)| bytes))
+    }
+
+    /// One `lstat` instead of a listing: `status` asks this once per model.
+    fn kind(&self, rel: &str) -> Result<Option<EntryKind>> {
+        Ok(self.lstat(rel)?.map(|m| kind_of(&m)))
+    }
+}
+
+impl WorkTree {
+    /// [`Snapshot::read`], with the file's `lstat` (taken before it is
+    /// read), which `status` compares with the index as git does.
+    pub fn read_with_stat(&self, rel: &str) -> Result<Option<(Vec<u8>, std::fs::Metadata)>> {
         if let Some(dir) = self.linked_folder(rel) {
             return Err(error::config(format!(
                 "{dir} is a symlink: git keeps a link there, not a folder, so mlops will not edit through it"
@@ -141,24 +154,22 @@ impl Snapshot for WorkTree {
             .hinted("name the folder it points to, or replace the link with a real folder"));
         }
         let path = self.root.join(rel);
-        match self.kind(rel)? {
-            Some(EntryKind::File) => std::fs::read(&path)
-                .map(Some)
+        let Some(stat) = self.lstat(rel)? else {
+            return Ok(None);
+        };
+        match kind_of(&stat) {
+            EntryKind::File => std::fs::read(&path)
+                .map(|bytes| Some((bytes, stat)))
                 .map_err(|e| error::io(Kind::Config, "read", &path, e)),
-            Some(EntryKind::Link) => Err(not_a_file(rel, "a symlink")),
-            Some(_) => Err(not_a_file(rel, "not a file")),
-            None => Ok(None),
+            EntryKind::Link => Err(not_a_file(rel, "a symlink")),
+            _ => Err(not_a_file(rel, "not a file")),
         }
     }
 
-    /// One `lstat` instead of a listing: `status` asks this once per model.
-    fn kind(&self, rel: &str) -> Result<Option<EntryKind>> {
+    fn lstat(&self, rel: &str) -> Result<Option<std::fs::Metadata>> {
         let path = self.root.join(rel);
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Link)),
-            Ok(m) if m.is_dir() => Ok(Some(EntryKind::Dir)),
-            Ok(m) if m.is_file() => Ok(Some(EntryKind::File)),
-            Ok(_) => Ok(Some(EntryKind::Other)),
+            Ok(m) => Ok(Some(m)),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -169,6 +180,15 @@ impl Snapshot for WorkTree {
             }
             Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
         }
+    }
+}
+
+fn kind_of(m: &std::fs::Metadata) -> EntryKind {
+    match m.file_type() {
+        t if t.is_symlink() => EntryKind::Link,
+        t if t.is_dir() => EntryKind::Dir,
+        t if t.is_file() => EntryKind::File,
+        _ => EntryKind::Other,
     }
 }
 

@@ -12,6 +12,7 @@ use crate::cli::StatusArgs;
 use crate::edit::ChartValue;
 use crate::error::{self, Kind, Result};
 use crate::git::divergence::{self, Committed, Divergence};
+use crate::git::modified::Modified;
 use crate::git::Workspace;
 use crate::gitops::chart::Rendering;
 use crate::gitops::layout::DEPLOYMENTS;
@@ -136,22 +137,30 @@ fn worktree_rows(root: &Path, only: &[String]) -> Result<(Vec<Row>, Option<Strin
     let threads = states::threads(listed.len(), 256, 8);
     let read = states::map(listed.len(), threads, None, |i| {
         let row = Row::new(&listed[i]);
-        let bytes = snap.read(&row.path);
-        let id = bytes
-            .as_ref()
-            .ok()
-            .and_then(Option::as_deref)
-            .and_then(divergence::blob_id);
-        (row.read(bytes), id)
+        let (bytes, stat) = match snap.read_with_stat(&row.path) {
+            Ok(Some((bytes, stat))) => (Ok(Some(bytes)), Some(stat)),
+            Ok(None) => (Ok(None), None),
+            Err(e) => (Err(e), None),
+        };
+        (row.read(bytes), stat)
     });
     let mut rows = Vec::with_capacity(read.len());
     let repo = crate::git::local::discover(root).ok();
     let div = repo.as_ref().and_then(divergence::divergence);
     let committed = repo.as_ref().map(|r| Committed::of(r, DEPLOYMENTS));
+    let modified = repo.as_ref().and_then(Modified::open);
     let mut dirty = Vec::new();
-    for (mut row, id) in read.into_iter().flatten() {
-        if let (Some(committed), Some(id)) = (&committed, id) {
-            let changed = committed.uncommitted(&row.path, id);
+    for (mut row, stat) in read.into_iter().flatten() {
+        if let (Some(committed), Some(modified), Some(stat)) = (&committed, &modified, stat) {
+            // As git status: staged (the index differs from HEAD) or not
+            // (the file differs from the index, through git's filters).
+            let changed = match modified.entry(&row.path) {
+                Some(entry) => {
+                    committed.head(&row.path) != Some(entry.id)
+                        || !modified.same_as_index(&entry, &row.path, &stat)
+                }
+                None => true,
+            };
             row.uncommitted = Some(changed);
             if let Some(div) = &div {
                 row.differs_from_upstream = Some(changed || div.committed.contains(&row.path));
