@@ -26,6 +26,7 @@ pub(crate) mod quarantine;
 pub mod remote;
 pub mod session;
 pub mod sign;
+pub mod staged;
 pub(crate) mod tls;
 pub(crate) mod transport;
 pub mod treediff;

@@ -24,6 +24,36 @@ extern "C" {
     ) -> c_int;
 }
 
+/// What `lstat` says of a file that git compares with its index entry
+/// (36 bytes, where `std::fs::Metadata` is 144: status keeps one per
+/// model while the files are read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    mtime: (u32, u32),
+    ctime: (u32, u32),
+    ino: u32,
+    uid: u32,
+    gid: u32,
+    size: u32,
+    mode: u32,
+}
+
+impl Stat {
+    pub fn of(m: &Metadata) -> Stat {
+        let (ino, uid, gid) = ids(m);
+        Stat {
+            mtime: stat_time(m, Time::Modified),
+            ctime: stat_time(m, Time::Changed),
+            ino,
+            uid,
+            gid,
+            // The index keeps the size's low 32 bits, as git does.
+            size: m.len() as u32,
+            mode: mode(m),
+        }
+    }
+}
+
 /// `CE_VALID` (`git update-index --assume-unchanged`).
 const ASSUME_VALID: u16 = 0x8000;
 /// `CE_SKIP_WORKTREE` in the extended flags (sparse checkouts).
@@ -70,16 +100,21 @@ impl<'r> Modified<'r> {
         self.index.get_path(Path::new(path), 0)
     }
 
+    /// The index, for comparing it with HEAD ([`super::staged`]).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
     /// Whether the file at `path` (repository-relative, `/`), whose
     /// `lstat` is `stat`, holds what the index `entry` holds, as `git
     /// status` decides: stat data first, content through the clean
     /// filters only when those differ or the entry is racily clean.
-    pub fn same_as_index(&self, entry: &IndexEntry, path: &str, stat: &Metadata) -> bool {
+    pub fn same_as_index(&self, entry: &IndexEntry, path: &str, stat: &Stat) -> bool {
         // Entries git status does not compare with the work tree.
         if entry.flags & ASSUME_VALID != 0 || entry.flags_extended & SKIP_WORKTREE != 0 {
             return true;
         }
-        if self.file_mode && exec_bit(entry.mode) != exec_bit(mode(stat)) {
+        if self.file_mode && exec_bit(entry.mode) != exec_bit(stat.mode) {
             return false;
         }
         if self.stat_matches(entry, stat) && !self.racy(entry) {
@@ -90,14 +125,13 @@ impl<'r> Modified<'r> {
 
     /// git's `match_stat_data`: times, inode, owner and size as recorded
     /// when the entry was last written (the 32-bit fields of the index).
-    fn stat_matches(&self, entry: &IndexEntry, stat: &Metadata) -> bool {
-        let (ino, uid, gid) = ids(stat);
-        time(entry.mtime) == stat_time(stat, Time::Modified)
-            && (!self.trust_ctime || time(entry.ctime) == stat_time(stat, Time::Changed))
-            && entry.ino == ino
-            && entry.uid == uid
-            && entry.gid == gid
-            && entry.file_size == stat.len() as u32
+    fn stat_matches(&self, entry: &IndexEntry, stat: &Stat) -> bool {
+        time(entry.mtime) == stat.mtime
+            && (!self.trust_ctime || time(entry.ctime) == stat.ctime)
+            && entry.ino == stat.ino
+            && entry.uid == stat.uid
+            && entry.gid == stat.gid
+            && entry.file_size == stat.size
     }
 
     /// Modified in the same tick as the index was written, or later: the

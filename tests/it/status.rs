@@ -232,7 +232,7 @@ fn flagged(env: &Env, dir: &std::path::Path) -> Vec<String> {
 /// The config paths `git status --porcelain` lists, sorted.
 fn git_dirty(env: &Env, dir: &std::path::Path) -> Vec<String> {
     let mut out: Vec<String> = env
-        .status(dir)
+        .git(dir, &["status", "--porcelain", "--untracked-files=all"])
         .lines()
         .map(|l| l[3..].to_string())
         .filter(|p| p.starts_with("model-deployments/") && p.ends_with("/config.yaml"))
@@ -329,4 +329,54 @@ fn status_compares_through_git_filters_as_git_status_does() {
         env.git(dir, &["commit", "-q", "-m", "v2"]);
         assert_eq!(flagged(&env, dir), Vec::<String>::new());
     }
+}
+
+#[test]
+fn status_flags_what_git_status_lists_staged_or_not() {
+    let env = Env::new();
+    let values = "name: jukebox\nversion: v1\n";
+    let (_, work) = env.gitops(|seed| {
+        for (e, m) in MODELS {
+            fs::write(config(seed, e, m), values).unwrap();
+        }
+        // A model folder with a second file.
+        let notes = config(seed, "test", "jukebox-ui").with_file_name("notes.txt");
+        fs::write(notes, "owner: ada\n").unwrap();
+    });
+    assert_eq!(flagged(&env, &work), Vec::<String>::new());
+    // Untracked: a new model.
+    let new = config(&work, "test", "radio");
+    fs::create_dir_all(new.parent().unwrap()).unwrap();
+    fs::write(&new, values).unwrap();
+    // The executable bit, not staged.
+    let jukebox = config(&work, "test", "jukebox");
+    let mut mode = fs::metadata(&jukebox).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    fs::set_permissions(&jukebox, mode).unwrap();
+    // Only the folder's other file staged: the config is as committed.
+    let notes = config(&work, "test", "jukebox-ui").with_file_name("notes.txt");
+    fs::write(&notes, "owner: bob\n").unwrap();
+    env.git(
+        &work,
+        &["add", "model-deployments/test/jukebox-ui/notes.txt"],
+    );
+    // Staged, then the work tree put back as in HEAD.
+    let prod = config(&work, "prod", "jukebox");
+    fs::write(&prod, "name: jukebox\nversion: v2\n").unwrap();
+    env.git(
+        &work,
+        &["add", "model-deployments/prod/jukebox/config.yaml"],
+    );
+    fs::write(&prod, values).unwrap();
+
+    let ours = flagged(&env, &work);
+    assert_eq!(ours, git_dirty(&env, &work));
+    assert_eq!(
+        ours,
+        [
+            "model-deployments/prod/jukebox/config.yaml",
+            "model-deployments/test/jukebox/config.yaml",
+            "model-deployments/test/radio/config.yaml",
+        ]
+    );
 }
