@@ -167,25 +167,10 @@ fn worktree_rows(
     out: &mut dyn FnMut(Row) -> Result<()>,
 ) -> Result<Option<String>> {
     let snap = WorkTree::new(root);
-    // With a handle of its own, dropped at once: the trees it compares
-    // leave their delta bases in the handle's cache (up to 16 MiB).
-    let div = crate::git::local::discover(root)
-        .ok()
-        .and_then(|r| divergence::divergence(&r));
-    let repo = crate::git::local::discover(root).ok();
-    let modified = repo.as_ref().and_then(Modified::open);
-    // What the index holds otherwise than HEAD, before any file is read
-    // (the few paths `git diff --cached` lists).
-    let staged = match (&repo, &modified) {
-        (Some(repo), Some(m)) => staged::staged(repo, m.index(), DEPLOYMENTS),
-        _ => Default::default(),
-    };
     let threads = states::threads(listed.len(), 256, 8);
-    let mut dirty = Vec::new();
-    // In batches, each read on all cores and then compared with git's
-    // side: what was read is not held twice over the whole tree.
-    for batch in listed.chunks(BATCH) {
-        let read = states::map(batch.len(), threads, None, |i| {
+    // One batch's files read and parsed on all cores, in the background.
+    let read = |batch: &[Listed]| {
+        states::map(batch.len(), threads, None, |i| {
             let row = Row::new(&batch[i]);
             let (bytes, stat) = match snap.read_with_stat(&row.path) {
                 Ok(Some((bytes, stat))) => (Ok(Some(bytes)), Some(Stat::of(&stat))),
@@ -193,28 +178,57 @@ fn worktree_rows(
                 Err(e) => (Err(e), None),
             };
             (row.read(bytes), stat)
-        });
-        for (mut row, stat) in read.into_iter().flatten() {
-            if let (Some(modified), Some(stat)) = (&modified, stat) {
-                // As git status: staged (the index differs from HEAD) or
-                // not (the file differs from the index, through git's
-                // filters).
-                let changed = staged.contains(&row.path)
-                    || modified
-                        .entry(&row.path)
-                        .is_none_or(|entry| !modified.same_as_index(&entry, &row.path, &stat));
-                row.uncommitted = Some(changed);
-                if let Some(div) = &div {
-                    row.differs_from_upstream = Some(changed || div.committed.contains(&row.path));
+        })
+    };
+    // In batches, each compared with git's side and handed on while the
+    // next is read: what was read is not held over the whole tree, and
+    // the cores stay busy while this thread compares and writes.
+    std::thread::scope(|scope| {
+        let mut batches = listed.chunks(BATCH);
+        let mut next = batches.next().map(|b| scope.spawn(move || read(b)));
+        // Git's side while the first batch is read. Divergence with a
+        // handle of its own, dropped at once: the trees it compares leave
+        // their delta bases in the handle's cache (up to 16 MiB).
+        let div = crate::git::local::discover(root)
+            .ok()
+            .and_then(|r| divergence::divergence(&r));
+        let repo = crate::git::local::discover(root).ok();
+        let modified = repo.as_ref().and_then(Modified::open);
+        // What the index holds otherwise than HEAD (the few paths `git
+        // diff --cached` lists).
+        let staged = match (&repo, &modified) {
+            (Some(repo), Some(m)) => staged::staged(repo, m.index(), DEPLOYMENTS),
+            _ => Default::default(),
+        };
+        let mut dirty = Vec::new();
+        while let Some(pending) = next.take() {
+            let done = pending
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            next = batches.next().map(|b| scope.spawn(move || read(b)));
+            for (mut row, stat) in done.into_iter().flatten() {
+                if let (Some(modified), Some(stat)) = (&modified, stat) {
+                    // As git status: staged (the index differs from HEAD)
+                    // or not (the file differs from the index, through
+                    // git's filters).
+                    let changed = staged.contains(&row.path)
+                        || modified
+                            .entry(&row.path)
+                            .is_none_or(|entry| !modified.same_as_index(&entry, &row.path, &stat));
+                    row.uncommitted = Some(changed);
+                    if let Some(div) = &div {
+                        row.differs_from_upstream =
+                            Some(changed || div.committed.contains(&row.path));
+                    }
+                    if changed {
+                        dirty.push(format!("{}/{}", row.env, row.model));
+                    }
                 }
-                if changed {
-                    dirty.push(format!("{}/{}", row.env, row.model));
-                }
+                out(row)?;
             }
-            out(row)?;
         }
-    }
-    Ok(div.and_then(|d| note(&d, &dirty)))
+        Ok(div.and_then(|d| note(&d, &dirty)))
+    })
 }
 
 /// Models read, then compared with git, at a time.
