@@ -13,6 +13,7 @@ mod faults;
 mod generated;
 mod interactive;
 mod log;
+mod log_follow;
 mod servers;
 mod skipped;
 mod status;
