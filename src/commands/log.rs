@@ -8,16 +8,18 @@ use super::Context;
 use crate::cli::LogArgs;
 use crate::error::{self, Result};
 use crate::git::Workspace;
-use crate::gitops::history::{self, Entry, Query};
+use crate::gitops::history::{self, Entry, Query, Value};
 use crate::gitops::layout::{self, Target};
 use crate::gitops::models;
+use crate::gitops::renames;
 use crate::gitops::snapshot::CommitTree;
 
 #[derive(Serialize)]
 struct Change<'a> {
     key: &'a str,
-    old: Option<&'a str>,
-    new: Option<&'a str>,
+    /// The value the chart reads, as JSON; null when absent.
+    old: Option<&'a Value>,
+    new: Option<&'a Value>,
 }
 
 /// One JSON entry: every key always present.
@@ -31,6 +33,7 @@ struct Doc<'a> {
     model: &'a str,
     path: String,
     renamed_from: Option<String>,
+    renamed_to: Option<String>,
     changes: Vec<Change<'a>>,
 }
 
@@ -67,7 +70,16 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
     };
     let targets = match named.is_empty() {
         false => {
-            models::resolve(&CommitTree::new(repo, tip)?, &named)?;
+            // A model renamed or removed since keeps its history, as
+            // `git log -- PATH` shows a file that is gone.
+            let at_tip = CommitTree::new(repo, tip)?;
+            for target in &named {
+                if let Err(e) = models::resolve(&at_tip, std::slice::from_ref(target)) {
+                    if !renames::in_history(repo, tip, target) {
+                        return Err(e);
+                    }
+                }
+            }
             named
         }
         true => {
@@ -88,10 +100,10 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
     if ctx.ui.json() {
         let docs: Vec<Doc<'_>> = entries.iter().map(doc).collect();
         ctx.ui.emit_json(&docs)?;
-    } else if entries.is_empty() {
+    } else if entries.is_empty() && args.max_count != Some(0) {
         ctx.ui
             .info("No changes of these models' values on this branch.");
-    } else {
+    } else if !entries.is_empty() {
         ctx.ui.out(text(&entries))?;
     }
     Ok(0)
@@ -130,8 +142,9 @@ fn branch_tip(ctx: &Context, repo: &Repository) -> Result<Oid> {
         })
 }
 
-fn shown(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("(absent)")
+fn shown(v: &Option<Value>) -> String {
+    v.as_ref()
+        .map_or_else(|| "(absent)".to_string(), Value::text)
 }
 
 fn text(entries: &[Entry]) -> String {
@@ -147,6 +160,9 @@ fn text(entries: &[Entry]) -> String {
         ));
         if let Some(from) = &e.renamed_from {
             out.push_str(&format!("    (renamed from {from})\n"));
+        }
+        if let Some(to) = &e.renamed_to {
+            out.push_str(&format!("    (renamed to {to})\n"));
         }
         for c in &e.changes {
             out.push_str(&format!(
@@ -170,13 +186,14 @@ fn doc(e: &Entry) -> Doc<'_> {
         model: &e.target.model,
         path: e.target.path(),
         renamed_from: e.renamed_from.as_ref().map(Target::to_string),
+        renamed_to: e.renamed_to.as_ref().map(Target::to_string),
         changes: e
             .changes
             .iter()
             .map(|c| Change {
                 key: &c.key,
-                old: c.old.as_deref(),
-                new: c.new.as_deref(),
+                old: c.old.as_ref(),
+                new: c.new.as_ref(),
             })
             .collect(),
     }

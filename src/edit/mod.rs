@@ -139,6 +139,40 @@ impl ChartValue {
             ChartValue::Map(n) => format!("{{map of {n}}}"),
         }
     }
+
+    /// For JSON documents: the value the chart reads, as JSON: a string
+    /// is the string itself (never its YAML spelling with quotes), a
+    /// number a number, `true` a boolean, null `null`. A number JSON
+    /// can't hold (`+Inf`, `NaN`) is the string Go shows; a collection
+    /// the words of [`ChartValue::display`].
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        let float = |n: &str| {
+            n.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| Value::String(n.to_string()), Value::Number)
+        };
+        match self {
+            ChartValue::Null => Value::Null,
+            ChartValue::Bool(b) => Value::Bool(*b),
+            ChartValue::Int(n) => n
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| n.parse::<u64>().map(Value::from))
+                .unwrap_or_else(|_| float(n)),
+            ChartValue::Float(n) => float(n),
+            ChartValue::Str(s) => Value::String(s.clone()),
+            ChartValue::List(_) | ChartValue::Map(_) => Value::String(self.display()),
+        }
+    }
+}
+
+/// Serialized as [`ChartValue::to_json`] gives it.
+impl serde::Serialize for ChartValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
 }
 
 /// What the chart sees for one top-level key.

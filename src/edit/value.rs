@@ -127,32 +127,6 @@ impl Tree {
     }
 }
 
-impl ChartValue {
-    /// The value as JSON (`"4562e17"` a string, `3` a number, `true` a
-    /// boolean, null); a number JSON cannot hold (`NaN`, `+Inf`, an
-    /// integer beyond 64 bits) is its text. Lists and mappings, which carry
-    /// only their size here, are their display text (`[list of 2]`).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            ChartValue::Null => J::Null,
-            ChartValue::Bool(b) => J::Bool(*b),
-            ChartValue::Int(n) => n
-                .parse::<i64>()
-                .map(J::from)
-                .or_else(|_| n.parse::<u64>().map(J::from))
-                .unwrap_or_else(|_| J::String(n.clone())),
-            ChartValue::Float(f) => f
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map_or_else(|| J::String(f.clone()), J::Number),
-            ChartValue::Str(s) => J::String(s.clone()),
-            ChartValue::List(_) | ChartValue::Map(_) => J::String(self.display()),
-        }
-    }
-}
-
 /// What the chart reads at one path of a values file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathValue {

@@ -58,8 +58,9 @@ pub(crate) struct Rendering {
     /// `None` when the key is absent (the chart default applies).
     pub autoscaling: Option<Switch>,
     pub keda: Option<Switch>,
-    /// The top-level `version`, as the chart reads it.
-    pub version: Option<String>,
+    /// The top-level `version`, as the chart reads it (a string, number
+    /// or boolean; `None` when absent, null or a collection).
+    pub version: Option<edit::ChartValue>,
 }
 
 impl Rendering {
@@ -76,11 +77,10 @@ impl Rendering {
             autoscaling: switch(AUTOSCALING),
             keda: switch(KEDA),
             version: values.get("version").and_then(|r| match &r.value {
-                edit::ChartValue::Str(s) => Some(s.clone()),
                 edit::ChartValue::Null | edit::ChartValue::List(_) | edit::ChartValue::Map(_) => {
                     None
                 }
-                other => Some(other.display()),
+                other => Some(other.clone()),
             }),
         })
     }

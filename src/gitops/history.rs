@@ -8,16 +8,17 @@
 //! with libgit2's binary search in each tree. Values are parsed only for a
 //! blob that changed, and each blob once. A merge is reported only for
 //! the values its result holds that no parent had (a conflict resolved by
-//! hand): otherwise the change belongs to the commit that made it. When an environment folder was renamed, the model is followed
-//! into its old name, like `git log --follow`.
+//! hand): otherwise the change belongs to the commit that made it. When a
+//! model folder or an environment folder was renamed, the model is
+//! followed into its old name, like `git log --follow` (see [`renames`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use git2::{Commit, Oid, Repository, Sort};
 
 use super::chart::Rendering;
 use super::layout::{Target, DEPLOYMENTS};
+use super::renames;
 use crate::edit;
 use crate::error::{self, Result};
 use crate::git::treepath::TreePaths;
@@ -29,8 +30,37 @@ pub(crate) const AUTOSCALER: &str = "autoscaler";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyChange {
     pub key: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// A value in the history: what the chart reads, or a word of mlops's own
+/// (the rendered autoscaler, a file that can't be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Chart(edit::ChartValue),
+    Derived(String),
+}
+
+impl Value {
+    /// For people: the chart's value as [`edit::ChartValue::display`]
+    /// shows it (`"false"` quoted), a derived word as it is.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Chart(v) => v.display(),
+            Value::Derived(word) => word.clone(),
+        }
+    }
+}
+
+/// JSON: the value the chart reads (`"4562e17"` a string, `3` a number).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Chart(v) => v.serialize(s),
+            Value::Derived(word) => s.serialize_str(word),
+        }
+    }
 }
 
 /// What one commit changed in one model.
@@ -44,6 +74,8 @@ pub(crate) struct Entry {
     pub target: Target,
     /// The model's earlier name when this commit renamed its folder.
     pub renamed_from: Option<Target>,
+    /// The model's later name when this commit renamed its folder away.
+    pub renamed_to: Option<Target>,
     pub changes: Vec<KeyChange>,
 }
 
@@ -58,6 +90,10 @@ pub(crate) struct Query<'a> {
 
 /// The entries from `tip` backwards, newest first.
 pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<Vec<Entry>> {
+    // `--max-count 0` lists nothing, as `git log --max-count 0`.
+    if query.max == Some(0) {
+        return Ok(Vec::new());
+    }
     let fail = |e: git2::Error| error::git("could not read the history").caused_by(e);
     let mut walk = repo.revwalk().map_err(fail)?;
     // Topological: a rename is met only after every commit that used the
@@ -98,22 +134,28 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
                 continue;
             }
             let mut old = olds.first().copied().flatten();
-            let mut renamed_from = None;
+            let (mut renamed_from, mut renamed_to) = (None, None);
             if new.is_some() && old.is_none() && parents.len() == 1 {
-                if let Some(before) = renamed(repo, &commit, &parents[0], target) {
+                if let Some(before) = renames::renamed_from(repo, &commit, &parents[0], target) {
                     old = paths.id(parents[0].tree_id(), &before.path());
                     renamed_from = Some(before.clone());
                     names[i] = before;
                 }
+            } else if new.is_none() && old.is_some() && parents.len() == 1 {
+                renamed_to = renames::renamed_to(repo, &commit, &parents[0], target);
             }
-            let mut changes = values.diff(repo, old, new, query.keys)?;
+            // Renamed away: the values went with the folder, not away.
+            let mut changes = match renamed_to {
+                Some(_) => Vec::new(),
+                None => values.diff(repo, old, new, query.keys)?,
+            };
             // A merge keeps only what no parent explains: a key whose new
             // value one parent already had came from that parent's commit.
             for other in olds.iter().skip(1) {
                 let theirs = values.of(repo, *other)?;
                 changes.retain(|c| theirs.get(&c.key) != c.new.as_ref());
             }
-            if changes.is_empty() && renamed_from.is_none() {
+            if changes.is_empty() && renamed_from.is_none() && renamed_to.is_none() {
                 continue;
             }
             let author = commit.author();
@@ -124,6 +166,7 @@ pub(crate) fn history(repo: &Repository, tip: Oid, query: &Query<'_>) -> Result<
                 time: (author.when().seconds(), author.when().offset_minutes()),
                 target: target.clone(),
                 renamed_from,
+                renamed_to,
                 changes,
             });
             if query.max.is_some_and(|max| out.len() >= max) {
@@ -138,35 +181,10 @@ fn oid_of(commit: &Commit<'_>) -> Oid {
     commit.id()
 }
 
-/// The model's name in `parent` when `commit` renamed its environment
-/// folder: the same model folder under an environment that `commit` no
-/// longer has.
-fn renamed(
-    repo: &Repository,
-    commit: &Commit<'_>,
-    parent: &Commit<'_>,
-    target: &Target,
-) -> Option<Target> {
-    let new_tree = commit.tree().ok()?;
-    let model_dir = new_tree.get_path(Path::new(&target.dir())).ok()?.id();
-    let old_tree = parent.tree().ok()?;
-    let old_envs = old_tree.get_path(Path::new(DEPLOYMENTS)).ok()?;
-    let repo_tree = repo.find_tree(old_envs.id()).ok()?;
-    repo_tree.iter().find_map(|env| {
-        let name = env.name().ok()?;
-        let gone = new_tree
-            .get_path(Path::new(&format!("{DEPLOYMENTS}/{name}")))
-            .is_err();
-        let before = Target::new(name, &target.model);
-        let same = old_tree.get_path(Path::new(&before.dir())).ok()?.id() == model_dir;
-        (gone && same).then_some(before)
-    })
-}
-
 /// Parsed values per blob, each blob parsed once.
 #[derive(Default)]
 struct Values {
-    parsed: HashMap<Oid, BTreeMap<String, String>>,
+    parsed: HashMap<Oid, BTreeMap<String, Value>>,
     /// The asked keys that are Helm paths below the top level (or escape
     /// a character), read at their path and listed under the key as given.
     paths: Vec<(String, edit::Path)>,
@@ -187,7 +205,7 @@ impl Values {
 
     /// The keys as the chart reads them (a file that can't be parsed
     /// reads as one `(unreadable)` value), with the derived `autoscaler`.
-    fn of(&mut self, repo: &Repository, blob: Option<Oid>) -> Result<BTreeMap<String, String>> {
+    fn of(&mut self, repo: &Repository, blob: Option<Oid>) -> Result<BTreeMap<String, Value>> {
         let Some(id) = blob else {
             return Ok(BTreeMap::new());
         };
@@ -202,21 +220,22 @@ impl Values {
         match edit::read(bytes) {
             Ok(values) => {
                 for (key, reading) in values.keys() {
-                    map.insert(key.to_string(), reading.value.display());
+                    map.insert(key.to_string(), Value::Chart(reading.value.clone()));
                 }
                 for (key, path) in &self.paths {
                     if let Ok(Some(found)) = super::chart::value_at(bytes, path) {
-                        map.insert(key.clone(), found.reading.value.display());
+                        map.insert(key.clone(), Value::Chart(found.reading.value));
                     }
                 }
                 if let Ok(r) = Rendering::read(bytes) {
-                    map.insert(AUTOSCALER.to_string(), r.autoscaler().as_str().to_string());
+                    let word = r.autoscaler().as_str().to_string();
+                    map.insert(AUTOSCALER.to_string(), Value::Derived(word));
                 }
             }
             Err(refusal) => {
                 map.insert(
                     "(file)".to_string(),
-                    format!("unreadable: {}", refusal.reason),
+                    Value::Derived(format!("unreadable: {}", refusal.reason)),
                 );
             }
         }

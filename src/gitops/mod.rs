@@ -9,6 +9,8 @@
 //! - [`chart`]: what the chart renders for a values file, and what must
 //!   change for it to render another autoscaler;
 //! - [`argo`]: which Argo CD applications deploy a file;
+//! - [`history`]: the history of values for `log`, following renamed
+//!   model and environment folders ([`renames`]);
 //! - [`states`]: the chart's rendering of many models at once, in
 //!   parallel and under a time budget (status, completion, picking).
 //!
@@ -20,6 +22,7 @@ pub(crate) mod chart;
 pub(crate) mod history;
 pub(crate) mod layout;
 pub(crate) mod models;
+pub(crate) mod renames;
 pub(crate) mod snapshot;
 pub(crate) mod sparse;
 pub(crate) mod states;

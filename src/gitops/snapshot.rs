@@ -71,12 +71,16 @@ fn not_a_file(path: &str, what: &str) -> Error {
 pub(crate) struct WorkTree {
     root: PathBuf,
     skipped: std::sync::OnceLock<Option<Skipped>>,
+    /// Folders above a model's own already found not to be links: status
+    /// asks about the same environment folder for thousands of files.
+    real: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl WorkTree {
     pub fn new(root: &Path) -> WorkTree {
         WorkTree {
             root: root.to_path_buf(),
+            real: Default::default(),
             skipped: std::sync::OnceLock::new(),
         }
     }
@@ -106,9 +110,24 @@ impl WorkTree {
     /// would not be what Argo CD reads.
     fn linked_folder(&self, rel: &str) -> Option<String> {
         let parts: Vec<&str> = rel.split('/').collect();
-        (1..parts.len()).map(|n| parts[..n].join("/")).find(|dir| {
-            std::fs::symlink_metadata(self.root.join(dir)).is_ok_and(|m| m.file_type().is_symlink())
-        })
+        let last = parts.len().saturating_sub(1);
+        (1..parts.len())
+            .map(|n| (n, parts[..n].join("/")))
+            .find_map(|(n, dir)| {
+                let remember = n < last;
+                let known = |real: &std::collections::HashSet<String>| real.contains(&dir);
+                if remember && self.real.lock().is_ok_and(|r| known(&r)) {
+                    return None;
+                }
+                let link = std::fs::symlink_metadata(self.root.join(&dir))
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                if !link && remember {
+                    if let Ok(mut real) = self.real.lock() {
+                        real.insert(dir.clone());
+                    }
+                }
+                link.then_some(dir)
+            })
     }
 }
 
@@ -158,6 +177,25 @@ impl Snapshot for WorkTree {
     }
 
     fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.read_with_stat(rel)?.map(|(bytes, _)| bytes))
+    }
+
+    /// One `lstat` instead of a listing: `status` asks this once per model.
+    fn kind(&self, rel: &str) -> Result<Option<EntryKind>> {
+        Ok(match self.lstat(rel)? {
+            Some(m) => Some(kind_of(&m)),
+            None => self.skipped().and_then(|s| s.kind(rel)),
+        })
+    }
+}
+
+impl WorkTree {
+    /// [`Snapshot::read`], with the file's stat data (what git's `lstat`
+    /// gives), which `status` compares with the index as git does.
+    pub fn read_with_stat(
+        &self,
+        rel: &str,
+    ) -> Result<Option<(Vec<u8>, Option<std::fs::Metadata>)>> {
         if let Some(dir) = self.linked_folder(rel) {
             return Err(error::config(format!(
                 "{dir} is a symlink: git keeps a link there, not a folder, so mlops will not edit through it"
@@ -165,37 +203,72 @@ impl Snapshot for WorkTree {
             .hinted("name the folder it points to, or replace the link with a real folder"));
         }
         if let Some(staged) = self.skipped().and_then(|s| s.read(rel)) {
-            return staged.map(Some);
+            return staged.map(|bytes| Some((bytes, None)));
         }
+        // Opened without following a link, then `fstat`: one path lookup
+        // instead of an `lstat` and an `open` (status does this 60,000
+        // times); the stat is the same one git's `lstat` would give.
         let path = self.root.join(rel);
-        match self.kind(rel)? {
-            Some(EntryKind::File) => std::fs::read(&path)
-                .map(Some)
-                .map_err(|e| error::io(Kind::Config, "read", &path, e)),
-            Some(EntryKind::Link) => Err(not_a_file(rel, "a symlink")),
-            Some(_) => Err(not_a_file(rel, "not a file")),
-            None => Ok(None),
-        }
-    }
-
-    /// One `lstat` instead of a listing: `status` asks this once per model.
-    fn kind(&self, rel: &str) -> Result<Option<EntryKind>> {
-        let path = self.root.join(rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Link)),
-            Ok(m) if m.is_dir() => Ok(Some(EntryKind::Dir)),
-            Ok(m) if m.is_file() => Ok(Some(EntryKind::File)),
-            Ok(_) => Ok(Some(EntryKind::Other)),
+        let fail = |e| error::io(Kind::Config, "read", &path, e);
+        let mut file = match open_no_follow(&path) {
+            Ok(file) => file,
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                Ok(self.skipped().and_then(|s| s.kind(rel)))
+                return Ok(None)
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(not_a_file(rel, "a symlink"))
+            }
+            Err(e) => return Err(fail(e)),
+        };
+        let stat = file.metadata().map_err(fail)?;
+        match kind_of(&stat) {
+            EntryKind::File => {
+                let mut bytes = Vec::with_capacity(stat.len() as usize);
+                std::io::Read::read_to_end(&mut file, &mut bytes).map_err(fail)?;
+                Ok(Some((bytes, Some(stat))))
+            }
+            _ => Err(not_a_file(rel, "not a file")),
+        }
+    }
+
+    fn lstat(&self, rel: &str) -> Result<Option<std::fs::Metadata>> {
+        let path = self.root.join(rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) => Ok(Some(m)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
             }
             Err(e) => Err(error::io(Kind::Config, "read", &path, e)),
         }
+    }
+}
+
+/// `open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)`: a link is refused
+/// (`ELOOP`), a FIFO does not block.
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+fn kind_of(m: &std::fs::Metadata) -> EntryKind {
+    match m.file_type() {
+        t if t.is_symlink() => EntryKind::Link,
+        t if t.is_dir() => EntryKind::Dir,
+        t if t.is_file() => EntryKind::File,
+        _ => EntryKind::Other,
     }
 }
 

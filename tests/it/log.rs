@@ -10,7 +10,7 @@ use pretty_assertions::assert_eq;
 use crate::common::{config, words, Env};
 
 /// Runs mlops as `name` (author and committer).
-fn as_user(env: &Env, dir: &Path, name: &str, line: &str) {
+pub(crate) fn as_user(env: &Env, dir: &Path, name: &str, line: &str) {
     env.mlops(dir)
         .args(words(line))
         .env("GIT_AUTHOR_NAME", name)
@@ -27,7 +27,7 @@ fn as_user(env: &Env, dir: &Path, name: &str, line: &str) {
         .success();
 }
 
-fn log_json(env: &Env, dir: &Path, line: &str) -> Vec<serde_json::Value> {
+pub(crate) fn log_json(env: &Env, dir: &Path, line: &str) -> Vec<serde_json::Value> {
     let out = env.mlops(dir).args(words(line)).output().unwrap();
     assert!(
         out.status.success(),
@@ -38,7 +38,7 @@ fn log_json(env: &Env, dir: &Path, line: &str) -> Vec<serde_json::Value> {
 }
 
 /// (author, model, [key: old -> new]) of each entry, newest first.
-fn summary(entries: &[serde_json::Value]) -> Vec<(String, String, Vec<String>)> {
+pub(crate) fn summary(entries: &[serde_json::Value]) -> Vec<(String, String, Vec<String>)> {
     entries
         .iter()
         .map(|e| {
@@ -47,7 +47,11 @@ fn summary(entries: &[serde_json::Value]) -> Vec<(String, String, Vec<String>)> 
                 .unwrap()
                 .iter()
                 .map(|c| {
-                    let v = |x: &serde_json::Value| x.as_str().unwrap_or("(absent)").to_string();
+                    let v = |x: &serde_json::Value| match x {
+                        serde_json::Value::Null => "(absent)".to_string(),
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
                     format!(
                         "{}: {} -> {}",
                         c["key"].as_str().unwrap(),
@@ -69,7 +73,7 @@ fn summary(entries: &[serde_json::Value]) -> Vec<(String, String, Vec<String>)> 
         .collect()
 }
 
-fn s(v: &str) -> String {
+pub(crate) fn s(v: &str) -> String {
     v.to_string()
 }
 
@@ -212,4 +216,126 @@ fn log_follows_values_across_authors_a_merge_and_a_renamed_environment() {
         "{text}"
     );
     assert!(text.contains("    keda: (absent) -> true\n"), "{text}");
+}
+
+#[test]
+fn log_max_count_zero_lists_nothing_as_git_and_n_stays_dry_run() {
+    let env = Env::new();
+    let work = env.checkout();
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "set test/jukebox version=v2 --no-push --yes",
+    );
+    let path = "model-deployments/test/jukebox/config.yaml";
+    // git lists nothing for --max-count 0, one commit for --max-count 1.
+    assert_eq!(env.git(&work, &["log", "--max-count", "0", "--", path]), "");
+    assert_eq!(
+        env.git(
+            &work,
+            &["log", "--format=%H", "--max-count", "1", "--", path]
+        )
+        .lines()
+        .count(),
+        1
+    );
+    let none = log_json(&env, &work, "log test/jukebox --max-count 0 --output json");
+    assert!(none.is_empty(), "{none:#?}");
+    let out = env
+        .mlops(&work)
+        .args(words("log test/jukebox --max-count 0"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let one = log_json(&env, &work, "log test/jukebox --max-count 1 --output json");
+    assert_eq!(one.len(), 1, "{one:#?}");
+    // `-n` is --dry-run wherever it applies, never a count: log refuses it
+    // (usage, exit 2), and `set -n` writes nothing.
+    env.mlops(&work)
+        .args(words("log test/jukebox -n 1"))
+        .assert()
+        .code(2);
+    let before = env.git(&work, &["rev-parse", "HEAD"]);
+    env.mlops(&work)
+        .args(words("set test/jukebox version=v3 -n --no-push --yes"))
+        .assert()
+        .success();
+    assert_eq!(env.git(&work, &["rev-parse", "HEAD"]), before);
+    assert_eq!(env.status(&work), "");
+}
+
+/// Each spelling in a values file and the value the chart reads, as JSON.
+pub(crate) fn spellings() -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    vec![
+        ("\"4562e17\"", json!("4562e17")),
+        ("4562e17", json!(4.562e20)),
+        ("\"2024-01-01\"", json!("2024-01-01")),
+        ("2024-01-01", json!("2024-01-01")),
+        ("\"1234567\"", json!("1234567")),
+        ("1234567", json!(1234567)),
+        ("'0123'", json!("0123")),
+        ("0123", json!(83)),
+        ("\"true\"", json!("true")),
+        ("true", json!(true)),
+        ("\"1e3\"", json!("1e3")),
+        ("1e3", json!(1000.0)),
+        ("~", json!(null)),
+    ]
+}
+
+#[test]
+fn log_json_carries_the_values_the_chart_reads_not_their_yaml_spellings() {
+    let env = Env::new();
+    let work = env.checkout();
+    let cases = spellings();
+    let file: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (spelling, _))| format!("k{i:02}: {spelling}\n"))
+        .collect();
+    fs::write(config(&work, "test", "jukebox"), file).unwrap();
+    env.git(&work, &["commit", "-q", "-am", "Values in every spelling"]);
+    // What set writes for a string that YAML would read as a number.
+    as_user(
+        &env,
+        &work,
+        "Ada",
+        "set test/jukebox version=4562e17 --no-push --yes",
+    );
+    let on_disk = fs::read_to_string(config(&work, "test", "jukebox")).unwrap();
+    assert!(on_disk.contains("version: \"4562e17\""), "{on_disk}");
+
+    let entries = log_json(&env, &work, "log test/jukebox --output json");
+    assert_eq!(entries.len(), 3, "{entries:#?}");
+    let change = |entry: &serde_json::Value, key: &str| {
+        entry["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap_or_else(|| panic!("no change of {key} in {entry:#?}"))
+            .clone()
+    };
+    let set = change(&entries[0], "version");
+    assert_eq!(set["old"], serde_json::Value::Null);
+    assert_eq!(set["new"], "4562e17");
+    for (i, (spelling, want)) in cases.iter().enumerate() {
+        let c = change(&entries[1], &format!("k{i:02}"));
+        assert_eq!(c["old"], serde_json::Value::Null, "{spelling}");
+        assert_eq!(&c["new"], want, "{spelling}");
+    }
+    // Text keeps showing a string that YAML would read otherwise quoted.
+    let out = env
+        .mlops(&work)
+        .args(words("log test/jukebox --max-count 1"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("    version: (absent) -> \"4562e17\"\n"),
+        "{text}"
+    );
 }

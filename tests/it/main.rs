@@ -16,6 +16,7 @@ mod gitconfig;
 mod interactive;
 mod interrupted;
 mod log;
+mod log_follow;
 mod servers;
 mod skipped;
 mod status;

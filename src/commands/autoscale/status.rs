@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use super::super::Context;
 use crate::cli::StatusArgs;
+use crate::edit::ChartValue;
 use crate::error::{self, Kind, Result};
-use crate::git::divergence::{self, Committed, Divergence};
+use crate::git::divergence::{self, Divergence};
+use crate::git::modified::{Modified, Stat};
+use crate::git::staged;
 use crate::git::Workspace;
 use crate::gitops::chart::Rendering;
 use crate::gitops::layout::DEPLOYMENTS;
@@ -30,7 +33,8 @@ pub(crate) struct Row {
     /// Each key's truthiness for the chart; null when the key is absent.
     pub autoscaling: Option<bool>,
     pub keda: Option<bool>,
-    pub version: Option<String>,
+    /// As the chart reads it: a JSON string, number or boolean.
+    pub version: Option<ChartValue>,
     pub warning: Option<String>,
     pub error: Option<String>,
     /// Work-tree mode: the file has edits not committed (null otherwise).
@@ -96,72 +100,139 @@ impl Row {
 }
 
 pub(crate) fn run(ctx: &Context, args: &StatusArgs) -> Result<u8> {
-    let (rows, note) = if let Some(url) = &ctx.repo.clone {
+    let rows = if let Some(url) = &ctx.repo.clone {
         let ws = Workspace::clone_temp(url, ctx.git_options())?;
-        (remote_rows(&ws, &args.envs)?, None)
+        remote_rows(&ws, &args.envs)?
     } else if args.remote_branch {
         let mut ws = Workspace::open(&ctx.start_dir(), ctx.git_options())?;
         ws.fetch_upstream(false)?;
-        (remote_rows(&ws, &args.envs)?, None)
+        remote_rows(&ws, &args.envs)?
     } else {
-        if ctx.repo.branch.is_some() || ctx.repo.remote.is_some() {
-            return Err(error::usage(
-                "--branch and --remote choose a remote branch to read: add --remote-branch (or use --clone URL)",
-            ));
-        }
-        worktree_rows(&ctx.root()?, &args.envs)?
+        return worktree(ctx, args);
     };
     if ctx.ui.json() {
         ctx.ui.emit_json(&rows)?;
     } else {
         print_table(ctx, &rows)?;
     }
+    Ok(exit(rows.iter().any(|r| r.error.is_some())))
+}
+
+/// The work tree's report. JSON rows are written as they are made, so
+/// 60,000 of them are never held at once; the table needs them all for
+/// its column widths.
+fn worktree(ctx: &Context, args: &StatusArgs) -> Result<u8> {
+    if ctx.repo.branch.is_some() || ctx.repo.remote.is_some() {
+        return Err(error::usage(
+            "--branch and --remote choose a remote branch to read: add --remote-branch (or use --clone URL)",
+        ));
+    }
+    let root = ctx.root()?;
+    let listed = models::list(&WorkTree::new(&root), &args.envs)?;
+    let mut failed = false;
+    let note = if ctx.ui.json() {
+        ctx.ui.emit_json_seq(|emit| {
+            worktree_rows(&root, listed, &mut |row| {
+                failed |= row.error.is_some();
+                emit(&row)
+            })
+        })?
+    } else {
+        let mut rows = Vec::new();
+        let note = worktree_rows(&root, listed, &mut |row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        failed = rows.iter().any(|r| r.error.is_some());
+        print_table(ctx, &rows)?;
+        note
+    };
     if let Some(note) = note {
         ctx.ui.info(note);
     }
-    let failed = rows
-        .iter()
-        .any(|r| r.error.is_some())
-        .then_some(Kind::Config);
-    Ok(crate::commands::exit_code(failed))
+    Ok(exit(failed))
 }
 
-/// Every model of the work tree, read on all cores, with how each file
-/// differs from HEAD and from the upstream branch.
-fn worktree_rows(root: &Path, only: &[String]) -> Result<(Vec<Row>, Option<String>)> {
+/// 3 when a file could not be read or parsed (after the whole listing).
+fn exit(failed: bool) -> u8 {
+    crate::commands::exit_code(failed.then_some(Kind::Config))
+}
+
+/// Every listed model of the work tree, read on all cores, with how each
+/// file differs from HEAD and from the upstream branch, handed to `out`
+/// in order; the note when the work tree is not what Argo CD deploys.
+fn worktree_rows(
+    root: &Path,
+    listed: Vec<Listed>,
+    out: &mut dyn FnMut(Row) -> Result<()>,
+) -> Result<Option<String>> {
     let snap = WorkTree::new(root);
-    let listed = models::list(&snap, only)?;
     let threads = states::threads(listed.len(), 256, 8);
-    let read = states::map(listed.len(), threads, None, |i| {
-        let row = Row::new(&listed[i]);
-        let bytes = snap.read(&row.path);
-        let id = bytes
-            .as_ref()
+    // One batch's files read and parsed on all cores, in the background.
+    let read = |batch: &[Listed]| {
+        states::map(batch.len(), threads, None, |i| {
+            let row = Row::new(&batch[i]);
+            let (bytes, stat) = match snap.read_with_stat(&row.path) {
+                Ok(Some((bytes, stat))) => (Ok(Some(bytes)), stat.as_ref().map(Stat::of)),
+                Ok(None) => (Ok(None), None),
+                Err(e) => (Err(e), None),
+            };
+            (row.read(bytes), stat)
+        })
+    };
+    // In batches, each compared with git's side and handed on while the
+    // next is read: what was read is not held over the whole tree, and
+    // the cores stay busy while this thread compares and writes.
+    std::thread::scope(|scope| {
+        let mut batches = listed.chunks(BATCH);
+        let mut next = batches.next().map(|b| scope.spawn(move || read(b)));
+        // Git's side while the first batch is read. Divergence with a
+        // handle of its own, dropped at once: the trees it compares leave
+        // their delta bases in the handle's cache (up to 16 MiB).
+        let div = crate::git::local::discover(root)
             .ok()
-            .and_then(Option::as_deref)
-            .and_then(divergence::blob_id);
-        (row.read(bytes), id)
-    });
-    let mut rows = Vec::with_capacity(read.len());
-    let repo = crate::git::local::discover(root).ok();
-    let div = repo.as_ref().and_then(divergence::divergence);
-    let committed = repo.as_ref().map(|r| Committed::of(r, DEPLOYMENTS));
-    let mut dirty = Vec::new();
-    for (mut row, id) in read.into_iter().flatten() {
-        if let (Some(committed), Some(id)) = (&committed, id) {
-            let changed = committed.uncommitted(&row.path, id);
-            row.uncommitted = Some(changed);
-            if let Some(div) = &div {
-                row.differs_from_upstream = Some(changed || div.committed.contains(&row.path));
-            }
-            if changed {
-                dirty.push(format!("{}/{}", row.env, row.model));
+            .and_then(|r| divergence::divergence(&r));
+        let repo = crate::git::local::discover(root).ok();
+        let modified = repo.as_ref().and_then(Modified::open);
+        // What the index holds otherwise than HEAD (the few paths `git
+        // diff --cached` lists).
+        let staged = match (&repo, &modified) {
+            (Some(repo), Some(m)) => staged::staged(repo, m.index(), DEPLOYMENTS),
+            _ => Default::default(),
+        };
+        let mut dirty = Vec::new();
+        while let Some(pending) = next.take() {
+            let done = pending
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            next = batches.next().map(|b| scope.spawn(move || read(b)));
+            for (mut row, stat) in done.into_iter().flatten() {
+                if let (Some(modified), Some(stat)) = (&modified, stat) {
+                    // As git status: staged (the index differs from HEAD)
+                    // or not (the file differs from the index, through
+                    // git's filters).
+                    let changed = staged.contains(&row.path)
+                        || modified
+                            .entry(&row.path)
+                            .is_none_or(|entry| !modified.same_as_index(&entry, &row.path, &stat));
+                    row.uncommitted = Some(changed);
+                    if let Some(div) = &div {
+                        row.differs_from_upstream =
+                            Some(changed || div.committed.contains(&row.path));
+                    }
+                    if changed {
+                        dirty.push(format!("{}/{}", row.env, row.model));
+                    }
+                }
+                out(row)?;
             }
         }
-        rows.push(row);
-    }
-    Ok((rows, div.and_then(|d| note(&d, &dirty))))
+        Ok(div.and_then(|d| note(&d, &dirty)))
+    })
 }
+
+/// Models read, then compared with git, at a time.
+const BATCH: usize = 2048;
 
 /// "The work tree is not what Argo CD deploys: …", or nothing when the
 /// model configs are as on the upstream branch.
@@ -250,7 +321,11 @@ fn print_table(ctx: &Context, rows: &[Row]) -> Result<()> {
             ctx.ui.out_style(style, state),
             word(row.autoscaling).to_string(),
             word(row.keda).to_string(),
-            row.version.clone().unwrap_or_else(|| "-".to_string()),
+            match &row.version {
+                Some(ChartValue::Str(s)) => s.clone(),
+                Some(other) => other.display(),
+                None => "-".to_string(),
+            },
             note,
         ]);
     }
