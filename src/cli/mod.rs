@@ -10,9 +10,11 @@
 //! two and rejects a top-level option the chosen subcommand does not take.
 //! Only the output options apply everywhere and are `global`.
 
+mod close;
 mod help;
 mod merge;
 
+pub use close::{CloseArgs, ForgeChoice};
 pub(crate) use merge::merge_repo;
 
 use std::path::PathBuf;
@@ -115,6 +117,9 @@ pub struct ChangeArgs {
     /// Where a new --branch starts from when it does not exist on the remote yet [default: the remote's default branch]
     #[arg(long, value_name = "BRANCH", value_parser = NonEmptyStringValueParser::new())]
     pub base: Option<String>,
+
+    #[command(flatten)]
+    pub close: CloseArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -62,6 +62,7 @@ fn merge_change(top: ChangeArgs, sub: ChangeArgs) -> ChangeArgs {
         message: sub.message.or(top.message),
         retries: sub.retries.or(top.retries),
         base: sub.base.or(top.base),
+        close: sub.close.merge(top.close),
     }
 }
 
@@ -96,6 +97,7 @@ fn change_flags(a: &ChangeArgs) -> Vec<&'static str> {
             given.push(flag);
         }
     }
+    given.extend(a.close.flags());
     given
 }
 
