@@ -10,6 +10,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${MLOPS_TEST_SERVERS:-$HOME/.cache/mlops-test-servers}"
+# Go from the machine's toolchain (/usr/local/go on the project's machines).
+command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 GITEA_VERSION=1.26.0
 KUBE_VERSION=1.37.2
 

@@ -10,12 +10,14 @@ mod checkout;
 mod completion;
 mod demo;
 mod faults;
+mod forge;
 mod generated;
 mod interactive;
 mod log;
 mod servers;
 mod skipped;
 mod status;
+mod wait;
 
 mod auth;
 mod clone;
