@@ -11,6 +11,7 @@
 //! service account (kube-rs's `Config::infer`). Nothing here prints: the
 //! progress goes through a callback.
 
+mod verdict;
 mod watch;
 
 use std::time::Duration;

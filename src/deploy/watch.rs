@@ -16,19 +16,11 @@ use kube::{Client, Config};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use super::verdict::{application, inference_service, Verdict};
 use super::{Deployed, Wait, Watch};
 use crate::error::{Error, Kind, Result};
-use crate::gitops::chart::Autoscaler;
 
 const REFRESH: &str = "argocd.argoproj.io/refresh";
-const AUTOSCALER_CLASS: &str = "serving.kserve.io/autoscalerClass";
-
-/// What one object's state says.
-enum Verdict {
-    Done,
-    Pending(String),
-    Degraded(String),
-}
 
 pub(super) async fn run(
     ask: &Wait<'_>,
@@ -50,7 +42,20 @@ pub(super) async fn run(
             ready: false,
         })
         .collect();
-    let result = all(ask, &watches, &mut states, progress).await;
+    // The watches keep to the deadline; this bounds the rest (reaching
+    // the cluster, the refresh) as well.
+    let bound = ask.timeout + std::time::Duration::from_secs(30);
+    let result = match tokio::time::timeout(bound, all(ask, &watches, &mut states, progress)).await
+    {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            Kind::Wait,
+            format!(
+                "pushed, but the cluster did not answer within {}",
+                shown(bound)
+            ),
+        )),
+    };
     (states, result)
 }
 
@@ -294,116 +299,4 @@ async fn until(
 fn degraded(what: &str, why: String) -> Error {
     Error::new(Kind::Wait, format!("pushed, but {what} is degraded: {why}"))
         .hinted("look at the application in Argo CD (argocd app get NAME) or at the model's pods")
-}
-
-fn text<'a>(obj: &'a DynamicObject, pointer: &str) -> Option<&'a str> {
-    obj.data.pointer(pointer).and_then(Value::as_str)
-}
-
-/// An application's verdict: synced at `commit` and healthy is done;
-/// degraded, or a failed sync, at `commit` is degraded.
-fn application(app: &DynamicObject, commit: &str, state: &mut Deployed) -> Verdict {
-    let revisions: Vec<&str> = app
-        .data
-        .pointer("/status/sync/revisions")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let revision = text(app, "/status/sync/revision");
-    let at_commit = revision == Some(commit) || revisions.contains(&commit);
-    let shown_revision = if at_commit {
-        Some(commit)
-    } else {
-        revision.or(revisions.first().copied())
-    };
-    state.revision = shown_revision.map(str::to_string);
-    state.sync = text(app, "/status/sync/status").map(str::to_string);
-    state.health = text(app, "/status/health/status").map(str::to_string);
-    let sync = state.sync.as_deref().unwrap_or("no sync status yet");
-    let health = state.health.as_deref().unwrap_or("no health yet");
-    let at = shown_revision.map_or(String::from("no revision yet"), |r| format!("at {:.10}", r));
-    let phase = text(app, "/status/operationState/phase");
-    let op_revision = text(app, "/status/operationState/syncResult/revision");
-    if at_commit && sync == "Synced" && health == "Healthy" {
-        return Verdict::Done;
-    }
-    if at_commit && health == "Degraded" {
-        let msg = text(app, "/status/health/message").unwrap_or("");
-        return Verdict::Degraded(format!("{sync}, Degraded {at}{}", said(msg)));
-    }
-    if matches!(phase, Some("Failed") | Some("Error")) && op_revision == Some(commit) {
-        let msg = text(app, "/status/operationState/message").unwrap_or("");
-        return Verdict::Degraded(format!("the sync to {commit:.10} failed{}", said(msg)));
-    }
-    Verdict::Pending(format!(
-        "{sync}, {health} {at} (waiting for Synced and Healthy at {commit:.10})"
-    ))
-}
-
-fn said(msg: &str) -> String {
-    if msg.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", crate::forge::mask(msg))
-    }
-}
-
-/// An InferenceService's verdict: `Ready` true for its current
-/// generation, with the autoscaler class asked for.
-fn inference_service(isvc: &DynamicObject, want: Option<Autoscaler>) -> Verdict {
-    let ready = isvc
-        .data
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-        });
-    let status = ready.and_then(|c| c.get("status")).and_then(Value::as_str);
-    let reason = ready
-        .and_then(|c| c.get("reason").or_else(|| c.get("message")))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let class = isvc
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(AUTOSCALER_CLASS))
-        .map(String::as_str);
-    let wanted = want.map(|w| match w {
-        Autoscaler::Off => None,
-        Autoscaler::Hpa => Some("hpa"),
-        Autoscaler::Keda => Some("keda"),
-    });
-    let generation = isvc.metadata.generation;
-    let observed = isvc
-        .data
-        .pointer("/status/observedGeneration")
-        .and_then(Value::as_i64);
-    let current = match (generation, observed) {
-        (Some(g), Some(o)) => o >= g,
-        _ => true,
-    };
-    let class_shown = class.unwrap_or("none");
-    if let Some(wanted) = wanted {
-        if class != wanted {
-            return Verdict::Pending(format!(
-                "autoscaler class {class_shown} (waiting for {})",
-                wanted.unwrap_or("none")
-            ));
-        }
-    }
-    match (status, current) {
-        (Some("True"), true) => Verdict::Done,
-        (Some("True"), false) => Verdict::Pending(
-            "Ready for an older generation (waiting for KServe to pick up the change)".to_string(),
-        ),
-        (Some(s), _) => Verdict::Pending(format!(
-            "Ready={s}{} (autoscaler class {class_shown})",
-            said(reason)
-        )),
-        (None, _) => Verdict::Pending(format!(
-            "no Ready condition yet (autoscaler class {class_shown})"
-        )),
-    }
 }

@@ -79,8 +79,11 @@ fn wait(ctx: &Context, commit: Oid, want: Option<Autoscaler>, report: &mut Repor
     let close = &ctx.change.close;
     let watches = report.deploys().to_vec();
     if watches.is_empty() {
-        ctx.ui
-            .info("No Argo CD application deploys this change: nothing to wait for.");
+        ctx.ui.info(if report.nothing_changed() {
+            "Nothing was pushed: nothing to wait for."
+        } else {
+            "No Argo CD application deploys this change: nothing to wait for."
+        });
         report.deployed(Vec::new());
         return;
     }

@@ -130,6 +130,11 @@ impl Report {
         &self.deploys
     }
 
+    /// No file of this run changed (the remote already had the change).
+    pub fn nothing_changed(&self) -> bool {
+        self.changed.is_empty()
+    }
+
     pub fn failed(&mut self, err: crate::error::Error) {
         self.failed = Some(err);
     }

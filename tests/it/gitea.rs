@@ -1,0 +1,231 @@
+//! A real Gitea for the `--pull-request` tests (tests/it/forge.rs),
+//! built from its Go module by scripts/test-servers.sh and started on
+//! 127.0.0.1 with sqlite, an admin user, a token and repositories made
+//! through its API.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::Env;
+use crate::servers::{free_port, Running};
+
+pub const ADMIN: &str = "root";
+const PASSWORD: &str = "gitea-test-pass-1";
+const GITEA_VERSION: &str = "1.26.0";
+
+/// Where scripts/test-servers.sh puts the servers.
+pub fn test_servers() -> PathBuf {
+    std::env::var_os("MLOPS_TEST_SERVERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/mlops-test-servers")
+        })
+}
+
+/// A Gitea on 127.0.0.1 with sqlite, killed on drop.
+pub struct Gitea {
+    pub port: u16,
+    pub token: String,
+    _server: Running,
+}
+
+impl Gitea {
+    /// Starts Gitea under `dir`; `None` (a SKIP note, a failure in CI)
+    /// when scripts/test-servers.sh has not built it.
+    pub fn start(dir: &Path) -> Option<Gitea> {
+        let home = test_servers().join(format!("gitea-{GITEA_VERSION}"));
+        let bin = home.join("gitea");
+        if !bin.exists() {
+            crate::skipped::skip(&format!(
+                "Gitea {GITEA_VERSION} ({} not built: run scripts/test-servers.sh gitea)",
+                bin.display()
+            ));
+            return None;
+        }
+        let port = free_port();
+        let work = dir.join("gitea");
+        fs::create_dir_all(&work).unwrap();
+        let ini = work.join("app.ini");
+        let w = work.display();
+        fs::write(
+            &ini,
+            format!(
+                "APP_NAME = test\nRUN_MODE = prod\nWORK_PATH = {w}\n\
+                 [server]\nHTTP_ADDR = 127.0.0.1\nHTTP_PORT = {port}\nROOT_URL = http://127.0.0.1:{port}/\n\
+                 DISABLE_SSH = true\nOFFLINE_MODE = true\nLFS_START_SERVER = false\n\
+                 STATIC_ROOT_PATH = {src}\nAPP_DATA_PATH = {w}/data\n\
+                 [database]\nDB_TYPE = sqlite3\nPATH = {w}/gitea.db\n\
+                 [repository]\nROOT = {w}/repos\n\
+                 [security]\nINSTALL_LOCK = true\nSECRET_KEY = test-secret-key-0123456789\n\
+                 [service]\nDISABLE_REGISTRATION = true\n\
+                 [cron]\nENABLED = false\n\
+                 [log]\nMODE = file\nROOT_PATH = {w}/log\nLEVEL = Warn\n",
+                src = home.join("src").display()
+            ),
+        )
+        .unwrap();
+        let gitea = |args: &[&str]| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(args)
+                .args([
+                    "--config",
+                    ini.to_str().unwrap(),
+                    "--work-path",
+                    &w.to_string(),
+                ])
+                .env("I_AM_BEING_UNSAFE_RUNNING_AS_ROOT", "true")
+                .env("HOME", &work)
+                .env("GITEA_WORK_DIR", &work)
+                .current_dir(&work);
+            cmd
+        };
+        let run = |args: &[&str]| {
+            let out = gitea(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "gitea {args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["migrate"]);
+        run(&[
+            "admin",
+            "user",
+            "create",
+            "--admin",
+            "--username",
+            ADMIN,
+            "--password",
+            PASSWORD,
+            "--email",
+            "root@example.com",
+            "--must-change-password=false",
+        ]);
+        let log = work.join("web.log");
+        let mut child = gitea(&["web"])
+            .stdout(fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(fs::File::create(work.join("web.err")).unwrap()))
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            let up = ureq::get(&format!("http://127.0.0.1:{port}/api/v1/version")).call();
+            if up.is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "gitea exited with {status}: {}",
+                    fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "gitea did not answer within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let server = Running(child);
+        let token = send(
+            ureq::post(&format!(
+                "http://127.0.0.1:{port}/api/v1/users/{ADMIN}/tokens"
+            ))
+            .set("Authorization", &basic(ADMIN, PASSWORD)),
+            json!({"name": "mlops", "scopes": ["write:repository", "write:user"]}),
+        );
+        Some(Gitea {
+            port,
+            token: token["sha1"].as_str().unwrap().to_string(),
+            _server: server,
+        })
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/api/v1{path}", self.port)
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let answer = ureq::get(&self.api(path))
+            .set("Authorization", &format!("token {}", self.token))
+            .call()
+            .unwrap();
+        serde_json::from_str(&answer.into_string().unwrap()).unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        send(
+            ureq::post(&self.api(path)).set("Authorization", &format!("token {}", self.token)),
+            body,
+        )
+    }
+
+    /// A repository `name` of the admin, holding the fixture's main
+    /// (pushed with git), and a checkout of it whose origin is Gitea's
+    /// URL (no secret in it).
+    pub fn gitops(&self, env: &Env, name: &str, private: bool) -> PathBuf {
+        self.post(
+            "/user/repos",
+            json!({"name": name, "private": private, "default_branch": "main"}),
+        );
+        let (_remote, work) = env.gitops(|_| {});
+        let url = format!("http://127.0.0.1:{}/{ADMIN}/{name}.git", self.port);
+        let with_auth = format!(
+            "http://{ADMIN}:{}@127.0.0.1:{}/{ADMIN}/{name}.git",
+            self.token, self.port
+        );
+        env.git(&work, &["push", "-q", &with_auth, "main"]);
+        env.git(&work, &["remote", "set-url", "origin", &url]);
+        env.git(&work, &["fetch", "-q", "origin"]);
+        work
+    }
+
+    /// The open pull requests of `repo`.
+    pub fn open_pulls(&self, repo: &str) -> Vec<Value> {
+        self.get(&format!("/repos/{ADMIN}/{repo}/pulls?state=open"))
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Sends `body` as JSON; the answer's JSON.
+pub fn send(request: ureq::Request, body: Value) -> Value {
+    let answer = request
+        .set("Content-Type", "application/json")
+        .send_string(&body.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&answer.into_string().unwrap()).unwrap()
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    use std::io::Write;
+    let mut enc = Vec::new();
+    write!(enc, "{user}:{pass}").unwrap();
+    format!("Basic {}", base64(&enc))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
