@@ -54,7 +54,7 @@ impl Gitea {
         fs::write(
             &ini,
             format!(
-                "APP_NAME = test\nRUN_MODE = prod\nWORK_PATH = {w}\n\
+                "APP_NAME = test\nRUN_MODE = prod\nWORK_PATH = {w}\nI_AM_BEING_UNSAFE_RUNNING_AS_ROOT = true\n\
                  [server]\nHTTP_ADDR = 127.0.0.1\nHTTP_PORT = {port}\nROOT_URL = http://127.0.0.1:{port}/\n\
                  DISABLE_SSH = true\nOFFLINE_MODE = true\nLFS_START_SERVER = false\n\
                  STATIC_ROOT_PATH = {src}\nAPP_DATA_PATH = {w}/data\n\
@@ -70,17 +70,17 @@ impl Gitea {
         .unwrap();
         let gitea = |args: &[&str]| {
             let mut cmd = Command::new(&bin);
-            cmd.args(args)
-                .args([
-                    "--config",
-                    ini.to_str().unwrap(),
-                    "--work-path",
-                    &w.to_string(),
-                ])
-                .env("I_AM_BEING_UNSAFE_RUNNING_AS_ROOT", "true")
-                .env("HOME", &work)
-                .env("GITEA_WORK_DIR", &work)
-                .current_dir(&work);
+            cmd.args([
+                "--config",
+                ini.to_str().unwrap(),
+                "--work-path",
+                &w.to_string(),
+            ])
+            .args(args)
+            .env("GITEA_I_AM_BEING_UNSAFE_RUNNING_AS_ROOT", "true")
+            .env("HOME", &work)
+            .env("GITEA_WORK_DIR", &work)
+            .current_dir(&work);
             cmd
         };
         let run = |args: &[&str]| {
