@@ -165,6 +165,22 @@ async fn connect() -> Result<Client> {
     })
 }
 
+/// An error and its causes, "a: b: c" (kube's own text stops at "client
+/// error (Connect)"; the cause says "Connection refused").
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// A Kubernetes API error in the wait's terms.
 fn api_error(what: &str, doing: &str, e: kube::Error) -> Error {
     let message = match &e {
@@ -183,7 +199,7 @@ fn api_error(what: &str, doing: &str, e: kube::Error) -> Error {
         ),
         other => format!(
             "pushed, but --wait could not {doing} {what}: {}",
-            crate::forge::mask(&other.to_string())
+            crate::forge::mask(&chain(other))
         ),
     };
     let mut err = Error::new(Kind::Wait, message);

@@ -366,3 +366,72 @@ fn wait_options_need_wait_and_a_push() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(env.subjects(&work, "origin/main").len(), 1);
 }
+
+#[test]
+fn without_a_cluster_the_push_stands_and_exit_5_says_why() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let before = tip(&env, &remote);
+    let out = env
+        .mlops(&work)
+        .args([
+            "autoscale",
+            "enable",
+            "--env",
+            "test",
+            "jukebox",
+            "--yes",
+            "--wait",
+            "--output",
+            "json",
+        ])
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("pushed, but --wait found no Kubernetes cluster to watch"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("KUBECONFIG"), "{stderr}");
+    // The push stands, as git sees it, and the report says so.
+    let r = report(&out);
+    assert_ne!(before, tip(&env, &remote));
+    assert_eq!(r["commit"], tip(&env, &remote).as_str());
+    assert_eq!(r["pushed"], true);
+    assert_eq!(
+        r["deployed"],
+        json!([{"application": APP, "revision": null, "sync": null, "health": null, "ready": false}])
+    );
+}
+
+#[test]
+fn a_cluster_that_does_not_answer_ends_with_exit_5() {
+    let env = Env::new();
+    let (_remote, work) = env.gitops(|_| {});
+    let port = crate::servers::free_port();
+    let kubeconfig = env.path().join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\n\
+             users:\n- name: u\n  user:\n    token: secret-token-0123456789\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: {ARGO_NS}\n\
+             current-context: c\n"
+        ),
+    )
+    .unwrap();
+    let out = enable(&env, &work, &kubeconfig, &["--wait-timeout", "5s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "could not refresh Argo CD application {APP} (namespace {ARGO_NS})"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret-token-0123456789"));
+    assert_eq!(report(&out)["pushed"], true);
+}
