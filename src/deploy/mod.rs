@@ -29,6 +29,9 @@ pub(crate) struct Watch {
     pub namespace: Option<String>,
     pub env: String,
     pub model: String,
+    /// The branch the application deploys, when the change went to
+    /// another (a review branch): nothing to wait for until it is merged.
+    pub after_merge: Option<String>,
 }
 
 impl Watch {
@@ -42,6 +45,7 @@ impl Watch {
             namespace: namespace.map(str::to_string),
             env: env.to_string(),
             model: model.to_string(),
+            after_merge: None,
         })
     }
 }

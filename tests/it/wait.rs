@@ -435,3 +435,37 @@ fn a_cluster_that_does_not_answer_ends_with_exit_5() {
     assert!(!stderr.contains("secret-token-0123456789"));
     assert_eq!(report(&out)["pushed"], true);
 }
+
+#[test]
+fn a_review_branch_is_not_waited_for() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    let out = env
+        .mlops(&work)
+        .args([
+            "autoscale",
+            "enable",
+            "--env",
+            "test",
+            "jukebox",
+            "--branch",
+            "jukebox-hpa",
+        ])
+        .args(["--yes", "--wait", "--output", "json"])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Not waiting for {APP}: it deploys main")),
+        "{stderr}"
+    );
+    let r = report(&out);
+    assert_eq!(r["deployed"], json!([]));
+    assert_eq!(
+        r["commit"],
+        env.git(&remote, &["rev-parse", "refs/heads/jukebox-hpa"])
+            .trim()
+    );
+}

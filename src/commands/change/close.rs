@@ -77,8 +77,22 @@ pub(super) fn after_push(
 /// `--wait`: the applications that deploy the change, then their models.
 fn wait(ctx: &Context, commit: Oid, want: Option<Autoscaler>, report: &mut Report) {
     let close = &ctx.change.close;
-    let watches = report.deploys().to_vec();
+    let mut watches = report.deploys().to_vec();
+    watches.retain(|w| match &w.after_merge {
+        None => true,
+        Some(branch) => {
+            ctx.ui.info(format!(
+                "Not waiting for {}: it deploys {branch}, which gets the change once the pull request is merged.",
+                w.application
+            ));
+            false
+        }
+    });
     if watches.is_empty() {
+        if !report.deploys().is_empty() {
+            report.deployed(Vec::new());
+            return;
+        }
         ctx.ui.info(if report.nothing_changed() {
             "Nothing was pushed: nothing to wait for."
         } else {
