@@ -204,3 +204,46 @@ fn pull_request_needs_a_branch() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pull-request needs --branch NAME"));
     assert_eq!(env.subjects(&work, "origin/main").len(), 1);
 }
+
+#[test]
+fn forge_gitea_skips_the_question_and_reports_the_answer() {
+    let env = Env::new();
+    let Some((_remote, work, http)) = servers::served_gitops(&env, false, "token") else {
+        return;
+    };
+    let out = env
+        .mlops(&work)
+        .args([
+            "set",
+            "--env",
+            "prod",
+            "jukebox",
+            "version=v3",
+            "--branch",
+            "jukebox-v3",
+        ])
+        .args(["--pull-request", "--forge", "gitea", "--yes"])
+        .env("MLOPS_GIT_USERNAME", "bot")
+        .env("MLOPS_GIT_TOKEN", "token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Told it is Gitea, mlops asks for the open pull requests at once,
+    // with the push's credentials (the server asked for them), and says
+    // what the server answered.
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("listing the open pull requests: the forge answered HTTP 404"),
+        "{stderr}"
+    );
+    let asked: Vec<_> = http
+        .requests()
+        .into_iter()
+        .filter(|r| r.line.contains("/api/v1/"))
+        .collect();
+    assert!(
+        !asked.iter().any(|r| r.line.contains("/api/v1/version")),
+        "{asked:?}"
+    );
+    assert!(asked.iter().all(|r| r.authorization), "{asked:?}");
+}
