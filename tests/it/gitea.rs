@@ -107,9 +107,10 @@ impl Gitea {
             "--must-change-password=false",
         ]);
         let log = work.join("web.log");
+        let out = fs::File::create(&log).unwrap();
         let mut child = gitea(&["web"])
-            .stdout(fs::File::create(&log).unwrap())
-            .stderr(Stdio::from(fs::File::create(work.join("web.err")).unwrap()))
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out))
             .spawn()
             .unwrap();
         let start = Instant::now();
@@ -125,8 +126,8 @@ impl Gitea {
                 );
             }
             assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "gitea did not answer within 60 s"
+                start.elapsed() < Duration::from_secs(120),
+                "gitea did not answer within 120 s"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
