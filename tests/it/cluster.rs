@@ -151,6 +151,7 @@ impl Cluster {
             ))
             .arg("--service-cluster-ip-range=10.96.0.0/24")
             .arg("--enable-priority-and-fairness=false")
+            .arg("--endpoint-reconciler-type=none")
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).unwrap())
             .spawn()

@@ -86,7 +86,7 @@ fn opens_a_pull_request_then_reuses_it() {
     let seen = gitea.get(&format!("/repos/{ADMIN}/mlops-gitops/pulls/{number}"));
     assert_eq!(seen["head"]["ref"], "jukebox-v3");
     assert_eq!(seen["base"]["ref"], "main");
-    env.git(&work, &["fetch", "-q", "origin"]);
+    gitea.fetch(&env, &work, "mlops-gitops");
     let subject = env.git(&work, &["log", "-1", "--format=%s", "origin/jukebox-v3"]);
     assert_eq!(seen["title"], subject.trim());
     assert_eq!(seen["head"]["sha"], report["commit"]);

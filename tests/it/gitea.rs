@@ -154,7 +154,12 @@ impl Gitea {
         let answer = ureq::get(&self.api(path))
             .set("Authorization", &format!("token {}", self.token))
             .call()
-            .unwrap();
+            .unwrap_or_else(|e| match e {
+                ureq::Error::Status(code, r) => {
+                    panic!("GET {path}: {code} {}", r.into_string().unwrap_or_default())
+                }
+                other => panic!("GET {path}: {other}"),
+            });
         serde_json::from_str(&answer.into_string().unwrap()).unwrap()
     }
 
@@ -181,8 +186,30 @@ impl Gitea {
         );
         env.git(&work, &["push", "-q", &with_auth, "main"]);
         env.git(&work, &["remote", "set-url", "origin", &url]);
-        env.git(&work, &["fetch", "-q", "origin"]);
+        // Gitea takes the pushed branch in through its hooks: wait until
+        // the repository no longer counts as empty.
+        let start = Instant::now();
+        while self.get(&format!("/repos/{ADMIN}/{name}"))["empty"] != false {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "gitea still calls {name} empty"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         work
+    }
+
+    /// `git fetch` of `repo`'s branches into `work`'s `origin/*`, with
+    /// the token in the URL (the checkout's origin has none).
+    pub fn fetch(&self, env: &Env, work: &Path, repo: &str) {
+        let url = format!(
+            "http://{ADMIN}:{}@127.0.0.1:{}/{ADMIN}/{repo}.git",
+            self.token, self.port
+        );
+        env.git(
+            work,
+            &["fetch", "-q", &url, "+refs/heads/*:refs/remotes/origin/*"],
+        );
     }
 
     /// The open pull requests of `repo`.
