@@ -247,3 +247,40 @@ fn forge_gitea_skips_the_question_and_reports_the_answer() {
     );
     assert!(asked.iter().all(|r| r.authorization), "{asked:?}");
 }
+
+#[test]
+fn the_credential_helper_answers_for_the_pull_request_too() {
+    let env = Env::new();
+    let Some(gitea) = Gitea::start(env.path()) else {
+        return;
+    };
+    let work = gitea.gitops(&env, "mlops-gitops", true);
+    // git's own store helper, as `git credential fill` reads it.
+    std::fs::write(
+        env.home().join(".git-credentials"),
+        format!("http://{ADMIN}:{}@127.0.0.1:{}\n", gitea.token, gitea.port),
+    )
+    .unwrap();
+    env.git(&work, &["config", "credential.helper", "store"]);
+    let out = env
+        .mlops(&work)
+        .args([
+            "set",
+            "--env",
+            "prod",
+            "jukebox",
+            "version=v3",
+            "--branch",
+            "jukebox-v3",
+        ])
+        .args(["--pull-request", "--yes", "--output", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report = json_of(&out);
+    assert_eq!(report["pull_request"]["created"], true, "{report}");
+    assert!(!stderr.contains(&gitea.token));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&gitea.token));
+    assert_eq!(gitea.open_pulls("mlops-gitops").len(), 1);
+}
