@@ -21,6 +21,9 @@ pub enum Kind {
     Config,
     /// Exit 4: a git step failed (auth, network, rejected push after retries).
     Git,
+    /// Exit 5: pushed, but `--wait` ran out of time or the deployment is
+    /// degraded.
+    Wait,
     /// Exit 0 and no output: the reader of our stdout went away (`| head`).
     BrokenPipe,
 }
@@ -34,6 +37,7 @@ impl Kind {
             Kind::Usage => 2,
             Kind::Config => 3,
             Kind::Git => 4,
+            Kind::Wait => 5,
         }
     }
 }

@@ -12,8 +12,10 @@
 pub mod cli;
 pub mod commands;
 pub mod complete;
+pub(crate) mod deploy;
 pub mod edit;
 pub(crate) mod error;
+pub(crate) mod forge;
 pub mod git;
 pub(crate) mod gitops;
 pub(crate) mod interrupt;

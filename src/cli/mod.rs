@@ -10,9 +10,11 @@
 //! two and rejects a top-level option the chosen subcommand does not take.
 //! Only the output options apply everywhere and are `global`.
 
+mod close;
 mod help;
 mod merge;
 
+pub use close::{CloseArgs, ForgeChoice};
 pub(crate) use merge::merge_repo;
 
 use std::path::PathBuf;
@@ -119,6 +121,9 @@ pub struct ChangeArgs {
     /// Skip the repository's pre-commit, commit-msg and pre-push hooks, as git commit/push --no-verify do
     #[arg(long)]
     pub no_verify: bool,
+
+    #[command(flatten)]
+    pub close: CloseArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -63,6 +63,7 @@ fn merge_change(top: ChangeArgs, sub: ChangeArgs) -> ChangeArgs {
         retries: sub.retries.or(top.retries),
         base: sub.base.or(top.base),
         no_verify: sub.no_verify || top.no_verify,
+        close: sub.close.merge(top.close),
     }
 }
 
@@ -98,6 +99,7 @@ fn change_flags(a: &ChangeArgs) -> Vec<&'static str> {
             given.push(flag);
         }
     }
+    given.extend(a.close.flags());
     given
 }
 

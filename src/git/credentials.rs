@@ -344,6 +344,47 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// The `Authorization` header for another request to the remote's
+    /// server in the same run (the forge's API, src/forge/): the URL's own
+    /// username and password, else what [`Credentials::ahead`] knows for
+    /// a push; with the source's name for messages.
+    pub(crate) fn header_for(&self, url: &str) -> Option<(String, &'static str)> {
+        if has_password(url) {
+            let userinfo = url
+                .split_once("://")?
+                .1
+                .split('/')
+                .next()?
+                .rsplit_once('@')?
+                .0;
+            let (user, pass) = userinfo.split_once(':')?;
+            let (user, pass) = (
+                super::transport::local::decode(user),
+                super::transport::local::decode(pass),
+            );
+            return Some((
+                format!("Authorization: {}", basic(&user, &pass)),
+                "the password in the URL",
+            ));
+        }
+        self.ahead(url, true)
+    }
+
+    /// The next source's `Authorization` header after `url` refused the
+    /// last one (or asked for one), in the contract's order; `None` once
+    /// every source was tried.
+    pub(crate) fn next_header(&mut self, url: &str) -> Option<String> {
+        let (user, pass) = self.userpass(url, url_user(url).as_deref()).ok()?;
+        Some(format!("Authorization: {}", basic(&user, &pass)))
+    }
+
+    /// The sources tried so far, for an error message.
+    pub(crate) fn tried(&self) -> String {
+        self.tried.join(", ")
+    }
+}
+
 /// Asks on the terminal (stdin and stderr must be terminals).
 fn prompt(url: &str, username: Option<&str>) -> Option<(String, String)> {
     let off = std::env::var("GIT_TERMINAL_PROMPT")

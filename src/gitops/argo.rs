@@ -29,6 +29,10 @@ pub(crate) struct App {
     /// The branch Argo CD reads from (the generator's `revision`), when
     /// the ApplicationSet names one other than HEAD.
     pub revision: Option<String>,
+    /// The ApplicationSet's `metadata.namespace` (where Argo CD keeps its
+    /// applications), when it names one.
+    #[serde(skip)]
+    pub namespace: Option<String>,
 }
 
 /// Each path with the applications that deploy it (none: uncovered).
@@ -48,6 +52,7 @@ pub(crate) fn coverage(snap: &dyn Snapshot, paths: &[String]) -> Result<Coverage
 
 struct AppSet {
     name: String,
+    namespace: Option<String>,
     file: String,
     template: Option<String>,
     revision: Option<String>,
@@ -68,6 +73,7 @@ impl AppSet {
             appset: self.name.clone(),
             file: self.file.clone(),
             revision: self.revision.clone(),
+            namespace: self.namespace.clone(),
         })
     }
 }
@@ -101,6 +107,7 @@ struct Doc {
 #[derive(Deserialize)]
 struct Meta {
     name: Option<String>,
+    namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -178,8 +185,10 @@ fn load(snap: &dyn Snapshot) -> Result<Vec<AppSet>> {
             let Some(spec) = doc.spec else { continue };
             let mut gits = Vec::new();
             git_generators(spec.generators, &mut gits);
+            let (name, namespace) = doc.metadata.map_or((None, None), |m| (m.name, m.namespace));
             sets.push(AppSet {
-                name: doc.metadata.and_then(|m| m.name).unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                namespace,
                 file: file.clone(),
                 template: spec.template.and_then(|t| t.metadata).and_then(|m| m.name),
                 revision: gits

@@ -214,7 +214,9 @@ fn a_second_identical_run_is_unchanged_and_makes_no_commit() {
             "remote_branch": null,
             "attempts": null,
             "applications": [],
-            "uncovered": []
+            "uncovered": [],
+            "pull_request": null,
+            "deployed": null
         })
     );
     assert_eq!(head(&env, &repo), after_first);

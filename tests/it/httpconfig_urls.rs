@@ -86,7 +86,10 @@ fn a_refused_password_in_the_url_says_so() {
     let url = format!("http://bot:wrong@127.0.0.1:{}/git/remote.git", http.port);
     env.git(&work, &["remote", "set-url", "origin", &url]);
     let stderr = both(&env, &work, &[], false, "a wrong password in the URL");
-    assert!(stderr.contains("the password in the remote URL was refused"), "{stderr}");
+    assert!(
+        stderr.contains("the password in the remote URL was refused"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("nothing was configured"), "{stderr}");
     assert!(!stderr.contains("wrong@"), "{stderr}");
     // The right one in the URL works for both.

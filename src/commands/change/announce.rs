@@ -44,6 +44,12 @@ pub(super) fn coverage(ctx: &Context, found: Result<argo::Coverage>, branch: &st
                 "Argo CD application {name} (ApplicationSet {}) will deploy {path}{when}",
                 app.appset
             ));
+            if let Some(mut watch) =
+                crate::deploy::Watch::of(&name, app.namespace.as_deref(), &path)
+            {
+                watch.after_merge = app.revision.clone().filter(|rev| rev != branch);
+                out.deploys.push(watch);
+            }
             if !out.applications.contains(&name) {
                 out.applications.push(name);
             }

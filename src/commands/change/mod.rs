@@ -10,6 +10,7 @@
 
 mod ahead;
 mod announce;
+mod close;
 mod pick;
 mod prepare;
 mod report;
@@ -63,6 +64,7 @@ pub(crate) fn run(
     let named = layout::targets(envs, models)?;
     pick::check(ctx, envs, models)?;
     needs_confirmation_possible(ctx)?;
+    close::check(ctx)?;
     let mut ws = open(ctx)?;
     let pushing = !ctx.change.dry_run && !ctx.change.no_push;
     if !pushing && !ctx.change.dry_run && ws.workdir.is_none() {
@@ -99,6 +101,9 @@ pub(crate) fn run(
         ctx.ui.info("Nothing to change.");
         if pushing {
             catch_up(ctx, &ws);
+            if ws.target.as_ref().is_some_and(|t| t.tip.is_some()) {
+                close::after_push(ctx, &ws, ws.base, edit.want(), &mut report);
+            }
         }
         return report.finish(ctx);
     }
@@ -249,6 +254,7 @@ fn push(
     if let Some(warning) = ws.follow(lock, pushed.commit, &pushed.remote_branch, reflog) {
         ctx.ui.warn(warning);
     }
+    close::after_push(ctx, ws, pushed.commit, edit.want(), report);
     Ok(())
 }
 

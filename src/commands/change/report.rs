@@ -38,6 +38,8 @@ impl Entry {
 pub(crate) struct Coverage {
     pub applications: Vec<String>,
     pub uncovered: Vec<String>,
+    /// What `--wait` watches: each application with its model.
+    pub deploys: Vec<crate::deploy::Watch>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +52,16 @@ pub(crate) struct Report {
     attempts: Option<u32>,
     applications: Vec<String>,
     uncovered: Vec<String>,
+    /// `--pull-request`: the one opened or reused; null without it.
+    pull_request: Option<crate::forge::PullRequest>,
+    /// `--wait`: each application's state when the wait ended; null
+    /// without it.
+    deployed: Option<Vec<crate::deploy::Deployed>>,
+    #[serde(skip)]
+    deploys: Vec<crate::deploy::Watch>,
+    /// A step after the push failed: the run ends with its exit status.
+    #[serde(skip)]
+    failed: Option<crate::error::Error>,
 }
 
 impl Report {
@@ -66,6 +78,10 @@ impl Report {
             attempts: None,
             applications: Vec::new(),
             uncovered: Vec::new(),
+            pull_request: None,
+            deployed: None,
+            deploys: Vec::new(),
+            failed: None,
         }
     }
 
@@ -76,6 +92,7 @@ impl Report {
     pub fn coverage(&mut self, coverage: Coverage) {
         self.applications = coverage.applications;
         self.uncovered = coverage.uncovered;
+        self.deploys = coverage.deploys;
     }
 
     pub fn committed(&mut self, commit: Oid) {
@@ -100,11 +117,43 @@ impl Report {
         self.uncovered.clear();
     }
 
-    /// Prints the document in JSON mode; the exit status is 0.
+    pub fn pull_request(&mut self, pr: crate::forge::PullRequest) {
+        self.pull_request = Some(pr);
+    }
+
+    pub fn deployed(&mut self, deployed: Vec<crate::deploy::Deployed>) {
+        self.deployed = Some(deployed);
+    }
+
+    /// The applications Argo CD deploys the change with, and their models.
+    pub fn deploys(&self) -> &[crate::deploy::Watch] {
+        &self.deploys
+    }
+
+    /// No file of this run changed (the remote already had the change).
+    pub fn nothing_changed(&self) -> bool {
+        self.changed.is_empty()
+    }
+
+    pub fn failed(&mut self, err: crate::error::Error) {
+        self.failed = Some(err);
+    }
+
+    /// Prints the document in JSON mode; the exit status is 0, or that of
+    /// a step after the push that failed (its error on stderr: the JSON
+    /// document on stdout stays the report of what was pushed).
     pub fn finish(&self, ctx: &Context) -> Result<u8> {
         if ctx.ui.json() {
             ctx.ui.emit_json(self)?;
         }
-        Ok(0)
+        match &self.failed {
+            None => Ok(0),
+            Some(err) => {
+                let mut text = ctx.ui.clone();
+                text.output = crate::cli::OutputFormat::Text;
+                text.error(err);
+                Ok(err.kind.exit_code())
+            }
+        }
     }
 }
