@@ -19,14 +19,13 @@ pub(crate) struct Session {
     feedback: RefCell<Feedback>,
     /// (refname, rejection message) as the remote reported each ref.
     pub(crate) updates: RefCell<Vec<(String, Option<String>)>>,
-    /// The repository's git config (with the user's and the system's),
-    /// for the HTTP client's settings ([`Session::http_settings`]).
-    config: Option<git2::Config>,
+    /// Every setting git sees for the repository, for the HTTP client's
+    /// settings ([`Session::http_settings`]).
+    config: std::sync::Arc<super::config::Snapshot>,
 }
 
 impl Session {
     pub(crate) fn new(ws: &Workspace) -> Session {
-        let config = ws.repo.config().ok();
         let snapshot = super::config::of(&ws.repo);
         super::transport::prepare(super::transport::Settings {
             ssh_command: snapshot.string("core.sshCommand"),
@@ -37,23 +36,16 @@ impl Session {
             creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
             feedback: RefCell::new(Feedback::new(ws.options.quiet)),
             updates: RefCell::new(Vec::new()),
-            config: config.and_then(|mut c| c.snapshot().ok()),
+            config: snapshot,
         }
     }
 
     /// git's HTTP settings for requests to `url` of `remote`
     /// (src/git/http/config.rs).
     pub(crate) fn http_settings(&self, url: &str, remote: Option<&str>) -> super::http::Settings {
-        let remote_proxy = remote.and_then(|name| {
-            let key = format!("remote.{name}.proxy");
-            let given = super::http::cmdline::command_line();
-            let given = given.into_iter().rev().find(|(k, _)| *k == key);
-            match given {
-                Some((_, value)) => Some(value.unwrap_or_default()),
-                None => self.config.as_ref()?.get_string(&key).ok(),
-            }
-        });
-        super::http::Settings::read(self.config.as_ref(), url, remote_proxy)
+        let remote_proxy =
+            remote.and_then(|name| self.config.string(&format!("remote.{name}.proxy")));
+        super::http::Settings::read(Some(&self.config), url, remote_proxy)
     }
 
     /// Callbacks for one connection.

@@ -160,6 +160,52 @@ fn extra_headers_authenticate_as_github_actions_sets_them() {
 }
 
 #[test]
+fn an_extra_header_from_git_config_global_or_behind_include_if_is_sent_as_by_git() {
+    let env = Env::new();
+    let Some((_remote, work, http)) = served_gitops(&env, false, TOKEN) else {
+        return;
+    };
+    let right = format!(
+        "AUTHORIZATION: basic {}",
+        base64(format!("bot:{TOKEN}").as_bytes())
+    );
+    let url = format!("http://127.0.0.1:{}/", http.port);
+    // A global file named by GIT_CONFIG_GLOBAL (libgit2 alone reads only
+    // ~/.gitconfig): what a CI job that prepares its own config does.
+    let global = env.path().join("ci.gitconfig");
+    fs::write(
+        &global,
+        format!("[http \"{url}\"]\n\textraHeader = {right}\n"),
+    )
+    .unwrap();
+    let global = global.display().to_string();
+    both(
+        &env,
+        &work,
+        &[("GIT_CONFIG_GLOBAL", &global)],
+        true,
+        "GIT_CONFIG_GLOBAL",
+    );
+    // The same header in a file included only for checkouts whose remote
+    // is on this server (includeIf hasconfig, which libgit2 does not read).
+    let header = env.path().join("header.gitconfig");
+    fs::rename(&global, &header).unwrap();
+    let gate = format!(
+        "[includeIf \"hasconfig:remote.*.url:{url}**\"]\n\tpath = {}\n",
+        header.display()
+    );
+    fs::write(&global, gate).unwrap();
+    both(
+        &env,
+        &work,
+        &[("GIT_CONFIG_GLOBAL", &global)],
+        true,
+        "includeIf hasconfig",
+    );
+    both(&env, &work, &[], false, "no header");
+}
+
+#[test]
 fn tls_settings_are_read_as_git_reads_them() {
     let env = Env::new();
     let Some((_remote, work, https)) = served_gitops(&env, true, TOKEN) else {

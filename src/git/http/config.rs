@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::cmdline::command_line;
+use super::super::config::{expand_home, parse_bool, Snapshot};
 use super::urlmatch::{parts, rank, Parts};
 
 /// Which redirects are followed (`http.followRedirects`).
@@ -64,20 +64,11 @@ struct Entry {
 
 /// The `http.*` entries that apply to `url`, in config order, each with
 /// its rank (`http.<key>` ranks lowest).
-fn entries(config: Option<&git2::Config>, url: &Parts) -> Vec<Entry> {
-    let mut all: Vec<(String, Option<String>)> = Vec::new();
-    if let Some(list) = config.and_then(|c| c.entries(Some("^http\\.")).ok()) {
-        let _ = list.for_each(|entry| {
-            if let Ok(name) = entry.name() {
-                let value = entry
-                    .has_value()
-                    .then(|| entry.value().unwrap_or("").to_string());
-                all.push((name.to_string(), value));
-            }
-        });
-    }
-    let given = command_line().into_iter();
-    all.extend(given.filter(|(k, _)| k.starts_with("http.")));
+fn entries(config: Option<&Snapshot>, url: &Parts) -> Vec<Entry> {
+    let all = config.map_or(&[][..], |c| &c.entries[..]).iter();
+    let all = all
+        .filter(|e| e.key.starts_with("http."))
+        .map(|e| (e.key.clone(), e.value.clone()));
     let mut out = Vec::new();
     for (name, value) in all {
         let rest = &name[5..];
@@ -102,28 +93,19 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn boolean(value: Option<&str>) -> bool {
-    match value {
-        None => true,
-        Some(v) => git2::Config::parse_bool(v).unwrap_or(false),
-    }
+    value.is_none_or(|v| parse_bool(v).unwrap_or(false))
 }
 
 fn path(value: &str) -> PathBuf {
-    match value.strip_prefix("~/") {
-        Some(rest) => std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(rest),
-        None => PathBuf::from(value),
-    }
+    expand_home(value)
 }
 
 impl Settings {
-    /// The settings for requests to `url` from `config` (the repository's,
-    /// with the user's and the system's), the environment and
-    /// `remote_proxy` (`remote.<name>.proxy`).
+    /// The settings for requests to `url` from `config` (every setting
+    /// git sees, in git's order: files, includes, the command line), the
+    /// environment and `remote_proxy` (`remote.<name>.proxy`).
     pub(crate) fn read(
-        config: Option<&git2::Config>,
+        config: Option<&Snapshot>,
         url: &str,
         remote_proxy: Option<String>,
     ) -> Settings {
@@ -232,7 +214,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config");
         std::fs::write(&file, text).unwrap();
-        let config = git2::Config::open(&file).unwrap();
+        let listed = std::process::Command::new("git")
+            .args(["config", "--file"])
+            .arg(&file)
+            .args(["--list", "-z", "--show-scope"])
+            .output()
+            .unwrap();
+        let config = crate::git::config::parse(&listed.stdout);
         Settings::read(Some(&config), url, None)
     }
 

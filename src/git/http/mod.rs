@@ -5,7 +5,6 @@
 //! `https` ([`subtransport`]), and the own push (src/git/push/http.rs).
 
 pub(crate) mod client;
-pub(crate) mod cmdline;
 pub(crate) mod config;
 pub(crate) mod current;
 mod response;
