@@ -1,16 +1,15 @@
-//! The forge API's HTTP client: libcurl (the `curl` crate), with what git
-//! reads to reach the remote that is cheap to carry over: `http.sslVerify`
-//! and `GIT_SSL_NO_VERIFY`, `http.sslCAInfo` and `GIT_SSL_CAINFO`,
-//! `http.sslCAPath`, `http.proxy` and `remote.<name>.proxy` (the proxy
-//! variables and `no_proxy` libcurl reads itself, as git's libcurl does).
-//! Not carried over: `http.<url>.*` sections, client certificates,
-//! `http.extraHeader` and cookies. A request never waits for ever: 30 s
-//! to connect, and a transfer slower than 1 byte/s for 60 s is given up
-//! (`http.lowSpeedLimit`/`lowSpeedTime` as git's defaults would have it);
-//! an answer over 8 MiB is refused. Redirects are not followed, so the
+//! The forge API's HTTP client: libcurl (the `curl` crate), set up from
+//! the same reading of git's settings as the push's own requests
+//! ([`crate::git::http::Settings`], matched for the remote's URL):
+//! `http.sslVerify`/`GIT_SSL_NO_VERIFY`, the CAs, client certificates,
+//! `http.proxy`/`remote.<name>.proxy` (the proxy variables and `no_proxy`
+//! libcurl reads itself, as git's libcurl does), the low-speed limits and
+//! the user agent. Not carried over: `http.extraHeader` and cookies (they
+//! are meant for git's requests). A request never waits for ever: 30 s to
+//! connect, and the low-speed limit (git's, or the tool's default); an
+//! answer over 8 MiB is refused. Redirects are not followed, so the
 //! credentials reach no other server.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use curl::easy::{Easy, List};
@@ -18,33 +17,7 @@ use curl::easy::{Easy, List};
 /// The largest answer read: the forge's JSON is small.
 const MAX_BODY: usize = 8 << 20;
 
-/// How requests to the forge are made, from git's settings.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Settings {
-    pub verify: bool,
-    pub ca_info: Option<PathBuf>,
-    pub ca_path: Option<PathBuf>,
-    pub proxy: Option<String>,
-}
-
-impl Settings {
-    /// Git's settings for `remote` from `config` and the environment.
-    pub(crate) fn from_git(config: &git2::Config, remote: &str) -> Settings {
-        let string = |key: &str| config.get_string(key).ok().filter(|v| !v.is_empty());
-        let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
-        let no_verify = env("GIT_SSL_NO_VERIFY").is_some();
-        Settings {
-            verify: !no_verify && config.get_bool("http.sslVerify").unwrap_or(true),
-            ca_info: env("GIT_SSL_CAINFO")
-                .or_else(|| string("http.sslCAInfo"))
-                .map(PathBuf::from),
-            ca_path: env("GIT_SSL_CAPATH")
-                .or_else(|| string("http.sslCAPath"))
-                .map(PathBuf::from),
-            proxy: string(&format!("remote.{remote}.proxy")).or_else(|| string("http.proxy")),
-        }
-    }
-}
+pub(crate) use crate::git::http::Settings;
 
 /// One answer: the status and the body.
 pub(crate) struct Answer {
@@ -68,12 +41,19 @@ pub(crate) fn request(
     easy.follow_location(false).map_err(fail)?;
     easy.connect_timeout(Duration::from_secs(30))
         .map_err(fail)?;
-    easy.low_speed_limit(1).map_err(fail)?;
-    easy.low_speed_time(Duration::from_secs(60)).map_err(fail)?;
-    easy.useragent(concat!("mlops/", env!("CARGO_PKG_VERSION")))
+    let (limit, time) = settings.low_speed;
+    easy.low_speed_limit(limit).map_err(fail)?;
+    easy.low_speed_time(Duration::from_secs(u64::from(time)))
         .map_err(fail)?;
-    easy.ssl_verify_peer(settings.verify).map_err(fail)?;
-    easy.ssl_verify_host(settings.verify).map_err(fail)?;
+    easy.useragent(&settings.user_agent).map_err(fail)?;
+    easy.ssl_verify_peer(settings.ssl_verify).map_err(fail)?;
+    easy.ssl_verify_host(settings.ssl_verify).map_err(fail)?;
+    if let Some(cert) = &settings.ssl_cert {
+        easy.ssl_cert(cert).map_err(fail)?;
+    }
+    if let Some(key) = &settings.ssl_key {
+        easy.ssl_key(key).map_err(fail)?;
+    }
     if let Some(ca) = &settings.ca_info {
         easy.cainfo(ca).map_err(fail)?;
     }

@@ -107,11 +107,10 @@ fn forge_error(kind: Kind, message: String) -> Error {
     Error::new(kind, mask(&scrub(&message)))
 }
 
-/// Control characters from the forge's answers shown as `?`.
+/// Text from the forge or the cluster, shown as git shows a remote's
+/// text (control characters as `^X`): [`crate::git::mask::mask`].
 pub(crate) fn mask(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-        .collect()
+    crate::git::mask::mask(text.as_bytes())
 }
 
 #[cfg(test)]

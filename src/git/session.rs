@@ -43,9 +43,7 @@ impl Session {
     /// git's HTTP settings for requests to `url` of `remote`
     /// (src/git/http/config.rs).
     pub(crate) fn http_settings(&self, url: &str, remote: Option<&str>) -> super::http::Settings {
-        let remote_proxy =
-            remote.and_then(|name| self.config.string(&format!("remote.{name}.proxy")));
-        super::http::Settings::read(Some(&self.config), url, remote_proxy)
+        super::http::Settings::for_remote(&self.config, url, remote)
     }
 
     /// Callbacks for one connection.

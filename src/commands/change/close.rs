@@ -156,10 +156,6 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
         .ok()
         .and_then(|c| c.message().ok().map(str::to_string))
         .unwrap_or_default();
-    let config = ws
-        .repo
-        .config()
-        .map_err(|e| error::failure("could not read git config").caused_by(e))?;
     let base = ctx.change.base.clone().or_else(|| target.from.clone());
     let ask = forge::Ask {
         remote_url: &url,
@@ -168,7 +164,7 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
         message: &message,
         assume_gitea: ctx.change.close.forge.is_some(),
         git_dir: ws.repo.path().to_path_buf(),
-        settings: forge::http::Settings::from_git(&config, &target.remote),
+        settings: ws.http_settings(&url, &target.remote),
     };
     let pr = forge::open(&ask)?;
     let base = if pr.base.is_empty() {

@@ -101,6 +101,13 @@ fn path(value: &str) -> PathBuf {
 }
 
 impl Settings {
+    /// The settings for requests to `url` of `remote` (its
+    /// `remote.<name>.proxy` over `http.proxy`), from `config`.
+    pub(crate) fn for_remote(config: &Snapshot, url: &str, remote: Option<&str>) -> Settings {
+        let remote_proxy = remote.and_then(|name| config.string(&format!("remote.{name}.proxy")));
+        Settings::read(Some(config), url, remote_proxy)
+    }
+
     /// The settings for requests to `url` from `config` (every setting
     /// git sees, in git's order: files, includes, the command line), the
     /// environment and `remote_proxy` (`remote.<name>.proxy`).

@@ -34,3 +34,12 @@ pub(crate) fn take_failure() -> Option<git2::Error> {
     LAST.with(|l| l.borrow_mut().take())
         .map(|(code, class, message)| git2::Error::new(code, class, message))
 }
+
+impl super::Workspace {
+    /// git's HTTP settings for a request to `url` on behalf of `remote`
+    /// (the forge's API beside the remote): the same reading as the
+    /// push's own requests.
+    pub(crate) fn http_settings(&self, url: &str, remote: &str) -> Settings {
+        Settings::for_remote(&super::config::of(&self.repo), url, Some(remote))
+    }
+}
