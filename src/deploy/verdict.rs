@@ -182,7 +182,7 @@ mod tests {
             "status": {"operationState": {"phase": "Failed", "message": "hook\u{1b}failed", "syncResult": {"revision": C}}}}),
         );
         assert!(
-            matches!(application(&failed, C, &mut s), Verdict::Degraded(m) if m.contains("hook?failed"))
+            matches!(application(&failed, C, &mut s), Verdict::Degraded(m) if m.contains("hook^[failed"))
         );
     }
 
