@@ -7,7 +7,8 @@
 //! Layers, each importing only those below it:
 //! `commands` and `complete` (the clap glue) on `gitops` (the domain) on
 //! `git` and `edit`; `ui` and `error` are used throughout; `cli` holds the
-//! clap types.
+//! clap types. `testbed` starts the real servers (Gitea, a Kubernetes API)
+//! that `mlops demo` and the tests close the loop against.
 
 pub mod cli;
 pub mod commands;
@@ -20,4 +21,5 @@ pub mod git;
 pub(crate) mod gitops;
 pub(crate) mod interrupt;
 pub(crate) mod stderr;
+pub mod testbed;
 pub(crate) mod ui;

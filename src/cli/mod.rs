@@ -328,6 +328,10 @@ pub struct DemoArgs {
     /// Keep the demo folder and print where it is, to look around afterwards
     #[arg(long)]
     pub keep: bool,
+
+    /// Only the part on disk: no Gitea and no Kubernetes API, even when scripts/test-servers.sh built them
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[cfg(test)]

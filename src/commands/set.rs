@@ -17,9 +17,9 @@ pub(super) fn run(ctx: &Context, args: &SetArgs) -> Result<u8> {
     change::run(ctx, &args.envs, &models, &edit)
 }
 
-/// `set version=7f3e9a1b2c`, the demo's step.
-pub(super) fn demo_step() -> impl Edit {
-    let word = "version=7f3e9a1b2c".to_string();
+/// `set WORD` (one `PATH=VALUE`), a demo step.
+pub(super) fn demo_step(word: &str) -> impl Edit {
+    let word = word.to_string();
     let assign = edit::parse_assign(&word);
     SetValues {
         assigns: assign.map(|a| (word, a)).into_iter().collect(),

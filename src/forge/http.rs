@@ -70,8 +70,14 @@ pub(crate) fn request(
     }
     let payload = json.map(|j| j.to_string().into_bytes());
     if let Some(payload) = &payload {
+        // A PATCH is a JSON merge patch (RFC 7396), as Kubernetes names it.
+        let kind = if method == "PATCH" {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
         headers
-            .append("Content-Type: application/json")
+            .append(&format!("Content-Type: {kind}"))
             .map_err(fail)?;
         easy.post_fields_copy(payload).map_err(fail)?;
         easy.custom_request(method).map_err(fail)?;

@@ -7,7 +7,7 @@
 //! work tree is only brought along afterwards, file by file.
 
 mod askpass;
-mod basic;
+pub(crate) mod basic;
 pub mod clean;
 pub mod clone;
 pub(crate) mod config;

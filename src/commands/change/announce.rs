@@ -75,8 +75,13 @@ pub(super) fn pushed(ctx: &Context, pushed: &Pushed) {
             .remote_branch
             .split_once('/')
             .map_or(pushed.remote_branch.as_str(), |(_, b)| b);
-        ctx.ui.info(format!(
-            "Created the branch {branch} from {from}: open a pull request into {from} to deploy it."
-        ));
+        // With --pull-request the next line names the pull request.
+        let advice = if ctx.change.close.pull_request {
+            String::from(".")
+        } else {
+            format!(": open a pull request into {from} to deploy it.")
+        };
+        ctx.ui
+            .info(format!("Created the branch {branch} from {from}{advice}"));
     }
 }

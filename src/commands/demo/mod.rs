@@ -3,7 +3,12 @@
 //! built into the binary (the real public layout, with the workshop's
 //! jukebox config in test), gives it a bare repository on disk as its
 //! `origin`, then runs `mlops autoscale enable --env test jukebox` in it:
-//! diff, confirmation on a terminal, commit, push.
+//! diff, confirmation on a terminal, commit, push. When the real servers
+//! are there it goes on to close the loop ([`closing`]): a pull request
+//! on Gitea and a wait for Argo CD and KServe on a Kubernetes API.
+
+mod argo;
+mod closing;
 
 use std::path::Path;
 
@@ -21,39 +26,43 @@ use crate::gitops::chart::Autoscaler;
 const FILES: &[(&str, &[u8])] = &[
     (
         "appset-prod.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/appset-prod.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/appset-prod.yaml"),
     ),
     (
         "appset-test.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/appset-test.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/appset-test.yaml"),
     ),
     (
         "appset-toolings.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/appset-toolings.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/appset-toolings.yaml"),
     ),
     (
         "model-deployments/prod/jukebox/config.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/model-deployments/prod/jukebox/config.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/model-deployments/prod/jukebox/config.yaml"),
     ),
     (
         "model-deployments/prod/jukebox-ui/config.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/model-deployments/prod/jukebox-ui/config.yaml"),
+        include_bytes!(
+            "../../../fixtures/mlops-gitops/model-deployments/prod/jukebox-ui/config.yaml"
+        ),
     ),
     (
         "model-deployments/test/jukebox/config.yaml",
-        include_bytes!("../../fixtures/configs/workshop-example.yaml"),
+        include_bytes!("../../../fixtures/configs/workshop-example.yaml"),
     ),
     (
         "model-deployments/test/jukebox-ui/config.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/model-deployments/test/jukebox-ui/config.yaml"),
+        include_bytes!(
+            "../../../fixtures/mlops-gitops/model-deployments/test/jukebox-ui/config.yaml"
+        ),
     ),
     (
         "toolings/bootstrap/config.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/toolings/bootstrap/config.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/toolings/bootstrap/config.yaml"),
     ),
     (
         "toolings/minio/config.yaml",
-        include_bytes!("../../fixtures/mlops-gitops/toolings/minio/config.yaml"),
+        include_bytes!("../../../fixtures/mlops-gitops/toolings/minio/config.yaml"),
     ),
 ];
 
@@ -92,7 +101,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Result<()> {
         ),
         (
             "mlops set --env test jukebox version=7f3e9a1b2c",
-            &super::set::demo_step(),
+            &super::set::demo_step("version=7f3e9a1b2c"),
         ),
     ];
     for (line, edit) in steps {
@@ -122,6 +131,9 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Result<()> {
                 commit.summary().ok().flatten().unwrap_or("")
             ));
         }
+    }
+    if !args.local {
+        closing::run(&demo, dir.path(), &work)?;
     }
     if args.keep {
         let kept = dir.keep();
