@@ -65,13 +65,13 @@ impl Stream {
         else {
             return Err(net_error("internal: no pipes to the child process"));
         };
-        let text = Arc::new(Mutex::new(Vec::new()));
+        let text = Arc::new(Mutex::new(Kept::default()));
         let sink = Arc::clone(&text);
         let thread = std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];
             while let Ok(n @ 1..) = stderr.read(&mut chunk) {
                 if let Ok(mut text) = sink.lock() {
-                    text.extend_from_slice(&chunk[..n]);
+                    text.push(&chunk[..n]);
                 }
             }
         });
@@ -137,7 +137,47 @@ impl Stream {
 /// What a program writes on stderr, gathered by a thread.
 struct Collector {
     thread: JoinHandle<()>,
-    text: Arc<Mutex<Vec<u8>>>,
+    text: Arc<Mutex<Kept>>,
+}
+
+/// The most of a program's stderr kept: its start and its end. The
+/// remote side writes there through ssh, so a server could send without
+/// end; everything is still read (the program must not block on a full
+/// pipe), the middle is left out.
+const KEPT: usize = 32 << 10;
+
+/// The first and the last [`KEPT`] bytes of a stream, and how many
+/// between them were left out.
+#[derive(Default)]
+struct Kept {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    left_out: u64,
+}
+
+impl Kept {
+    fn push(&mut self, mut data: &[u8]) {
+        let room = KEPT - self.head.len();
+        let first = data.len().min(room);
+        self.head.extend_from_slice(&data[..first]);
+        data = &data[first..];
+        self.tail.extend(data);
+        while self.tail.len() > KEPT {
+            let over = self.tail.len() - KEPT;
+            self.tail.drain(..over);
+            self.left_out += over as u64;
+        }
+    }
+
+    /// The bytes kept, the middle marked when some were left out.
+    fn text(&self) -> Vec<u8> {
+        let mut out = self.head.clone();
+        if self.left_out > 0 {
+            out.extend_from_slice(format!("\n[{} bytes left out]\n", self.left_out).as_bytes());
+        }
+        out.extend(self.tail.iter());
+        out
+    }
 }
 
 impl Collector {
@@ -150,7 +190,7 @@ impl Collector {
         while !self.thread.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(2));
         }
-        let text = self.text.lock().map(|t| t.clone()).unwrap_or_default();
+        let text = self.text.lock().map(|t| t.text()).unwrap_or_default();
         text
     }
 }
@@ -228,5 +268,29 @@ fn show_sideband(mut data: &[u8], quiet: bool) {
             feedback.event(Event::Remote(&data[5..len]));
         }
         data = &data[len..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endless_stderr_keeps_its_start_and_end() {
+        let mut kept = Kept::default();
+        kept.push(b"ssh: first words\n");
+        for _ in 0..10_000 {
+            kept.push(&[b'x'; 1000]);
+        }
+        kept.push(b"\nfatal: last words\n");
+        let text = kept.text();
+        assert!(text.len() < 2 * KEPT + 64, "{}", text.len());
+        assert!(text.starts_with(b"ssh: first words\n"));
+        assert!(text.ends_with(b"fatal: last words\n"));
+        let shown = String::from_utf8_lossy(&text);
+        assert!(shown.contains("bytes left out]"), "{}", &shown[..100]);
+        let mut short = Kept::default();
+        short.push(b"fatal: no\n");
+        assert_eq!(short.text(), b"fatal: no\n");
     }
 }

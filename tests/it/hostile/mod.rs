@@ -382,3 +382,44 @@ fn ssh_stderr_is_masked() {
     );
     no_control(&stderr);
 }
+
+#[test]
+fn a_flood_on_ssh_stderr_ends_the_run_in_bounded_memory() {
+    let env = Env::new();
+    let (_remote, work) = checkout(&env, 0);
+    // The ssh program (a server's stderr reaches us through it): 200 MB,
+    // then a refusal, as a broken or hostile server might. Named by
+    // core.sshCommand, which git and mlops both read.
+    let ssh = env.path().join("ssh.sh");
+    std::fs::write(
+        &ssh,
+        "#!/bin/sh\nhead -c 200000000 /dev/zero | tr '\\0' x >&2\nprintf '\\nfatal: the last words\\n' >&2\nexit 255\n",
+    )
+    .unwrap();
+    crate::clone::make_executable(&ssh);
+    env.git(&work, &["config", "core.sshCommand", ssh.to_str().unwrap()]);
+    env.git(
+        &work,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "ssh://git@127.0.0.1/repo.git",
+        ],
+    );
+    let git = git_push(&env, &work, "origin");
+    assert!(!git.status.success());
+    let ran = run_measured(&env, &work, "autoscale enable --env test jukebox --yes");
+    assert_eq!(ran.code, 4, "{}", short(&ran.stderr));
+    assert!(
+        ran.stderr.len() < 1 << 20,
+        "{} bytes on stderr",
+        ran.stderr.len()
+    );
+    assert!(
+        ran.stderr.contains("fatal: the last words"),
+        "{}",
+        short(&ran.stderr)
+    );
+    assert_small(&ran);
+}
