@@ -54,7 +54,7 @@ pub(super) fn run(ctx: &Context, args: &LogArgs) -> Result<u8> {
             let mut options = ctx.git_options();
             options.history = true;
             clone = Workspace::clone_temp(url, options)?;
-            (&clone.repo, clone.base)
+            (clone.repo(), clone.base())
         }
         None => {
             let root = ctx.root()?;

@@ -96,22 +96,22 @@ pub struct Workspace {
     /// The push connection kept from the listing to the push
     /// ([`link::Link`]); declared first so it is dropped before `repo`.
     pub(crate) link: Option<link::Link>,
-    pub repo: Repository,
+    repo: Repository,
     /// The work tree, or `None` for a temporary bare clone.
-    pub workdir: Option<PathBuf>,
+    workdir: Option<PathBuf>,
     /// The local branch that HEAD is on (checkout) or the branch to update
     /// on the remote (clone), without `refs/heads/`.
-    pub branch: String,
+    branch: String,
     /// The commit the edit is composed on: HEAD, or the remote tip after
     /// [`Workspace::sync`].
-    pub base: Oid,
+    base: Oid,
     /// HEAD when the workspace was opened (checkout only): what the work
     /// tree and index currently reflect.
-    pub head: Option<Oid>,
-    pub options: Options,
+    head: Option<Oid>,
+    options: Options,
     /// Where [`Workspace::publish`] pushes; set by [`Workspace::sync`] or
     /// by the clone.
-    pub target: Option<Target>,
+    target: Option<Target>,
     /// Keeps the temporary clone alive; removed on drop.
     pub(crate) temp: Option<tempfile::TempDir>,
     /// The private copy the repository's index object is, once a change
@@ -129,6 +129,37 @@ impl Workspace {
         if self.options.verbose && !self.options.quiet {
             crate::stderr::line(format_args!("git: {}", url::scrub(&what())));
         }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The work tree, or `None` for a temporary bare clone.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.workdir.as_deref()
+    }
+
+    /// The local branch HEAD is on (checkout), or the branch to update on
+    /// the remote (clone), without `refs/heads/`.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The commit the edit is composed on.
+    pub fn base(&self) -> Oid {
+        self.base
+    }
+
+    /// HEAD when the workspace was opened (checkout only).
+    pub fn head(&self) -> Option<Oid> {
+        self.head
+    }
+
+    /// Where [`Workspace::publish`] pushes, once known.
+    pub fn target(&self) -> Option<&Target> {
+        self.target.as_ref()
     }
 
     /// The folder people think of as the repository root.

@@ -259,7 +259,7 @@ fn note(div: &Divergence, dirty: &[String]) -> Option<String> {
 
 /// Every model of the workspace's remote branch (its base commit).
 fn remote_rows(ws: &Workspace, only: &[String]) -> Result<Vec<Row>> {
-    if let Some(target) = &ws.target {
+    if let Some(target) = ws.target() {
         if target.tip.is_none() {
             return Err(
                 error::git(format!("{} has no branch {}", target.url, target.branch))
@@ -267,7 +267,7 @@ fn remote_rows(ws: &Workspace, only: &[String]) -> Result<Vec<Row>> {
             );
         }
     }
-    let snap = CommitTree::new(&ws.repo, ws.base)?;
+    let snap = CommitTree::new(ws.repo(), ws.base())?;
     let listed = models::list(&snap, only)?;
     Ok(listed
         .iter()

@@ -56,7 +56,7 @@ impl Ahead {
             }
         }
         Ahead {
-            base: ws.base,
+            base: ws.base(),
             outcome,
         }
     }
@@ -68,10 +68,10 @@ impl Ahead {
     /// work tree and index, not of the base) and the coverage are then
     /// what they would be made again, only the tree written ahead is not.
     pub(super) fn take(self, ws: &Workspace) -> Option<Result<Prepared>> {
-        if self.base == ws.base {
+        if self.base == ws.base() {
             return Some(self.outcome);
         }
-        let mut prepared = self.outcome.ok().filter(|_| ws.workdir.is_some())?;
+        let mut prepared = self.outcome.ok().filter(|_| ws.workdir().is_some())?;
         let read: Vec<String> = prepared
             .plan
             .changes
@@ -79,7 +79,7 @@ impl Ahead {
             .map(|p| p.change.path.clone())
             .chain(prepared.plan.unchanged.iter().map(|t| t.path()))
             .collect();
-        let changed = ws.changed_paths(self.base, ws.base).ok()?;
+        let changed = ws.changed_paths(self.base, ws.base()).ok()?;
         if changed
             .iter()
             .any(|path| read.contains(path) || argo::may_read(path))
@@ -90,7 +90,7 @@ impl Ahead {
         ws.step(|| {
             format!(
                 "the change prepared on {:.10} holds on {:.10}: its commits change none of the files it read",
-                self.base, ws.base
+                self.base, ws.base()
             )
         });
         Some(Ok(prepared))

@@ -134,13 +134,13 @@ const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600)
 
 /// Opens (or finds) the pull request from the pushed branch.
 fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::PullRequest> {
-    let Some(target) = &ws.target else {
+    let Some(target) = ws.target() else {
         return Err(error::failure(
             "no remote branch was pushed to open a pull request from",
         ));
     };
     let remote = ws
-        .repo
+        .repo()
         .find_remote(&target.remote)
         .map_err(|e| error::git(format!("there is no remote {:?}", target.remote)).caused_by(e))?;
     let url = remote
@@ -151,7 +151,7 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
         .unwrap_or("")
         .to_string();
     let message = ws
-        .repo
+        .repo()
         .find_commit(commit)
         .ok()
         .and_then(|c| c.message().ok().map(str::to_string))
@@ -163,7 +163,7 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
         base: base.as_deref(),
         message: &message,
         assume_gitea: ctx.change.close.forge.is_some(),
-        git_dir: ws.repo.path().to_path_buf(),
+        git_dir: ws.repo().path().to_path_buf(),
         settings: ws.http_settings(&url, &target.remote),
     };
     let pr = forge::open(&ask)?;
@@ -188,10 +188,7 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
 
 /// The error, with what state the remote is in.
 fn pushed_already(err: Error, ws: &Workspace) -> Error {
-    let branch = ws
-        .target
-        .as_ref()
-        .map_or(ws.branch.as_str(), |t| t.branch.as_str());
+    let branch = ws.target().map_or(ws.branch(), |t| t.branch.as_str());
     err.hinted(format!(
         "the commit is pushed to {branch}; only the step after the push failed"
     ))

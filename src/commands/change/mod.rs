@@ -67,10 +67,10 @@ pub(crate) fn run(
     close::check(ctx)?;
     let mut ws = open(ctx)?;
     let pushing = !ctx.change.dry_run && !ctx.change.no_push;
-    if !pushing && !ctx.change.dry_run && ws.workdir.is_none() {
+    if !pushing && !ctx.change.dry_run && ws.workdir().is_none() {
         return Err(error::usage(format!(
             "--no-push with --branch {} (not the checked-out branch) would commit where nothing keeps it",
-            ws.branch
+            ws.branch()
         ))
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
@@ -101,8 +101,8 @@ pub(crate) fn run(
         ctx.ui.info("Nothing to change.");
         if pushing {
             catch_up(ctx, &ws);
-            if ws.target.as_ref().is_some_and(|t| t.tip.is_some()) {
-                close::after_push(ctx, &ws, ws.base, edit.want(), &mut report);
+            if ws.target().is_some_and(|t| t.tip.is_some()) {
+                close::after_push(ctx, &ws, ws.base(), edit.want(), &mut report);
             }
         }
         return report.finish(ctx);
@@ -115,9 +115,8 @@ pub(crate) fn run(
         report.changed(&p.target, edit.details(&c.old, &c.new));
     }
     let branch = ws
-        .target
-        .as_ref()
-        .map_or(ws.branch.clone(), |t| t.branch.clone());
+        .target()
+        .map_or(ws.branch().to_string(), |t| t.branch.clone());
     let found = found.unwrap_or_else(|| Ok(Vec::new()));
     report.coverage(announce::coverage(ctx, found, &branch));
     if ctx.change.dry_run {
@@ -174,13 +173,13 @@ fn needs_confirmation_possible(ctx: &Context) -> Result<()> {
 /// show what the remote has. A checkout with local changes in the way
 /// stays as it is, with a note: nothing is lost either way.
 fn catch_up(ctx: &Context, ws: &Workspace) {
-    if ws.workdir.is_none() || ws.head == Some(ws.base) {
+    if ws.workdir().is_none() || ws.head() == Some(ws.base()) {
         return;
     }
-    match ws.advance_checkout(ws.base, "mlops: fast-forward to the remote branch") {
+    match ws.advance_checkout(ws.base(), "mlops: fast-forward to the remote branch") {
         Ok(()) => ctx.ui.info(format!(
             "Brought the checkout up to the remote branch ({:.10}).",
-            ws.base.to_string()
+            ws.base().to_string()
         )),
         Err(e) => ctx.ui.warn(format!(
             "the checkout is behind the remote and was left as it is ({}); git pull --ff-only brings it along",
@@ -202,7 +201,7 @@ fn commit_locally(
     ctx.ui.info(format!(
         "Committed {:.10} on {}: {} (not pushed: --no-push)",
         commit.to_string(),
-        ws.branch,
+        ws.branch(),
         message.lines().next().unwrap_or("")
     ));
     Ok(())

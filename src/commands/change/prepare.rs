@@ -49,7 +49,7 @@ pub(super) fn prepare(
     check_checkout(ctx, ws, &plan)?;
     let found = (!plan.changes.is_empty()).then(|| {
         let paths: Vec<String> = plan.changes.iter().map(|p| p.change.path.clone()).collect();
-        CommitTree::new(&ws.repo, ws.base).and_then(|tree| argo::coverage(&tree, &paths))
+        CommitTree::new(ws.repo(), ws.base()).and_then(|tree| argo::coverage(&tree, &paths))
     });
     Ok(Prepared {
         plan,
@@ -64,16 +64,16 @@ pub(super) fn with_snapshot<T>(
     ws: &Workspace,
     f: impl FnOnce(&dyn Snapshot) -> Result<T>,
 ) -> Result<T> {
-    match &ws.workdir {
+    match ws.workdir() {
         Some(dir) => f(&WorkTree::new(dir)),
-        None => f(&CommitTree::new(&ws.repo, ws.base)?),
+        None => f(&CommitTree::new(ws.repo(), ws.base())?),
     }
 }
 
 /// In a checkout: no target may hold someone's uncommitted work, and every
 /// target must be writable, before anything is committed.
 fn check_checkout(ctx: &Context, ws: &Workspace, plan: &Plan) -> Result<()> {
-    if ws.workdir.is_none() {
+    if ws.workdir().is_none() {
         return Ok(());
     }
     let changed = plan
@@ -100,7 +100,7 @@ pub(super) fn plan(ws: &Workspace, targets: &[Target], edit: &dyn Edit) -> Resul
         let Some(old) = ws.read_base(&path)? else {
             return Err(error::config(format!(
                 "{path} is not in the commit mlops would build on ({:.10})",
-                ws.base.to_string()
+                ws.base().to_string()
             ))
             .hinted(
                 "commit the new model's config.yaml (and push it) first, then run mlops again",
