@@ -53,6 +53,7 @@ impl Context {
             verbose: self.ui.verbosity == crate::ui::Verbosity::Verbose,
             history: false,
             no_verify: self.change.no_verify,
+            renderer: crate::ui::progress::RENDERER,
         }
     }
 

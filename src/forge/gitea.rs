@@ -22,7 +22,7 @@ pub(super) struct Session<'a> {
 
 impl<'a> Session<'a> {
     pub(super) fn new(ask: &'a Ask<'a>, repo: Repo) -> Session<'a> {
-        let mut credentials = Credentials::new(ask.git_dir.clone());
+        let mut credentials = Credentials::new(ask.git_dir.clone(), ask.renderer);
         credentials.aim(ask.remote_url);
         let auth = credentials
             .header_for(ask.remote_url)

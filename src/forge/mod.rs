@@ -46,6 +46,8 @@ pub(crate) struct Ask<'a> {
     /// Where `git credential fill` runs.
     pub git_dir: PathBuf,
     pub settings: http::Settings,
+    /// Shows what an askpass program asked for the credentials says.
+    pub renderer: crate::git::progress::Renderer,
 }
 
 /// The repository on the forge: the API's base and `owner/repo`.

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::mask::mask;
+use super::progress::{Event, Progress};
 
 /// The askpass program git would run from `git_dir`, and where it came
 /// from (for the error message).
@@ -53,21 +54,27 @@ pub(crate) fn describe(url: &str, user: Option<&str>) -> String {
 
 /// The username (unless `username` is known) and the password for `url`
 /// from `program`; `None` when it failed.
-pub(crate) fn ask(program: &str, url: &str, username: Option<&str>) -> Option<(String, String)> {
+pub(crate) fn ask(
+    program: &str,
+    url: &str,
+    username: Option<&str>,
+    shown: &mut dyn Progress,
+) -> Option<(String, String)> {
     let user = match username {
         Some(user) => user.to_string(),
         None => run(
             program,
             &format!("Username for '{}': ", describe(url, None)),
+            shown,
         )?,
     };
     let prompt = format!("Password for '{}': ", describe(url, Some(&user)));
-    let pass = run(program, &prompt)?;
+    let pass = run(program, &prompt, shown)?;
     Some((user, pass))
 }
 
 /// The first line `program PROMPT` writes, when it succeeds.
-fn run(program: &str, prompt: &str) -> Option<String> {
+fn run(program: &str, prompt: &str, shown: &mut dyn Progress) -> Option<String> {
     let mut child = Command::new(program)
         .arg(prompt)
         .stdout(Stdio::piped())
@@ -91,7 +98,7 @@ fn run(program: &str, prompt: &str) -> Option<String> {
     let status = child.wait().ok()?;
     let said = said.join().unwrap_or_default();
     for line in mask(&said).lines().filter(|l| !l.trim().is_empty()) {
-        crate::stderr::line(format_args!("{line}"));
+        shown.event(Event::Said(line));
     }
     if !(read && status.success()) {
         return None;

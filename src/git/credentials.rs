@@ -45,6 +45,8 @@ pub struct Credentials {
     offered: bool,
     /// The remote's URL carries a password (sent first, by libgit2).
     url_password: bool,
+    /// Shows what an askpass program complains of.
+    renderer: super::progress::Renderer,
 }
 
 /// A username and password from a helper or the prompt, with the URL they
@@ -122,9 +124,10 @@ fn remember(url: &str, user: &str, pass: &str) {
 }
 
 impl Credentials {
-    pub fn new(git_dir: PathBuf) -> Credentials {
+    pub fn new(git_dir: PathBuf, renderer: super::progress::Renderer) -> Credentials {
         Credentials {
             git_dir,
+            renderer,
             http_step: 0,
             tried: Vec::new(),
             exhausted: false,
@@ -263,7 +266,8 @@ impl Credentials {
                     let Some((program, from)) = super::askpass::program(&self.git_dir) else {
                         continue;
                     };
-                    match super::askpass::ask(&program, url, username) {
+                    let mut shown = self.renderer.start(false);
+                    match super::askpass::ask(&program, url, username, &mut *shown) {
                         Some((user, pass)) => {
                             self.tried.push(format!("the askpass program ({from})"));
                             remember(url, &user, &pass);

@@ -65,6 +65,8 @@ pub(crate) struct Hooks {
     /// Not `--no-verify`: pre-commit, commit-msg and pre-push run.
     verify: bool,
     advice: bool,
+    /// Shows what hooks print, and git's hint.
+    renderer: super::progress::Renderer,
 }
 
 impl Workspace {
@@ -98,6 +100,7 @@ impl Workspace {
             plain,
             verify: !self.options.no_verify,
             advice: advice_ignored_hook(repo),
+            renderer: self.options.renderer,
         }
     }
 }
@@ -124,10 +127,13 @@ impl Hooks {
             let mut hinted = HINTED.lock().unwrap_or_else(|e| e.into_inner());
             if !hinted.iter().any(|h| h == name) {
                 hinted.push(name.to_string());
-                crate::stderr::line(format_args!(
+                let hint = format!(
                     "hint: The '{shown}/{name}' hook was ignored because it's not set as executable.\n\
                      hint: You can disable this warning with `git config advice.ignoredHook false`."
-                ));
+                );
+                self.renderer
+                    .start(false)
+                    .event(super::progress::Event::Said(&hint));
             }
         }
         None
@@ -182,7 +188,8 @@ impl Hooks {
             }
             _ => None,
         };
-        let status = output::show(reader, &mut child).map_err(|e| e.to_string());
+        let mut shown = self.renderer.start(false);
+        let status = output::show(reader, &mut child, &mut *shown).map_err(|e| e.to_string());
         if let Some(feeder) = feeder {
             let _ = feeder.join();
         }

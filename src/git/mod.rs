@@ -72,6 +72,8 @@ pub struct Options {
     /// `--no-verify`: the pre-commit, commit-msg and pre-push hooks do
     /// not run, as with git.
     pub no_verify: bool,
+    /// Shows what the git layer has to say ([`progress::Event`]s).
+    pub renderer: progress::Renderer,
 }
 
 /// The remote branch a workspace publishes to, once fetched.
@@ -127,8 +129,15 @@ impl Workspace {
     /// otherwise). The message is built only when it will be shown.
     pub fn step(&self, what: impl FnOnce() -> String) {
         if self.options.verbose && !self.options.quiet {
-            crate::stderr::line(format_args!("git: {}", url::scrub(&what())));
+            let what = what();
+            let mut shown = self.options.renderer.start(false);
+            shown.event(progress::Event::Step(&what));
         }
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     /// The repository.

@@ -1,21 +1,11 @@
-//! Feedback during network transfers, on stderr: on a terminal an
-//! indicatif bar per transfer; elsewhere (CI logs) one line per phase, so
-//! logs stay readable. The git code only sends [`Event`]s; how they look is
-//! decided here. What the remote says back (`remote: …` lines, e.g. a
-//! forge's "create a pull request" link) is always printed.
+//! What the git layer has to say while it works, as [`Event`]s: transfer
+//! phases and counts, what the remote says, `--verbose` steps, what a hook
+//! or a helper program prints, git's hints. The git layer never prints:
+//! each operation starts a [`Progress`] from the [`Renderer`] in its
+//! [`super::Options`], which the caller chose (the commands give `ui`'s;
+//! the default shows nothing).
 
-use std::io::IsTerminal;
-use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
-
-use super::mask::mask;
-use super::url::scrub;
-
-/// The longest `remote:` line shown (git's pkt-line maximum).
-const LINE: usize = 65520;
-
-/// What happened during a transfer.
+/// Something to show.
 pub enum Event<'a> {
     /// A phase starts, e.g. "Fetching main from https://…".
     Phase(&'a str),
@@ -23,116 +13,47 @@ pub enum Event<'a> {
     Received { done: usize, total: usize },
     /// Objects sent so far (push).
     Sent { done: usize, total: usize },
-    /// Raw sideband bytes from the remote.
+    /// Raw sideband bytes from the remote (masked when shown).
     Remote(&'a [u8]),
     /// The phase ended.
     Done,
+    /// One git step, for `--verbose` (only sent when asked for).
+    Step(&'a str),
+    /// A line a hook, an askpass program or git's advice says, already
+    /// masked: shown as it is, also with `--quiet` (as git shows them).
+    Said(&'a str),
 }
 
-/// Renders [`Event`]s.
-pub struct Feedback {
-    tty: bool,
-    quiet: bool,
-    bar: Option<ProgressBar>,
-    /// Sideband text not yet ended by a newline.
-    pending: Vec<u8>,
+/// Shows [`Event`]s.
+pub trait Progress {
+    fn event(&mut self, event: Event<'_>);
 }
 
-impl Feedback {
-    pub fn new(quiet: bool) -> Feedback {
-        Feedback {
-            tty: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
-            quiet,
-            bar: None,
-            pending: Vec::new(),
-        }
-    }
+/// Starts a [`Progress`] for one operation (`--quiet` or not).
+#[derive(Clone, Copy)]
+pub struct Renderer(pub fn(quiet: bool) -> Box<dyn Progress>);
 
-    pub fn event(&mut self, event: Event<'_>) {
-        match event {
-            Event::Phase(what) => {
-                self.finish();
-                if self.quiet {
-                    return;
-                }
-                if self.tty {
-                    let bar = ProgressBar::new_spinner().with_message(scrub(what));
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{spinner} {msg} {bar:30} {pos}/{len} objects",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    self.bar = Some(bar);
-                } else {
-                    crate::stderr::line(format_args!("{}", scrub(what)));
-                }
-            }
-            Event::Received { done, total, .. } | Event::Sent { done, total, .. } => {
-                if let Some(bar) = &self.bar {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                }
-            }
-            Event::Remote(data) => self.remote(data),
-            Event::Done => self.finish(),
-        }
-    }
-
-    /// Prints complete `\n`-ended lines of what the remote says; lines the
-    /// remote rewrites in place with `\r` (its own progress) are dropped.
-    /// A line longer than [`LINE`] is cut there, so a remote that never
-    /// ends its line cannot fill the memory (or the terminal).
-    fn remote(&mut self, data: &[u8]) {
-        for chunk in data.split_inclusive(|b| *b == b'\n' || *b == b'\r') {
-            let room = LINE.saturating_sub(self.pending.len());
-            let ends = matches!(chunk.last(), Some(b'\n' | b'\r'));
-            if chunk.len() > room && !ends {
-                self.pending.extend_from_slice(&chunk[..room]);
-            } else if chunk.len() > room {
-                self.pending.extend_from_slice(&chunk[..room]);
-                self.pending.push(chunk[chunk.len() - 1]);
-            } else {
-                self.pending.extend_from_slice(chunk);
-            }
-        }
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n' || *b == b'\r') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            if line.last() == Some(&b'\r') {
-                continue;
-            }
-            let text = mask(&line);
-            let text = text.trim_end();
-            // The server's own transfer counters ("Counting objects: 100%
-            // (3/3), done.", "Total 3 (delta 1)") are noise in a log.
-            let counter = text.contains("% (")
-                || text.contains(" objects: ")
-                || text.trim_start().starts_with("Total ");
-            if !text.trim().is_empty() && !counter && !self.quiet {
-                let shown = format!("remote: {}", scrub(text));
-                match &self.bar {
-                    Some(bar) => bar.println(shown),
-                    None => crate::stderr::line(format_args!("{shown}")),
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
+impl Renderer {
+    pub fn start(&self, quiet: bool) -> Box<dyn Progress> {
+        (self.0)(quiet)
     }
 }
 
-impl Drop for Feedback {
-    fn drop(&mut self) {
-        if !self.pending.is_empty() {
-            self.pending.push(b'\n');
-            let rest = std::mem::take(&mut self.pending);
-            self.remote(&rest);
-        }
-        self.finish();
+/// Shows nothing.
+struct Silent;
+
+impl Progress for Silent {
+    fn event(&mut self, _: Event<'_>) {}
+}
+
+impl Default for Renderer {
+    fn default() -> Renderer {
+        Renderer(|_| Box::new(Silent))
+    }
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Renderer")
     }
 }

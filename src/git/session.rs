@@ -10,13 +10,13 @@ use git2::{Oid, RemoteCallbacks};
 
 use super::credentials::Credentials;
 use super::fail::Failure;
-use super::progress::{Event, Feedback};
+use super::progress::{Event, Progress};
 use super::Workspace;
 
 /// The callbacks' shared state for one remote operation.
 pub(crate) struct Session {
     creds: RefCell<Credentials>,
-    feedback: RefCell<Feedback>,
+    feedback: RefCell<Box<dyn Progress>>,
     /// (refname, rejection message) as the remote reported each ref.
     pub(crate) updates: RefCell<Vec<(String, Option<String>)>>,
     /// Every setting git sees for the repository, for the HTTP client's
@@ -31,10 +31,14 @@ impl Session {
             ssh_command: snapshot.string("core.sshCommand"),
             ssh_variant: snapshot.string("ssh.variant"),
             quiet: ws.options.quiet,
+            renderer: ws.options.renderer,
         });
         Session {
-            creds: RefCell::new(Credentials::new(ws.repo.path().to_path_buf())),
-            feedback: RefCell::new(Feedback::new(ws.options.quiet)),
+            creds: RefCell::new(Credentials::new(
+                ws.repo.path().to_path_buf(),
+                ws.options.renderer,
+            )),
+            feedback: RefCell::new(ws.options.renderer.start(ws.options.quiet)),
             updates: RefCell::new(Vec::new()),
             config: snapshot,
         }

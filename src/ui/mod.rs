@@ -3,6 +3,7 @@
 //! Nothing else in the crate calls `println!`.
 
 pub mod diff;
+pub(crate) mod progress;
 pub mod prompt;
 pub mod table;
 

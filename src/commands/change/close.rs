@@ -165,6 +165,7 @@ fn pull_request(ctx: &Context, ws: &Workspace, commit: Oid) -> Result<forge::Pul
         assume_gitea: ctx.change.close.forge.is_some(),
         git_dir: ws.repo().path().to_path_buf(),
         settings: ws.http_settings(&url, &target.remote),
+        renderer: ws.options().renderer,
     };
     let pr = forge::open(&ask)?;
     let base = if pr.base.is_empty() {

@@ -8,6 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::raw::c_int;
 use std::process::{Child, ExitStatus};
 
+use crate::git::progress::{Event, Progress};
+
 /// A pipe for the hook's stdout and stderr together, in the order it
 /// writes them (both ends closed on exec; the child gets its own copies).
 /// The reading end does not block.
@@ -32,7 +34,11 @@ pub(super) fn pipe() -> std::io::Result<(File, OwnedFd)> {
 /// until the hook has exited and the pipe is empty (a program the hook
 /// left running in the background may keep it open: git does not wait
 /// for it either). Returns how the hook ended.
-pub(super) fn show(mut reader: File, child: &mut Child) -> std::io::Result<ExitStatus> {
+pub(super) fn show(
+    mut reader: File,
+    child: &mut Child,
+    shown: &mut dyn Progress,
+) -> std::io::Result<ExitStatus> {
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 8192];
     let mut exited = None;
@@ -43,7 +49,7 @@ pub(super) fn show(mut reader: File, child: &mut Child) -> std::io::Result<ExitS
                 pending.extend_from_slice(&buf[..n]);
                 while let Some(end) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=end).collect();
-                    print(&line[..end]);
+                    print(shown, &line[..end]);
                 }
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -68,7 +74,7 @@ pub(super) fn show(mut reader: File, child: &mut Child) -> std::io::Result<ExitS
         }
     }
     if !pending.is_empty() {
-        print(&pending);
+        print(shown, &pending);
     }
     match exited {
         Some(status) => Ok(status),
@@ -76,8 +82,8 @@ pub(super) fn show(mut reader: File, child: &mut Child) -> std::io::Result<ExitS
     }
 }
 
-fn print(line: &[u8]) {
-    crate::stderr::line(format_args!("{}", mask(&String::from_utf8_lossy(line))));
+fn print(shown: &mut dyn Progress, line: &[u8]) {
+    shown.event(Event::Said(&mask(&String::from_utf8_lossy(line))));
 }
 
 /// `text` with control characters shown as `^X` (tabs kept), so a hook

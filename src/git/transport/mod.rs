@@ -46,6 +46,8 @@ pub(crate) struct Settings {
     pub ssh_variant: Option<String>,
     /// `--quiet`: no `remote:` lines.
     pub quiet: bool,
+    /// Shows the `remote:` lines.
+    pub renderer: super::progress::Renderer,
 }
 
 static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::super::progress::{Event, Feedback};
+use super::super::progress::Event;
 use super::super::url::scrub;
 use super::{net_error, record, settings, Ended, Program};
 
@@ -243,15 +243,16 @@ impl Drop for Stream {
         let mut rest = Vec::new();
         let _ = (&mut self.stdout).take(16 << 20).read_to_end(&mut rest);
         if self.push {
-            show_sideband(&rest, settings().quiet);
+            let settings = settings();
+            let mut shown = settings.renderer.start(settings.quiet);
+            show_sideband(&rest, &mut *shown);
         }
         let _ = self.end(false);
     }
 }
 
 /// Shows the progress band (2) of pkt-lines as `remote:` lines.
-fn show_sideband(mut data: &[u8], quiet: bool) {
-    let mut feedback = Feedback::new(quiet);
+fn show_sideband(mut data: &[u8], feedback: &mut dyn super::super::progress::Progress) {
     while data.len() >= 4 {
         let Some(len) = std::str::from_utf8(&data[..4])
             .ok()
