@@ -11,7 +11,8 @@
 //! written too, into a quarantine ([`Quarantine`]): an up-to-date run
 //! moves them into the repository after the listing instead of building
 //! and compressing them then; in any other run they are removed with it.
-//! A run that asks first writes nothing before the answer.
+//! A run that asks first writes nothing before the answer. [`plan`] is
+//! the one call `change::run` makes for all of it.
 
 use git2::Oid;
 
@@ -24,6 +25,47 @@ use crate::gitops::argo;
 use crate::gitops::layout::Target;
 
 use super::Edit;
+
+/// The targets (named, else picked) and their plan on the base the
+/// change builds on.
+pub(super) struct Planned {
+    pub targets: Vec<Target>,
+    pub prepared: Prepared,
+}
+
+/// From the opened checkout to the plan, arranged for latency in one
+/// place: the push service is reached first (an ssh handshake is most of
+/// an SSH run); meanwhile the index copy is taken and the change is
+/// prepared on the checkout's base ([`Ahead`]); then the listing's answer
+/// (and a fetch when the remote moved) decides whether that plan stands
+/// or is made again on the remote's tip. Targets not named are picked
+/// once the base is known.
+pub(super) fn plan(
+    ctx: &Context,
+    ws: &mut Workspace,
+    named: Vec<Target>,
+    pushing: bool,
+    (envs, models): (&[String], &[String]),
+    edit: &dyn Edit,
+) -> Result<Planned> {
+    let listing = pushing && !named.is_empty() && ws.start_listing();
+    if !ctx.change.dry_run {
+        ws.use_index_copy()?;
+    }
+    let ahead = listing.then(|| Ahead::prepare(ctx, ws, &named, edit));
+    if ws.needs_sync(pushing) {
+        ws.sync(pushing)?;
+    }
+    let targets = match named.is_empty() {
+        false => named,
+        true => super::pick::targets(ctx, ws, envs, models, edit)?,
+    };
+    let prepared = match ahead.and_then(|a| a.take(ws)) {
+        Some(prepared) => prepared?,
+        None => prepare(ctx, ws, &targets, edit)?,
+    };
+    Ok(Planned { targets, prepared })
+}
 
 /// The plan, checks and coverage for one base, with their outcome (an
 /// error is the one the same steps give after the listing).

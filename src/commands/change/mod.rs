@@ -26,8 +26,8 @@ use crate::git::Workspace;
 use crate::gitops::chart::Autoscaler;
 use crate::gitops::layout::{self, Target};
 use crate::ui::{diff, prompt};
-use ahead::Ahead;
-use prepare::{changes, prepare, Plan, Prepared};
+use ahead::Planned;
+use prepare::{changes, Plan, Prepared};
 use report::Report;
 
 /// What one command changes in each file; the flow around it is the same.
@@ -74,24 +74,10 @@ pub(crate) fn run(
         ))
         .hinted("to see the change without pushing it, use --dry-run; to push a review branch, leave out --no-push"));
     }
-    // The push service is reached first (an ssh handshake is most of an
-    // SSH run); meanwhile the index is read and the change is prepared.
-    let listing = pushing && !named.is_empty() && ws.start_listing();
-    if !ctx.change.dry_run {
-        ws.use_index_copy()?;
-    }
-    let ahead = listing.then(|| Ahead::prepare(ctx, &ws, &named, edit));
-    if ws.needs_sync(pushing) {
-        ws.sync(pushing)?;
-    }
-    let targets = match named.is_empty() {
-        false => named,
-        true => pick::targets(ctx, &ws, envs, models, edit)?,
-    };
-    let Prepared { plan, found, tree } = match ahead.and_then(|a| a.take(&ws)) {
-        Some(prepared) => prepared?,
-        None => prepare(ctx, &ws, &targets, edit)?,
-    };
+    let Planned {
+        targets,
+        prepared: Prepared { plan, found, tree },
+    } = ahead::plan(ctx, &mut ws, named, pushing, (envs, models), edit)?;
     let mut report = Report::new(&plan.unchanged);
     for target in &plan.unchanged {
         ctx.ui
