@@ -5,5 +5,5 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // Before anything touches stdout: a Tab's callback answers and exits.
     mlops::complete::run_if_requested();
-    ExitCode::from(mlops::commands::main(std::env::args_os()))
+    ExitCode::from(mlops::main(std::env::args_os()))
 }

@@ -40,7 +40,7 @@ fn every_saved_fuzz_input_passes_the_fuzz_checks() {
 /// repeatable; the failing input is printed, to be saved in the corpus.
 #[test]
 fn every_wire_parser_survives_its_corpus_and_random_inputs() {
-    use mlops::git::wire::fuzz;
+    use mlops::fuzz;
     let targets: [(&str, Target); 8] = [
         ("pkt_lines", fuzz::pkt_lines),
         ("advertisement", fuzz::advertisement),

@@ -1,4 +1,4 @@
-//! `mlops::git::wire::fuzz::advertisement` on arbitrary bytes: no panic, no
+//! `mlops::fuzz::advertisement` on arbitrary bytes: no panic, no
 //! unbounded growth (the checks live there, shared with
 //! tests/fuzz_regressions.rs, which runs them on stable).
 
@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mlops::git::wire::fuzz::advertisement(data);
+    mlops::fuzz::advertisement(data);
 });

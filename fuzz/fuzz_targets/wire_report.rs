@@ -1,4 +1,4 @@
-//! `mlops::git::wire::fuzz::report` on arbitrary bytes: no panic, no
+//! `mlops::fuzz::report` on arbitrary bytes: no panic, no
 //! unbounded growth (the checks live there, shared with
 //! tests/fuzz_regressions.rs, which runs them on stable).
 
@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mlops::git::wire::fuzz::report(data);
+    mlops::fuzz::report(data);
 });

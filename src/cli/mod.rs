@@ -14,7 +14,7 @@ mod close;
 mod help;
 mod merge;
 
-pub use close::{CloseArgs, ForgeChoice};
+pub use close::CloseArgs;
 pub(crate) use merge::merge_repo;
 
 use std::path::PathBuf;

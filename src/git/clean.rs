@@ -12,17 +12,11 @@ use super::Workspace;
 use crate::error::{self, Kind, Result};
 
 impl Workspace {
-    /// Refuses when any of `paths` has uncommitted changes in the work tree
-    /// or the index, naming them, so an edit never mixes with (or loses)
-    /// someone's work in progress. Other files are not looked at.
-    pub fn check_clean(&self, paths: &[String]) -> Result<()> {
-        let targets: Vec<(String, Option<Vec<u8>>)> =
-            paths.iter().map(|p| (p.clone(), None)).collect();
-        self.check_clean_towards(&targets)
-    }
-
-    /// Like [`Self::check_clean`], except that a file which already holds
-    /// exactly its final content (the second item) is not in the way:
+    /// Refuses when any of the files has uncommitted changes in the work
+    /// tree or the index, naming them, so an edit never mixes with (or
+    /// loses) someone's work in progress; other files are not looked at.
+    /// A file which already holds exactly its final content (the second
+    /// item) is not in the way:
     /// overwriting it loses nothing. That is what a run stopped between
     /// writing the file and moving the branch leaves behind, so the next
     /// identical run can finish the job instead of refusing its own edit.
