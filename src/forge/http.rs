@@ -1,10 +1,11 @@
 //! The forge API's HTTP client: libcurl (the `curl` crate), set up from
 //! the same reading of git's settings as the push's own requests
 //! ([`crate::git::http::Settings`], matched for the remote's URL):
-//! `http.sslVerify`/`GIT_SSL_NO_VERIFY`, the CAs, client certificates,
-//! `http.proxy`/`remote.<name>.proxy` (the proxy variables and `no_proxy`
-//! libcurl reads itself, as git's libcurl does), the low-speed limits and
-//! the user agent. Not carried over: `http.extraHeader` and cookies (they
+//! the TLS settings as the push applies them (`crate::git::http::tls`:
+//! verification, CAs, client certificates, version, ciphers, pinned key,
+//! `http.curloptResolve`), `http.proxy`/`remote.<name>.proxy` (the proxy
+//! variables and `no_proxy` libcurl reads itself, as git's libcurl does),
+//! the low-speed limits and the user agent. Not carried over: `http.extraHeader` and cookies (they
 //! are meant for git's requests). A request never waits for ever: 30 s to
 //! connect, and the low-speed limit (git's, or the tool's default); an
 //! answer over 8 MiB is refused. Redirects are not followed, so the
@@ -12,7 +13,7 @@
 
 use std::time::Duration;
 
-use curl::easy::{Easy, List};
+use curl::easy::{Easy2, Handler, List, WriteError};
 
 /// The largest answer read: the forge's JSON is small.
 const MAX_BODY: usize = 8 << 20;
@@ -25,6 +26,24 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
 }
 
+/// Collects the body, refusing more than [`MAX_BODY`].
+#[derive(Default)]
+struct Body {
+    bytes: Vec<u8>,
+    too_big: bool,
+}
+
+impl Handler for Body {
+    fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        if self.bytes.len() + data.len() > MAX_BODY {
+            self.too_big = true;
+            return Ok(0);
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+}
+
 /// Makes one request; `auth` is a whole `Authorization: …` header line.
 /// The error is libcurl's description (it never holds the header).
 pub(crate) fn request(
@@ -34,7 +53,7 @@ pub(crate) fn request(
     auth: Option<&str>,
     json: Option<&serde_json::Value>,
 ) -> Result<Answer, String> {
-    let mut easy = Easy::new();
+    let mut easy = Easy2::new(Body::default());
     let fail = |e: curl::Error| e.description().to_string();
     easy.url(url).map_err(fail)?;
     easy.custom_request(method).map_err(fail)?;
@@ -46,20 +65,7 @@ pub(crate) fn request(
     easy.low_speed_time(Duration::from_secs(u64::from(time)))
         .map_err(fail)?;
     easy.useragent(&settings.user_agent).map_err(fail)?;
-    easy.ssl_verify_peer(settings.ssl_verify).map_err(fail)?;
-    easy.ssl_verify_host(settings.ssl_verify).map_err(fail)?;
-    if let Some(cert) = &settings.ssl_cert {
-        easy.ssl_cert(cert).map_err(fail)?;
-    }
-    if let Some(key) = &settings.ssl_key {
-        easy.ssl_key(key).map_err(fail)?;
-    }
-    if let Some(ca) = &settings.ca_info {
-        easy.cainfo(ca).map_err(fail)?;
-    }
-    if let Some(ca) = &settings.ca_path {
-        easy.capath(ca).map_err(fail)?;
-    }
+    crate::git::http::tls::apply(&mut easy, settings).map_err(fail)?;
     if let Some(proxy) = &settings.proxy {
         easy.proxy(proxy).map_err(fail)?;
     }
@@ -83,26 +89,12 @@ pub(crate) fn request(
         easy.custom_request(method).map_err(fail)?;
     }
     easy.http_headers(headers).map_err(fail)?;
-    let mut body = Vec::new();
-    let too_big = std::cell::Cell::new(false);
-    {
-        let mut transfer = easy.transfer();
-        transfer
-            .write_function(|data| {
-                if body.len() + data.len() > MAX_BODY {
-                    too_big.set(true);
-                    return Ok(0);
-                }
-                body.extend_from_slice(data);
-                Ok(data.len())
-            })
-            .map_err(fail)?;
-        let done = transfer.perform();
-        if too_big.get() {
-            return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
-        }
-        done.map_err(fail)?;
+    let done = easy.perform();
+    if easy.get_ref().too_big {
+        return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
     }
+    done.map_err(fail)?;
     let status = easy.response_code().map_err(fail)?;
+    let body = std::mem::take(&mut easy.get_mut().bytes);
     Ok(Answer { status, body })
 }

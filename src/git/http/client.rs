@@ -84,20 +84,7 @@ impl Client {
         let s = &self.settings;
         easy.url(&request.url)?;
         easy.useragent(&s.user_agent)?;
-        easy.ssl_verify_peer(s.ssl_verify)?;
-        easy.ssl_verify_host(s.ssl_verify)?;
-        if let Some(ca) = &s.ca_info {
-            easy.cainfo(ca)?;
-        }
-        if let Some(ca) = &s.ca_path {
-            easy.capath(ca)?;
-        }
-        if let Some(cert) = &s.ssl_cert {
-            easy.ssl_cert(cert)?;
-        }
-        if let Some(key) = &s.ssl_key {
-            easy.ssl_key(key)?;
-        }
+        super::tls::apply(easy, s)?;
         let mut auth = Auth::new();
         match s.proxy_auth_method.as_deref() {
             Some("basic") => auth.basic(true),

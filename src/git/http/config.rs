@@ -3,7 +3,11 @@
 //! the longest host match, then the longest path, then a matching user;
 //! of equals, the last one), then the environment variables git reads
 //! (`GIT_SSL_NO_VERIFY`, `GIT_SSL_CAINFO`, `GIT_HTTP_LOW_SPEED_LIMIT`,
-//! ...), and `remote.<name>.proxy` over `http.proxy`.
+//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read: the
+//! `http.proxySSL*` settings (an HTTPS proxy; no such proxy runs in the
+//! tests to check them against git), `http.sslBackend` (one TLS library
+//! is built in), `http.postBuffer` and `http.maxRequests` (the requests
+//! mlops makes are small and one at a time).
 
 use std::path::PathBuf;
 
@@ -53,6 +57,15 @@ pub(crate) struct Settings {
     pub empty_auth: bool,
     /// `http.version`: `HTTP/1.1` or `HTTP/2`.
     pub version: Option<String>,
+    /// `http.sslVersion` / `GIT_SSL_VERSION` (`tlsv1.2`, …).
+    pub ssl_version: Option<String>,
+    /// `http.sslCipherList` / `GIT_SSL_CIPHER_LIST`.
+    pub cipher_list: Option<String>,
+    /// `http.pinnedPubkey`: a key file, or `sha256//…` hashes.
+    pub pinned_pubkey: Option<String>,
+    /// `http.curloptResolve` entries (`host:port:address`), in order (an
+    /// empty value cleared those before it).
+    pub resolve: Vec<String>,
 }
 
 /// One config entry: its key (after `http.` and any URL) and value.
@@ -133,6 +146,10 @@ impl Settings {
             user_agent: format!("git/2.0 (mlops/{})", env!("CARGO_PKG_VERSION")),
             empty_auth: false,
             version: None,
+            ssl_version: None,
+            cipher_list: None,
+            pinned_pubkey: None,
+            resolve: Vec::new(),
         };
         let (mut limit, mut time) = (None::<i64>, None::<i64>);
         if let Some(target) = parts(url) {
@@ -172,6 +189,16 @@ impl Settings {
                     "useragent" => s.user_agent = text(),
                     "emptyauth" => s.empty_auth = boolean(value),
                     "version" => s.version = value.map(str::to_string),
+                    "sslversion" => s.ssl_version = value.map(str::to_string),
+                    "sslcipherlist" => s.cipher_list = value.map(str::to_string),
+                    "pinnedpubkey" => {
+                        s.pinned_pubkey = value.map(|v| path(v).to_string_lossy().into_owned())
+                    }
+                    "curloptresolve" => match value {
+                        Some("") => s.resolve.clear(),
+                        Some(v) => s.resolve.push(v.to_string()),
+                        None => {}
+                    },
                     _ => {}
                 }
             }
@@ -194,6 +221,12 @@ impl Settings {
         from_env(&mut s.ssl_key, "GIT_SSL_KEY");
         from_env(&mut s.ca_path, "GIT_SSL_CAPATH");
         from_env(&mut s.ca_info, "GIT_SSL_CAINFO");
+        if let Some(version) = env("GIT_SSL_VERSION") {
+            s.ssl_version = Some(version);
+        }
+        if let Some(list) = env("GIT_SSL_CIPHER_LIST") {
+            s.cipher_list = Some(list);
+        }
         if let Some(agent) = env("GIT_HTTP_USER_AGENT") {
             s.user_agent = agent;
         }

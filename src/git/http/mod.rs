@@ -9,6 +9,7 @@ pub(crate) mod config;
 pub(crate) mod current;
 mod response;
 pub(crate) mod subtransport;
+pub(crate) mod tls;
 mod urlmatch;
 
 pub(crate) use client::{Client, Response};
