@@ -160,10 +160,7 @@ impl Drop for Workspace {
     fn drop(&mut self) {
         // The kept connection goes before the repository it belongs to.
         self.link = None;
-        super::transport::forget_early();
-        super::push::http::forget_early();
-        super::transport::mux::finish();
-        super::helper::settle();
+        super::run::run().end_transfers();
         if let Some(temp) = &self.temp {
             crate::interrupt::forget(temp.path());
         }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use git2::Repository;
 
@@ -38,20 +38,17 @@ pub(crate) struct Snapshot {
     pub(super) from_git: bool,
 }
 
-/// The snapshots read in this run, by git directory.
-static SNAPSHOTS: Mutex<Vec<(PathBuf, Arc<Snapshot>)>> = Mutex::new(Vec::new());
-
 /// The configuration git sees in `repo` (read on first use, then kept for
 /// the run).
 pub(crate) fn of(repo: &Repository) -> Arc<Snapshot> {
     let dir = repo.path().to_path_buf();
-    if let Ok(known) = SNAPSHOTS.lock() {
+    if let Ok(known) = super::run::run().config.lock() {
         if let Some((_, snapshot)) = known.iter().find(|(d, _)| *d == dir) {
             return snapshot.clone();
         }
     }
     let snapshot = Arc::new(read(repo));
-    if let Ok(mut known) = SNAPSHOTS.lock() {
+    if let Ok(mut known) = super::run::run().config.lock() {
         known.push((dir, snapshot.clone()));
     }
     snapshot

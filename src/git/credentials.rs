@@ -49,42 +49,59 @@ pub struct Credentials {
     renderer: super::progress::Renderer,
 }
 
-/// A username and password from a helper or the prompt, with the URL they
-/// are for, offered first on the next connection to it, so nobody (and no
-/// helper) is asked twice in one run: a run makes several connections
-/// (list, fetch, push, a retry), each through its own session.
-static REMEMBERED: std::sync::Mutex<Option<(String, String, String)>> = std::sync::Mutex::new(None);
-
-/// The origins (`scheme://host:port`) that asked for credentials in this
-/// run and got them: over plain HTTP, credentials go ahead only to these
-/// (git, too, keeps sending them once a server asked).
-static CHALLENGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-fn challenged(url: &str) -> bool {
-    let Some(origin) = origin(url) else {
-        return false;
-    };
-    CHALLENGED.lock().is_ok_and(|list| list.contains(&origin))
+/// What the run remembers of credentials from one connection to the
+/// next (kept in the run, src/git/run.rs): a run makes several
+/// connections (list, fetch, push, a retry), each through its own
+/// session, and nobody (no helper) is asked twice in one run.
+pub(crate) struct Memory {
+    /// A username and password from a helper or the prompt, with the URL
+    /// they are for, offered first on the next connection to it.
+    remembered: Option<(String, String, String)>,
+    /// The origins (`scheme://host:port`) that asked for credentials in
+    /// this run and got them: over plain HTTP, credentials go ahead only
+    /// to these (git, too, keeps sending them once a server asked).
+    challenged: Vec<String>,
+    /// The URLs the credential helpers were asked about in this run:
+    /// they are asked once (their answer is remembered; no answer stays
+    /// none).
+    helper_asked: Vec<String>,
+    /// The helpers were told the credentials worked.
+    told: bool,
 }
 
-fn note_challenge(url: &str) {
-    if let (Some(origin), Ok(mut list)) = (origin(url), CHALLENGED.lock()) {
-        if !list.contains(&origin) {
-            list.push(origin);
+impl Memory {
+    pub(crate) const fn new() -> Memory {
+        Memory {
+            remembered: None,
+            challenged: Vec::new(),
+            helper_asked: Vec::new(),
+            told: false,
         }
     }
 }
 
-/// The URLs the credential helpers were asked about in this run: they
-/// are asked once (their answer is remembered; no answer stays none).
-static HELPER_ASKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+fn memory() -> std::sync::MutexGuard<'static, Memory> {
+    let run = super::run::run();
+    run.credentials.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn challenged(url: &str) -> bool {
+    origin(url).is_some_and(|origin| memory().challenged.contains(&origin))
+}
+
+fn note_challenge(url: &str) {
+    if let Some(origin) = origin(url) {
+        let mut memory = memory();
+        if !memory.challenged.contains(&origin) {
+            memory.challenged.push(origin);
+        }
+    }
+}
 
 /// True the first time in the run the helpers may be asked about `url`.
 fn first_ask(url: &str) -> bool {
     let url = strip_userinfo(url);
-    let Ok(mut asked) = HELPER_ASKED.lock() else {
-        return true;
-    };
+    let asked = &mut memory().helper_asked;
     let first = !asked.contains(&url);
     if first {
         asked.push(url);
@@ -112,15 +129,13 @@ fn token_user(other: Option<String>) -> String {
 }
 
 fn remembered(url: &str) -> Option<(String, String)> {
-    let guard = REMEMBERED.lock().ok()?;
-    let (for_url, user, pass) = guard.as_ref()?;
+    let memory = memory();
+    let (for_url, user, pass) = memory.remembered.as_ref()?;
     (for_url == &strip_userinfo(url)).then(|| (user.clone(), pass.clone()))
 }
 
 fn remember(url: &str, user: &str, pass: &str) {
-    if let Ok(mut guard) = REMEMBERED.lock() {
-        *guard = Some((strip_userinfo(url), user.to_string(), pass.to_string()));
-    }
+    memory().remembered = Some((strip_userinfo(url), user.to_string(), pass.to_string()));
 }
 
 impl Credentials {
@@ -165,12 +180,13 @@ impl Credentials {
     /// The remembered credentials worked (a push or fetch went through):
     /// the helpers are told, once a run, as git tells them.
     pub(crate) fn worked(&self) {
-        static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        let remembered = REMEMBERED.lock().ok().and_then(|r| r.clone());
+        let remembered = {
+            let mut memory = memory();
+            let first = !std::mem::replace(&mut memory.told, true);
+            memory.remembered.clone().filter(|_| first)
+        };
         if let Some((url, user, pass)) = remembered {
-            if !TOLD.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                super::helper::approve_meanwhile(&self.git_dir, &url, &user, &pass);
-            }
+            super::helper::approve_meanwhile(&self.git_dir, &url, &user, &pass);
         }
     }
 
@@ -217,7 +233,8 @@ impl Credentials {
         }
         if std::mem::take(&mut self.offered) {
             // Refused: the helpers forget them, as git has them forget.
-            if let Some((url, user, pass)) = REMEMBERED.lock().ok().and_then(|mut r| r.take()) {
+            let refused = memory().remembered.take();
+            if let Some((url, user, pass)) = refused {
                 super::helper::tell(&self.git_dir, false, &url, &user, &pass);
             }
         }

@@ -9,8 +9,6 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
-use std::thread::JoinHandle;
 
 use super::url::strip_userinfo;
 
@@ -46,9 +44,6 @@ pub(crate) fn tell(git_dir: &Path, worked: bool, url: &str, user: &str, pass: &s
     let _ = run(git_dir, action, &input);
 }
 
-/// An `approve` still running, waited for by [`settle`].
-static APPROVING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
-
 /// [`tell`] that credentials worked, on a thread: it is two git
 /// processes (`git credential approve` and the helper it runs; `store`
 /// rewrites its file), 9 ms after every HTTP(S) push here, and the
@@ -58,7 +53,7 @@ pub(crate) fn approve_meanwhile(git_dir: &Path, url: &str, user: &str, pass: &st
     let git_dir = git_dir.to_path_buf();
     let [url, user, pass] = [url, user, pass].map(str::to_string);
     let thread = std::thread::spawn(move || tell(&git_dir, true, &url, &user, &pass));
-    if let Ok(mut approving) = APPROVING.lock() {
+    if let Ok(mut approving) = super::run::run().approving.lock() {
         if let Some(earlier) = approving.replace(thread) {
             let _ = earlier.join();
         }
@@ -67,7 +62,11 @@ pub(crate) fn approve_meanwhile(git_dir: &Path, url: &str, user: &str, pass: &st
 
 /// Waits for an `approve` started by [`approve_meanwhile`], if any.
 pub(crate) fn settle() {
-    let pending = APPROVING.lock().ok().and_then(|mut a| a.take());
+    let pending = super::run::run()
+        .approving
+        .lock()
+        .ok()
+        .and_then(|mut a| a.take());
     if let Some(thread) = pending {
         let _ = thread.join();
     }

@@ -22,7 +22,6 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use git2::Repository;
 
@@ -44,10 +43,6 @@ fn advice_ignored_hook(repo: &Repository) -> bool {
         .bool("advice.ignoredHook")
         .unwrap_or(true)
 }
-
-/// The hooks names git already hinted about in this process (git hints
-/// once per hook name).
-static HINTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// The hooks of one repository, and how they are run.
 pub(crate) struct Hooks {
@@ -124,7 +119,9 @@ impl Hooks {
         }
         let denied = std::io::Error::last_os_error().raw_os_error() == Some(libc::EACCES);
         if denied && self.advice {
-            let mut hinted = HINTED.lock().unwrap_or_else(|e| e.into_inner());
+            // git hints once per hook name.
+            let hinted = &super::run::run().hinted_hooks;
+            let mut hinted = hinted.lock().unwrap_or_else(|e| e.into_inner());
             if !hinted.iter().any(|h| h == name) {
                 hinted.push(name.to_string());
                 let hint = format!(

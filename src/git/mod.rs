@@ -31,6 +31,7 @@ mod publish;
 pub(crate) mod push;
 pub(crate) mod quarantine;
 pub mod remote;
+mod run;
 pub mod session;
 pub mod sign;
 pub mod staged;

@@ -17,7 +17,6 @@
 //! next ones in the contract's order ([`Session::challenged`]).
 
 use std::io::{self, Read};
-use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use super::super::http::{Client, Response};
@@ -32,9 +31,9 @@ const SERVICE: &str = "git-receive-pack";
 pub(crate) const ADVERTISEMENT: u64 = 32 << 20;
 
 /// A listing started ahead ([`start`]): the URL, and the thread making
-/// its first request.
+/// its first request (kept in the run, src/git/run.rs).
+pub(in crate::git) type Early = (String, JoinHandle<Started>);
 type Started = (Client, Result<Response, git2::Error>);
-static EARLY: Mutex<Option<(String, JoinHandle<Started>)>> = Mutex::new(None);
 
 /// Starts listing `url`'s push service on a thread of its own: the
 /// connection, the TLS handshake and the first GET (with the credentials
@@ -50,7 +49,7 @@ pub(crate) fn start(url: &str, remote: &str, session: &Session) -> bool {
         let answer = client.send(&request);
         (client, answer)
     });
-    match EARLY.lock() {
+    match crate::git::run::run().http_early.lock() {
         Ok(mut early) => {
             *early = Some((url.to_string(), thread));
             true
@@ -61,7 +60,7 @@ pub(crate) fn start(url: &str, remote: &str, session: &Session) -> bool {
 
 /// The listing started ahead for `url`, once its first answer is in.
 fn take_early(url: &str) -> Option<Started> {
-    let (started_for, thread) = EARLY.lock().ok()?.take()?;
+    let (started_for, thread) = crate::git::run::run().http_early.lock().ok()?.take()?;
     match started_for == url {
         true => thread.join().ok(),
         false => None,
@@ -70,7 +69,11 @@ fn take_early(url: &str) -> Option<Started> {
 
 /// Lets a listing started ahead go (the run stopped before the sync).
 pub(crate) fn forget_early() {
-    let taken = EARLY.lock().ok().and_then(|mut e| e.take());
+    let taken = crate::git::run::run()
+        .http_early
+        .lock()
+        .ok()
+        .and_then(|mut e| e.take());
     drop(taken);
 }
 

@@ -25,12 +25,27 @@ use std::time::{Duration, Instant};
 
 use super::{mux, start, Conversation};
 
-/// The receive-pack program started for a URL, whose advertisement
-/// nobody has read yet.
-static RECEIVE: Mutex<Option<(String, Conversation)>> = Mutex::new(None);
+/// What was started ahead (kept in the run, src/git/run.rs).
+pub(crate) struct Started {
+    /// The receive-pack program started for a URL, whose advertisement
+    /// nobody has read yet.
+    receive: Mutex<Option<(String, Conversation)>>,
+    /// The upload-pack session on its way for a URL, or being left.
+    upload: Mutex<Upload>,
+}
 
-/// The upload-pack session on its way for a URL, or being left.
-static UPLOAD: Mutex<Upload> = Mutex::new(Upload::None);
+impl Started {
+    pub(crate) const fn new() -> Started {
+        Started {
+            receive: Mutex::new(None),
+            upload: Mutex::new(Upload::None),
+        }
+    }
+}
+
+fn kept() -> &'static Started {
+    &crate::git::run::run().early
+}
 
 enum Upload {
     None,
@@ -58,7 +73,7 @@ pub(crate) fn start_receive_pack(url: &str) -> bool {
     let Ok(started) = super::spawn(url, "git-receive-pack") else {
         return false;
     };
-    let Ok(mut early) = RECEIVE.lock() else {
+    let Ok(mut early) = kept().receive.lock() else {
         return false;
     };
     *early = Some((url.to_string(), started));
@@ -70,7 +85,7 @@ pub(crate) fn start_receive_pack(url: &str) -> bool {
 
 /// The receive-pack program started ahead for `url`, else a new one.
 pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
-    let early = RECEIVE.lock().ok().and_then(|mut e| e.take());
+    let early = kept().receive.lock().ok().and_then(|mut e| e.take());
     match early {
         Some((started_for, conversation)) if started_for == url => Ok(conversation),
         _ => super::spawn(url, "git-receive-pack"),
@@ -80,7 +95,7 @@ pub(crate) fn receive_pack(url: &str) -> Result<Conversation, git2::Error> {
 /// The upload-pack session started ahead for `url`, when it has been
 /// started, else a new one (which joins the shared connection too).
 pub(crate) fn upload_pack(url: &str) -> Result<Conversation, git2::Error> {
-    let coming = match UPLOAD.lock() {
+    let coming = match kept().upload.lock() {
         Ok(mut upload) => match std::mem::replace(&mut *upload, Upload::None) {
             Upload::Coming {
                 url: u,
@@ -106,7 +121,7 @@ pub(crate) fn upload_pack(url: &str) -> Result<Conversation, git2::Error> {
 /// The listing showed nothing to fetch: the upload-pack session started
 /// ahead, if any, is ended on a thread ([`settle`] waits for it).
 pub(crate) fn leave_upload_pack() {
-    let Ok(mut upload) = UPLOAD.lock() else {
+    let Ok(mut upload) = kept().upload.lock() else {
         return;
     };
     if let Upload::Coming { stop, thread, .. } = std::mem::replace(&mut *upload, Upload::None) {
@@ -126,7 +141,8 @@ pub(crate) fn leave_upload_pack() {
 /// waits for this one), and when the run ends.
 pub(crate) fn settle() {
     leave_upload_pack();
-    let leaving = UPLOAD
+    let leaving = kept()
+        .upload
         .lock()
         .ok()
         .map(|mut u| std::mem::replace(&mut *u, Upload::None));
@@ -139,7 +155,7 @@ pub(crate) fn settle() {
 /// pushed): the upload-pack session first, then the receive-pack program.
 pub(crate) fn forget() {
     settle();
-    let taken = RECEIVE.lock().ok().and_then(|mut e| e.take());
+    let taken = kept().receive.lock().ok().and_then(|mut e| e.take());
     drop(taken);
 }
 
@@ -159,7 +175,7 @@ fn start_upload_pack(url: &str, folder: std::path::PathBuf) {
             false => mux::ahead(|| start(&owned, "git-upload-pack")).ok(),
         }
     });
-    if let Ok(mut upload) = UPLOAD.lock() {
+    if let Ok(mut upload) = kept().upload.lock() {
         *upload = Upload::Coming {
             url: url.to_string(),
             stop,

@@ -16,7 +16,7 @@
 //! A program that fails is reported with its own words (stderr, scrubbed)
 //! through [`failure`], not as a libgit2 "early EOF".
 
-mod early;
+pub(crate) mod early;
 pub(crate) mod local;
 pub(crate) mod mux;
 mod shell;
@@ -26,7 +26,7 @@ mod stream;
 
 use std::io::{self, Read, Write};
 use std::process::Command;
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
@@ -49,12 +49,6 @@ pub(crate) struct Settings {
     /// Shows the `remote:` lines.
     pub renderer: super::progress::Renderer,
 }
-
-static SETTINGS: Mutex<Option<Settings>> = Mutex::new(None);
-
-/// How the last program that failed mid-conversation ended (cleared when
-/// the next one starts), for [`failure`].
-static LAST: Mutex<Option<Ended>> = Mutex::new(None);
 
 /// Registers the transport for `file://` and the SSH schemes, and the
 /// HTTP client for `http://` and `https://` (src/git/http/, stateless),
@@ -88,13 +82,14 @@ fn register() {
 /// (and registers the transport, the first time).
 pub(crate) fn prepare(settings: Settings) {
     register();
-    if let Ok(mut guard) = SETTINGS.lock() {
+    if let Ok(mut guard) = super::run::run().transport.lock() {
         *guard = Some(settings);
     }
 }
 
 fn settings() -> Settings {
-    SETTINGS
+    super::run::run()
+        .transport
         .lock()
         .ok()
         .and_then(|g| g.clone())
@@ -104,7 +99,7 @@ fn settings() -> Settings {
 /// Why the last connection failed, in the program's own words, when a
 /// program of ours failed (taken: asked once per failure).
 pub(crate) fn failure(url: &str) -> Option<Failure> {
-    let ended = LAST.lock().ok()?.take()?;
+    let ended = super::run::run().last_program.lock().ok()?.take()?;
     Some(match ended.program.as_str() {
         "ssh" => ssh::classify(url, &ended),
         _ => Failure::Other(ended.summary()),
@@ -112,7 +107,7 @@ pub(crate) fn failure(url: &str) -> Option<Failure> {
 }
 
 fn record(ended: Ended) {
-    if let Ok(mut last) = LAST.lock() {
+    if let Ok(mut last) = super::run::run().last_program.lock() {
         *last = Some(ended);
     }
 }
@@ -181,7 +176,7 @@ impl SmartSubtransport for Exec {
         url: &str,
         action: Service,
     ) -> Result<Box<dyn SmartSubtransportStream>, git2::Error> {
-        if let Ok(mut last) = LAST.lock() {
+        if let Ok(mut last) = super::run::run().last_program.lock() {
             *last = None;
         }
         let (service, push) = match action {
@@ -218,7 +213,7 @@ pub(crate) fn is_program(url: &str) -> bool {
 /// Starts the program for `service` at `url`; the last failure recorded
 /// is forgotten (this one's will be what is explained).
 fn spawn(url: &str, service: &str) -> Result<Conversation, git2::Error> {
-    if let Ok(mut last) = LAST.lock() {
+    if let Ok(mut last) = super::run::run().last_program.lock() {
         *last = None;
     }
     start(url, service)

@@ -25,16 +25,32 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use super::ssh::Address;
 
-/// The run's socket folder, made when the first ssh is started.
-static FOLDER: Mutex<Option<tempfile::TempDir>> = Mutex::new(None);
+/// The run's connection sharing (kept in the run, src/git/run.rs).
+pub(crate) struct Shared {
+    /// The run's socket folder, made when the first ssh is started.
+    folder: Option<tempfile::TempDir>,
+    /// Per ssh command line and host: whether mlops may share the
+    /// connection (the user configured no sharing of their own). Asked
+    /// once per run.
+    asked: Vec<(String, bool)>,
+}
 
-/// Per ssh command line and host: whether mlops may share the connection
-/// (the user configured no sharing of their own). Asked once per run.
-static ASKED: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
+impl Shared {
+    pub(crate) const fn new() -> Shared {
+        Shared {
+            folder: None,
+            asked: Vec::new(),
+        }
+    }
+}
+
+fn shared() -> std::sync::MutexGuard<'static, Shared> {
+    let run = crate::git::run::run();
+    run.mux.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 thread_local! {
     /// Set while [`ahead`] starts a session nobody may need yet.
@@ -78,15 +94,12 @@ pub(crate) fn options(
         address.host,
         address.port.as_deref().unwrap_or("")
     );
-    let known = ASKED
-        .lock()
-        .ok()
-        .and_then(|a| a.iter().find(|(k, _)| *k == key).map(|(_, v)| *v));
+    let known = (shared().asked.iter())
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v);
     let ours = known.unwrap_or_else(|| {
         let ours = users_sharing() == Some(false);
-        if let Ok(mut asked) = ASKED.lock() {
-            asked.push((key, ours));
-        }
+        shared().asked.push((key, ours));
         ours
     });
     let Some(folder) = ours.then(folder).flatten() else {
@@ -134,19 +147,18 @@ pub(crate) fn users_own(mut probe: Command) -> Option<bool> {
 /// The run's socket folder (made now if needed), when its path is short
 /// and plain enough to be a `ControlPath`.
 fn folder() -> Option<PathBuf> {
-    let mut guard = FOLDER.lock().ok()?;
-    if guard.is_none() {
+    let mut shared = shared();
+    if shared.folder.is_none() {
         let made = crate::interrupt::scratch_dir("mlops-ssh-").ok()?;
-        *guard = Some(made);
+        shared.folder = Some(made);
     }
-    usable(guard.as_ref()?.path())
+    usable(shared.folder.as_ref()?.path())
 }
 
 /// The socket folder, when this run's ssh sessions share a connection
 /// (the receive-pack session's ssh is its master).
 pub(crate) fn shared_folder() -> Option<PathBuf> {
-    let guard = FOLDER.lock().ok()?;
-    usable(guard.as_ref()?.path())
+    usable(shared().folder.as_ref()?.path())
 }
 
 fn usable(path: &std::path::Path) -> Option<PathBuf> {
@@ -157,7 +169,7 @@ fn usable(path: &std::path::Path) -> Option<PathBuf> {
 
 /// Removes the socket folder: the run's ssh sessions have ended.
 pub(crate) fn finish() {
-    let taken = FOLDER.lock().ok().and_then(|mut f| f.take());
+    let taken = shared().folder.take();
     if let Some(folder) = taken {
         crate::interrupt::forget(folder.path());
     }
