@@ -35,6 +35,7 @@ mod hostile;
 mod httpconfig;
 mod httpconfig_headers;
 mod httpconfig_proxy;
+mod httpconfig_proxy_tls;
 mod httpconfig_tls;
 mod httpconfig_urls;
 mod ownhttp;

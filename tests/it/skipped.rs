@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
 /// What the tests need, as Debian packages (what .ci/run installs).
-pub const INSTALL: &str = "apt-get install -y git lighttpd lighttpd-mod-openssl openssl openssh-server openssh-client tinyproxy tmux";
+pub const INSTALL: &str = "apt-get install -y git lighttpd lighttpd-mod-openssl openssl openssh-server openssh-client tinyproxy stunnel4 tmux";
 
 static MISSING: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static COUNT: AtomicUsize = AtomicUsize::new(0);

@@ -3,11 +3,11 @@
 //! the longest host match, then the longest path, then a matching user;
 //! of equals, the last one), then the environment variables git reads
 //! (`GIT_SSL_NO_VERIFY`, `GIT_SSL_CAINFO`, `GIT_HTTP_LOW_SPEED_LIMIT`,
-//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read: the
-//! `http.proxySSL*` settings (an HTTPS proxy; no such proxy runs in the
-//! tests to check them against git), `http.sslBackend` (one TLS library
-//! is built in), `http.postBuffer` and `http.maxRequests` (the requests
-//! mlops makes are small and one at a time).
+//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read:
+//! `http.proxySSLCertPasswordProtected` (git asks a credential helper for
+//! the key's passphrase), `http.sslBackend` (one TLS library is built
+//! in), `http.postBuffer` and `http.maxRequests` (the requests mlops makes
+//! are small and one at a time).
 
 use std::path::PathBuf;
 
@@ -43,6 +43,11 @@ pub(crate) struct Settings {
     pub ca_path: Option<PathBuf>,
     pub ssl_cert: Option<PathBuf>,
     pub ssl_key: Option<PathBuf>,
+    /// `http.proxySSLCert`/`proxySSLKey`/`proxySSLCAInfo` (and
+    /// `GIT_PROXY_SSL_*`): an HTTPS proxy's client certificate and CAs.
+    pub proxy_ssl_cert: Option<PathBuf>,
+    pub proxy_ssl_key: Option<PathBuf>,
+    pub proxy_ca_info: Option<PathBuf>,
     /// `http.extraHeader` values, in order (an empty value cleared those
     /// before it).
     pub extra_headers: Vec<String>,
@@ -137,6 +142,9 @@ impl Settings {
             ca_path: None,
             ssl_cert: None,
             ssl_key: None,
+            proxy_ssl_cert: None,
+            proxy_ssl_key: None,
+            proxy_ca_info: None,
             extra_headers: Vec::new(),
             cookie_file: None,
             save_cookies: false,
@@ -170,6 +178,9 @@ impl Settings {
                     "sslcapath" => s.ca_path = value.map(path),
                     "sslcert" => s.ssl_cert = value.map(path),
                     "sslkey" => s.ssl_key = value.map(path),
+                    "proxysslcert" => s.proxy_ssl_cert = value.map(path),
+                    "proxysslkey" => s.proxy_ssl_key = value.map(path),
+                    "proxysslcainfo" => s.proxy_ca_info = value.map(path),
                     "extraheader" => match value {
                         Some("") => s.extra_headers.clear(),
                         Some(v) => s.extra_headers.push(v.to_string()),
@@ -221,6 +232,9 @@ impl Settings {
         from_env(&mut s.ssl_key, "GIT_SSL_KEY");
         from_env(&mut s.ca_path, "GIT_SSL_CAPATH");
         from_env(&mut s.ca_info, "GIT_SSL_CAINFO");
+        from_env(&mut s.proxy_ssl_cert, "GIT_PROXY_SSL_CERT");
+        from_env(&mut s.proxy_ssl_key, "GIT_PROXY_SSL_KEY");
+        from_env(&mut s.proxy_ca_info, "GIT_PROXY_SSL_CAINFO");
         if let Some(version) = env("GIT_SSL_VERSION") {
             s.ssl_version = Some(version);
         }

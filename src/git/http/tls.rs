@@ -6,7 +6,9 @@ use curl::easy::{Easy2, Handler, List, SslVersion};
 use super::config::Settings;
 
 /// Sets `easy` up for `s`: verification, CAs, the client certificate,
-/// the TLS version and ciphers, the pinned key and `curloptResolve`.
+/// the TLS version and ciphers, the pinned key and `curloptResolve`, and
+/// an HTTPS proxy's CAs and client certificate (libcurl uses those only
+/// for a proxy whose URL is `https://`, where git sets them).
 pub(crate) fn apply<H: Handler>(easy: &mut Easy2<H>, s: &Settings) -> Result<(), curl::Error> {
     easy.ssl_verify_peer(s.ssl_verify)?;
     easy.ssl_verify_host(s.ssl_verify)?;
@@ -29,6 +31,15 @@ pub(crate) fn apply<H: Handler>(easy: &mut Easy2<H>, s: &Settings) -> Result<(),
     }
     if let Some(list) = s.cipher_list.as_deref().filter(|l| !l.is_empty()) {
         easy.ssl_cipher_list(list)?;
+    }
+    if let Some(ca) = &s.proxy_ca_info {
+        easy.proxy_cainfo(&ca.to_string_lossy())?;
+    }
+    if let Some(cert) = &s.proxy_ssl_cert {
+        easy.proxy_sslcert(&cert.to_string_lossy())?;
+    }
+    if let Some(key) = &s.proxy_ssl_key {
+        easy.proxy_sslkey(&key.to_string_lossy())?;
     }
     if let Some(pin) = &s.pinned_pubkey {
         easy.pinned_public_key(pin)?;
