@@ -4,8 +4,9 @@
 //! of equals, the last one), then the environment variables git reads
 //! (`GIT_SSL_NO_VERIFY`, `GIT_SSL_CAINFO`, `GIT_HTTP_LOW_SPEED_LIMIT`,
 //! ...), and `remote.<name>.proxy` over `http.proxy`. Not read:
-//! `http.proxySSLCertPasswordProtected` (git asks a credential helper for
-//! the key's passphrase), `http.sslBackend` (one TLS library is built
+//! `http.sslCertPasswordProtected` and `http.proxySSLCertPasswordProtected`
+//! (git asks the credential helpers and askpass for a client key's
+//! passphrase; keys here are unencrypted, as CI mounts them), `http.sslBackend` (one TLS library is built
 //! in), `http.postBuffer` and `http.maxRequests` (the requests mlops makes
 //! are small and one at a time).
 
