@@ -3,7 +3,9 @@
 //! Handlers return [`Error`], which carries a [`Kind`] (mapped to exactly one
 //! exit code in [`Kind::exit_code`]), a message, optional hints ("what to do")
 //! and an optional cause chain. `main.rs` renders it in one place, so every
-//! command reports failures the same way, in text or JSON.
+//! command reports failures the same way, in text or JSON. The git layer
+//! has its own error in git terms (`git::error`); `commands/git_error.rs`
+//! converts it into this one.
 
 use std::fmt;
 

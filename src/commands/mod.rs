@@ -6,6 +6,7 @@ pub(crate) mod autoscale;
 pub(crate) mod change;
 mod completions;
 mod demo;
+mod git_error;
 mod log;
 mod man;
 mod options;
@@ -87,7 +88,7 @@ fn find_root(start: &Path) -> Result<PathBuf> {
         }
         Err(e) => {
             if let Some(refusal) = crate::git::local::dubious_ownership(start, &e) {
-                return Err(refusal);
+                return Err(refusal.into());
             }
         }
     }

@@ -9,7 +9,7 @@ use git2::{FileMode, ObjectType, Oid, Status};
 use super::local::gerr;
 use super::worktree::Staged;
 use super::Workspace;
-use crate::error::{self, Kind, Result};
+use crate::git::error::{self, Kind, Result};
 
 impl Workspace {
     /// Refuses when any of the files has uncommitted changes in the work
@@ -124,7 +124,7 @@ impl Workspace {
             {
                 None
             }
-            Err(e) => return Err(error::io(Kind::Failure, "read", &file, e)),
+            Err(e) => return Err(error::io(Kind::Other, "read", &file, e)),
         };
         let content_id = content.as_deref().map(hash).transpose()?;
         if head_id == index_id && index_id == content_id {
@@ -160,6 +160,7 @@ enum Clean {
 
 /// The refusal for files with local changes in the way, naming them.
 pub(crate) fn dirty(paths: &[String]) -> error::Error {
-    error::failure(format!("uncommitted changes in {}", paths.join(", ")))
-        .hinted("commit or stash them first (git stash), then run mlops again; nothing was changed")
+    error::checkout(format!("uncommitted changes in {}", paths.join(", "))).advised(
+        "commit or stash them first (git stash), then run mlops again; nothing was changed",
+    )
 }

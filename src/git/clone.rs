@@ -14,7 +14,7 @@ use super::session::{Listing, Session};
 use super::transport::local;
 use super::url::redact;
 use super::{Options, Target, Workspace};
-use crate::error::{self, Result};
+use crate::git::error::{self, Result};
 
 /// For a repository on this machine, the temporary clone reads the
 /// remote's objects in place (`objects/info/alternates`, what
@@ -38,7 +38,7 @@ fn borrow_objects(repo: Repository, path: &Path) -> Result<Repository> {
     }
     // Reopen so the object database sees the alternate.
     Repository::open_bare(repo.path())
-        .map_err(|e| error::git("could not reopen the temporary repository").caused_by(e))
+        .map_err(|e| error::repository("could not reopen the temporary repository").caused_by(e))
 }
 
 impl Workspace {
@@ -52,8 +52,8 @@ impl Workspace {
         if let Some(path) = &local {
             if !path.exists() {
                 return Err(
-                    error::git(format!("there is no repository at {}", path.display()))
-                        .hinted("check the --clone URL; nothing was changed"),
+                    error::remote(format!("there is no repository at {}", path.display()))
+                        .advised("check the --clone URL; nothing was changed"),
                 );
             }
         }
@@ -62,11 +62,12 @@ impl Workspace {
             .prefix("mlops-clone-")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
-            .map_err(|e| error::failure("could not create a temporary folder").caused_by(e))?;
+            .map_err(|e| error::other("could not create a temporary folder").caused_by(e))?;
         crate::interrupt::remove_on_signal(temp.path().to_path_buf());
         crate::interrupt::state("before mlops pushed anything: the remote is as it was");
-        let repo = Repository::init_bare(temp.path())
-            .map_err(|e| error::git("could not create the temporary repository").caused_by(e))?;
+        let repo = Repository::init_bare(temp.path()).map_err(|e| {
+            error::repository("could not create the temporary repository").caused_by(e)
+        })?;
         let repo = match &local {
             Some(path) => borrow_objects(repo, path)?,
             None => repo,
@@ -75,7 +76,7 @@ impl Workspace {
         // A named remote, so `url.<base>.insteadOf` from the user's git
         // config applies as it would for `git clone`.
         repo.remote(&remote, url)
-            .map_err(|e| error::usage(format!("{} is not a git URL", redact(url))).caused_by(e))?;
+            .map_err(|e| error::input(format!("{} is not a git URL", redact(url))).caused_by(e))?;
         super::config_libgit2::teach_libgit2(&repo);
         let mut ws = Workspace {
             link: None,
@@ -95,11 +96,11 @@ impl Workspace {
         let mut choose = |listing: &Listing| -> Result<Option<String>> {
             let default = listing.default.clone();
             let Some(branch) = ws.options.branch.clone().or(default.clone()) else {
-                return Err(error::git(format!(
+                return Err(error::remote(format!(
                     "{} has no default branch (an empty repository?)",
                     redact(url)
                 ))
-                .hinted("name the branch with --branch NAME"));
+                .advised("name the branch with --branch NAME"));
             };
             let exists = listing.tip(&branch).is_some();
             let from = if exists {
@@ -108,13 +109,13 @@ impl Workspace {
                 match ws.options.base.clone().or(default) {
                     Some(base) if listing.tip(&base).is_some() => base,
                     Some(base) => {
-                        return Err(error::git(format!(
+                        return Err(error::remote(format!(
                             "{} has neither branch {branch} nor the base branch {base} to create it from",
                             redact(url)
                         ))
-                        .hinted("check --branch and --base; nothing was changed"))
+                        .advised("check --branch and --base; nothing was changed"))
                     }
-                    None => return Err(error::git("the remote has no default branch")),
+                    None => return Err(error::remote("the remote has no default branch")),
                 }
             };
             chosen = (branch, exists);
@@ -123,7 +124,7 @@ impl Workspace {
         let depth = if ws.options.history { 0 } else { 1 };
         let (_, fetched) = ws.list_and_fetch(&session, &remote, depth, &mut choose)?;
         let Some((from, tip)) = fetched else {
-            return Err(error::git("internal: nothing was fetched"));
+            return Err(error::repository("internal: nothing was fetched"));
         };
         let (branch, exists) = chosen;
         drop(session);

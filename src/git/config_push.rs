@@ -11,7 +11,7 @@
 //! setting refuses.
 
 use super::config::Snapshot;
-use crate::error::{self, Error, Result};
+use crate::git::error::{self, Error, Result};
 
 /// The remote and branch on it a push of the checked-out branch goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,25 +79,25 @@ pub(crate) fn decide(config: &Snapshot, asked: &Asked<'_>) -> Result<PushTo> {
         .map(|m| m.to_ascii_lowercase())
         .unwrap_or_else(|| "simple".to_string());
     match mode.as_str() {
-        "nothing" => Err(error::failure(
+        "nothing" => Err(error::checkout(
             "push.default is \"nothing\": git push, without naming a branch, pushes nothing, and neither does mlops",
         )
-        .hinted(format!("name the branch to update: --branch {current}"))
-        .hinted("nothing was changed")),
+        .advised(format!("name the branch to update: --branch {current}"))
+        .advised("nothing was changed")),
         // `matching` pushes every branch that has a namesake on the
         // remote: the current one goes to its namesake.
         "current" | "matching" => Ok(same()),
         "upstream" | "tracking" => match (triangular, upstream) {
-            (true, _) => Err(error::failure(format!(
+            (true, _) => Err(error::checkout(format!(
                 "you are pushing to remote {remote:?}, which is not the upstream of your current branch {current:?}, without saying which remote branch to update (push.default is upstream)"
             ))
-            .hinted(format!("name it: --branch NAME (git push {remote} HEAD:NAME)"))
-            .hinted("nothing was changed")),
-            (false, None) => Err(error::failure(format!(
+            .advised(format!("name it: --branch NAME (git push {remote} HEAD:NAME)"))
+            .advised("nothing was changed")),
+            (false, None) => Err(error::checkout(format!(
                 "the current branch {current} has no upstream branch (push.default is upstream)"
             ))
-            .hinted(format!("set one (git branch --set-upstream-to {remote}/{current}), or name the branch: --branch {current}"))
-            .hinted("nothing was changed")),
+            .advised(format!("set one (git branch --set-upstream-to {remote}/{current}), or name the branch: --branch {current}"))
+            .advised("nothing was changed")),
             (false, Some(upstream)) => Ok(PushTo { remote, branch: upstream }),
         },
         _ => match upstream {
@@ -111,38 +111,39 @@ pub(crate) fn decide(config: &Snapshot, asked: &Asked<'_>) -> Result<PushTo> {
 
 /// git's `die_push_simple`, in mlops's terms.
 fn mismatch(remote: &str, current: &str, upstream: &str) -> Error {
-    error::failure(format!(
+    error::checkout(format!(
         "the upstream branch of your current branch does not match the name of your current branch: {current} tracks {remote}/{upstream}; as git push does (push.default simple), mlops will not push onto {remote}/{upstream}"
     ))
-    .hinted(format!(
+    .advised(format!(
         "to push to the upstream branch on the remote, use --branch {upstream} (git push {remote} HEAD:{upstream})"
     ))
-    .hinted(format!(
+    .advised(format!(
         "to push to the branch of the same name on the remote, use --branch {current} (git push {remote} HEAD)"
     ))
-    .hinted("to choose either option permanently, see push.default in 'git help config'")
-    .hinted("nothing was fetched, committed or pushed")
+    .advised("to choose either option permanently, see push.default in 'git help config'")
+    .advised("nothing was fetched, committed or pushed")
 }
 
 /// A detached HEAD has no branch to push to.
 pub(crate) fn detached() -> Error {
-    error::failure("HEAD is detached: mlops needs --branch NAME to know which remote branch to update")
-        .hinted("pass the branch Argo CD watches, e.g. --branch main: the change is composed on the remote's branch and pushed there, and the checkout is not touched")
-        .hinted("or check out a branch first (git switch main)")
+    error::checkout("HEAD is detached: mlops needs --branch NAME to know which remote branch to update")
+        .advised("pass the branch Argo CD watches, e.g. --branch main: the change is composed on the remote's branch and pushed there, and the checkout is not touched")
+        .advised("or check out a branch first (git switch main)")
 }
 
 /// Refuses a `--branch` or `--base` that git would refuse as a branch name
-/// (`git check-ref-format --branch`), before anything is fetched (exit 2).
+/// (`git check-ref-format --branch`), before anything is fetched
+/// ([`error::Kind::Input`]).
 pub(crate) fn check_names(options: &super::Options) -> Result<()> {
     let named = [("--branch", &options.branch), ("--base", &options.base)];
     for (option, name) in named {
         let Some(name) = name else { continue };
         if !valid_branch_name(name) {
-            return Err(error::usage(format!(
+            return Err(error::input(format!(
                 "{option} {name:?} is not a valid branch name: git refuses it (git check-ref-format --branch)"
             ))
-            .hinted("a branch name can't contain '..', '@{', spaces, control characters or any of ~ ^ : ? * [ \\, can't begin with '-' or '.', and can't end with '/', '.' or '.lock'")
-            .hinted("nothing was fetched or changed"));
+            .advised("a branch name can't contain '..', '@{', spaces, control characters or any of ~ ^ : ? * [ \\, can't begin with '-' or '.', and can't end with '/', '.' or '.lock'")
+            .advised("nothing was fetched or changed"));
         }
     }
     Ok(())

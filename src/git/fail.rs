@@ -11,7 +11,7 @@ use git2::Oid;
 use super::mask::mask;
 use super::url::scrub;
 use super::{Target, Workspace};
-use crate::error::{self, Error};
+use crate::git::error::{self, Error};
 
 /// Something the remote (or the way to it) refused.
 #[derive(Debug, thiserror::Error)]
@@ -58,18 +58,18 @@ impl Failure {
         Failure::Other(scrub(err.message()))
     }
 
-    /// The user-facing error (exit 4): what failed, then `state` (what the
-    /// checkout and the remote look like now) as the first hint, then what
-    /// to do about this kind of failure.
+    /// The user-facing error ([`error::Kind::Remote`]): what failed, then
+    /// `state` (what the checkout and the remote look like now) as the
+    /// first advice, then what to do about this kind of failure.
     pub fn into_error(self, doing: &str, state: &str) -> Error {
         let hints = self.hints();
         // Remote words (a server's, ssh's) inside are masked as git masks them.
-        let mut err = error::git(scrub(&mask(format!("{doing}: {self}").as_bytes())));
+        let mut err = error::remote(scrub(&mask(format!("{doing}: {self}").as_bytes())));
         if !state.is_empty() {
-            err = err.hinted(state.to_string());
+            err = err.advised(state.to_string());
         }
         for hint in hints {
-            err = err.hinted(hint);
+            err = err.advised(hint);
         }
         err
     }

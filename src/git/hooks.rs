@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use git2::Repository;
 
 use super::Workspace;
-use crate::error::{self, Error, Result};
+use crate::git::error::{self, Error, Result};
 
 /// `core.hooksPath` as git reads it (`~` expanded), `None` when unset or
 /// empty. The one place the setting is read, so another configuration
@@ -232,11 +232,12 @@ impl Hooks {
         cmd.spawn()
     }
 
-    /// The error for a hook that refused: exit 1, with what did not happen.
+    /// The error for a hook that refused ([`error::Kind::Hook`]), with what
+    /// did not happen.
     fn refused(&self, hook: &Hook, what: &str, how: String, state: &str) -> Error {
-        error::failure(format!("the {} hook refused {what} ({how})", hook.name))
-            .hinted(state.to_string())
-            .hinted(format!(
+        error::hook(format!("the {} hook refused {what} ({how})", hook.name))
+            .advised(state.to_string())
+            .advised(format!(
                 "the hook is {}; what it printed is above. --no-verify skips pre-commit, commit-msg and pre-push, as with git",
                 hook.path.display()
             ))

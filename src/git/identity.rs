@@ -7,7 +7,7 @@
 
 use git2::{Repository, Signature};
 
-use crate::error::{self, Result};
+use crate::git::error::{self, Result};
 
 const FALLBACK_NAME: &str = "mlops";
 const FALLBACK_EMAIL: &str = "mlops@localhost";
@@ -49,7 +49,7 @@ pub fn signatures(
     }
     let sign = |name: &str, email: &str| {
         Signature::now(name, email).map_err(|e| {
-            error::failure(format!("invalid git identity {name} <{email}>")).caused_by(e)
+            error::checkout(format!("invalid git identity {name} <{email}>")).caused_by(e)
         })
     };
     Ok((

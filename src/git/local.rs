@@ -7,14 +7,14 @@ use git2::build::TreeUpdateBuilder;
 use git2::{BranchType, ErrorCode, FileMode, ObjectType, Oid, Repository, RepositoryState};
 
 use super::{identity, FileChange, Options, Workspace};
-use crate::error::{self, Error, Kind, Result};
+use crate::git::error::{self, Error, Kind, Result};
 
 /// Wraps a git2 error with what we were doing. The cause keeps libgit2's
 /// own words, without its error class and code (`class=Os (2); code=…`),
 /// which mean nothing to a user.
 pub(crate) fn gerr(what: impl Into<String>) -> impl FnOnce(git2::Error) -> Error {
     let what = what.into();
-    move |e| error::git(what).caused_by(anyhow::anyhow!(e.message().to_string()))
+    move |e| error::repository(what).caused_by(anyhow::anyhow!(e.message().to_string()))
 }
 
 /// The repository enclosing `start`, with the work tree where git puts it.
@@ -50,7 +50,8 @@ pub fn discover(start: &Path) -> std::result::Result<Repository, git2::Error> {
 /// git's refusal of a repository another user owns ("detected dubious
 /// ownership", `safe.directory`), when `err` is libgit2's for it: the same
 /// words and the same fix, naming the folder git names (the work tree, or
-/// a bare repository's own folder). Exit 1, as the other refusals to open.
+/// a bare repository's own folder). A [`Kind::Checkout`] error, as the
+/// other refusals to open.
 pub fn dubious_ownership(start: &Path, err: &git2::Error) -> Option<Error> {
     if err.code() != ErrorCode::Owner {
         return None;
@@ -64,16 +65,16 @@ pub fn dubious_ownership(start: &Path, err: &git2::Error) -> Option<Error> {
         .unwrap_or(&start)
         .to_path_buf();
     Some(
-        error::failure(format!(
+        error::checkout(format!(
             "detected dubious ownership in repository at '{}': it belongs to another user, and git (like mlops) will not work in it",
             dir.display()
         ))
         .caused_by(anyhow::anyhow!(err.message().to_string()))
-        .hinted(format!(
+        .advised(format!(
             "to add an exception for this directory, call: git config --global --add safe.directory {}",
             dir.display()
         ))
-        .hinted("nothing was changed"),
+        .advised("nothing was changed"),
     )
 }
 
@@ -88,33 +89,33 @@ impl Workspace {
             if let Some(refusal) = dubious_ownership(dir, &e) {
                 return refusal;
             }
-            error::failure(format!("{} is not inside a git checkout", dir.display()))
+            error::checkout(format!("{} is not inside a git checkout", dir.display()))
                 .caused_by(e)
-                .hinted("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")
+                .advised("run mlops inside your mlops-gitops clone, or pass -C DIR, MLOPS_REPO or --clone URL")
         })?;
         super::config_libgit2::teach_libgit2(&repo);
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
-            return Err(error::failure(format!(
+            return Err(error::checkout(format!(
                 "{} is a bare repository: there is no work tree to edit",
                 repo.path().display()
             ))
-            .hinted("use --clone URL to work on a remote without a checkout"));
+            .advised("use --clone URL to work on a remote without a checkout"));
         };
         if repo.state() != RepositoryState::Clean {
-            return Err(error::failure(format!(
+            return Err(error::checkout(format!(
                 "{} is in the middle of a {:?}",
                 workdir.display(),
                 repo.state()
             ))
-            .hinted("finish or abort it first (git merge --abort, git rebase --abort, …), then run mlops again"));
+            .advised("finish or abort it first (git merge --abort, git rebase --abort, …), then run mlops again"));
         }
         let head = match repo.head() {
             Ok(head) => head,
             Err(e) if e.code() == ErrorCode::UnbornBranch => {
-                return Err(error::failure("the checkout has no commits yet")
-                    .hinted("commit the repository's files first"));
+                return Err(error::checkout("the checkout has no commits yet")
+                    .advised("commit the repository's files first"));
             }
-            Err(e) => return Err(error::git("could not read HEAD").caused_by(e)),
+            Err(e) => return Err(error::repository("could not read HEAD").caused_by(e)),
         };
         // A detached HEAD (CI checkouts) is fine with `--branch NAME`: the
         // change is composed on the remote's NAME, the checkout untouched.
@@ -168,7 +169,7 @@ impl Workspace {
     }
 
     /// The content of `path` at the base commit, or `None` when it is not
-    /// there. A link or a folder there is an error (exit 3).
+    /// there. A link or a folder there is a [`Kind::Path`] error.
     pub fn read_base(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let commit = self
             .repo
@@ -182,16 +183,17 @@ impl Workspace {
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
             Err(e) => {
                 return Err(
-                    error::git(format!("could not read {path} from the commit")).caused_by(e)
+                    error::repository(format!("could not read {path} from the commit"))
+                        .caused_by(e),
                 )
             }
         };
         if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
             return Err(Error::new(
-                Kind::Config,
+                Kind::Path,
                 format!("{path} is not a regular file in the commit"),
             )
-            .hinted("mlops only edits regular files; replace the link with the file itself"));
+            .advised("mlops only edits regular files; replace the link with the file itself"));
         }
         let blob = self
             .repo

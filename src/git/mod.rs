@@ -15,6 +15,7 @@ pub(crate) mod config_libgit2;
 pub(crate) mod config_push;
 pub mod credentials;
 pub mod divergence;
+pub(crate) mod error;
 pub mod fail;
 mod fetch;
 mod helper;

@@ -15,7 +15,7 @@ use super::session::{Listing, Session};
 use super::transport::local;
 use super::url::redact;
 use super::{Target, Workspace};
-use crate::error::{self, Result};
+use crate::git::error::{self, Error, Result};
 
 /// What a successful push did.
 #[derive(Debug, Clone)]
@@ -44,13 +44,16 @@ impl Workspace {
     /// Pushes `commit`; when the remote moved, `rebuild` composes the change
     /// again on the new base and returns the new commit (or `None` when the
     /// change is no longer needed).
-    pub fn publish(
+    ///
+    /// `rebuild` belongs to the caller and may fail in the caller's terms
+    /// (`E`); the git layer's own errors convert into `E` on the way out.
+    pub fn publish<E: From<Error>>(
         &mut self,
         commit: Oid,
-        rebuild: &mut dyn FnMut(&Workspace) -> Result<Option<Oid>>,
-    ) -> Result<Option<Pushed>> {
+        rebuild: &mut dyn FnMut(&Workspace) -> Result<Option<Oid>, E>,
+    ) -> Result<Option<Pushed>, E> {
         let Some(mut target) = self.target.clone() else {
-            return Err(error::git("internal: publish before sync"));
+            return Err(error::repository("internal: publish before sync").into());
         };
         let session = Session::new(self);
         let max = self.options.retries.saturating_add(1);
@@ -84,21 +87,24 @@ impl Workspace {
                     return Ok(Some(pushed));
                 }
                 Err(Refused::Failed(failure)) => {
-                    return Err(failure.into_error(
-                        &format!("could not push to {}/{}", target.remote, target.branch),
-                        &self.state_after_failed_push(&target),
-                    ))
+                    return Err(failure
+                        .into_error(
+                            &format!("could not push to {}/{}", target.remote, target.branch),
+                            &self.state_after_failed_push(&target),
+                        )
+                        .into())
                 }
                 Err(Refused::Stale(why)) if attempt >= max => {
-                    return Err(error::git(format!(
+                    return Err(error::remote(format!(
                         "gave up after {attempt} attempt(s): {}/{} kept moving while mlops pushed ({why})",
                         target.remote, target.branch
                     ))
-                    .hinted(self.state_after_failed_push(&target))
-                    .hinted(format!(
+                    .advised(self.state_after_failed_push(&target))
+                    .advised(format!(
                         "run the same command again (raise --retries, now {}), when fewer pushes happen at once",
                         self.options.retries
-                    )));
+                    ))
+                    .into());
                 }
                 Err(Refused::Stale(why)) => {
                     let wait = backoff(attempt);
@@ -126,7 +132,9 @@ impl Workspace {
                             let (_, fetched) =
                                 self.list_and_fetch(&session, &target.remote, depth, &mut choose)?;
                             let Some((from, tip)) = fetched else {
-                                return Err(error::git("internal: nothing was fetched"));
+                                return Err(
+                                    error::repository("internal: nothing was fetched").into()
+                                );
                             };
                             (from, tip)
                         }

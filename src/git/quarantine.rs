@@ -26,7 +26,7 @@ use git2::{Binding, Oid, Repository};
 use super::local::gerr;
 use super::worktree::TEMP_PREFIX;
 use super::Workspace;
-use crate::error::{self, Kind, Result};
+use crate::git::error::{self, Kind, Result};
 
 /// Above the repository's own loose (1) and pack (2) backends: libgit2
 /// writes a new object into the first writable backend.
@@ -51,7 +51,7 @@ impl Quarantine {
         let dir = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempdir_in(git_dir)
-            .map_err(|e| error::io(Kind::Git, "create a folder in", git_dir, e))?;
+            .map_err(|e| error::io(Kind::Repository, "create a folder in", git_dir, e))?;
         crate::interrupt::remove_quietly_on_signal(dir.path().to_path_buf());
         let quarantine = Quarantine {
             repo: Repository::open(ws.repo.path())
@@ -70,7 +70,7 @@ impl Quarantine {
     fn add_backend(&self) -> Result<()> {
         let failed = |e| gerr("could not set up a folder for new objects")(e);
         let path = CString::new(self.dir.path().as_os_str().as_bytes())
-            .map_err(|_| error::git("the git directory's path holds a NUL byte"))?;
+            .map_err(|_| error::repository("the git directory's path holds a NUL byte"))?;
         let odb = self.repo.odb().map_err(failed)?;
         let mut backend = std::ptr::null_mut();
         // SAFETY: libgit2 copies the path; the backend, once added, is
@@ -99,14 +99,14 @@ impl Quarantine {
             let folder = objects.join(&fan);
             match fs::create_dir(&folder) {
                 Err(e) if e.kind() != ErrorKind::AlreadyExists => {
-                    return Err(error::io(Kind::Git, "create", &folder, e))
+                    return Err(error::io(Kind::Repository, "create", &folder, e))
                 }
                 _ => {}
             }
             let (from, to) = (self.dir.path().join(&fan).join(&name), folder.join(&name));
             match fs::hard_link(&from, &to) {
                 Err(e) if e.kind() != ErrorKind::AlreadyExists => {
-                    return Err(error::io(Kind::Git, "write", &to, e))
+                    return Err(error::io(Kind::Repository, "write", &to, e))
                 }
                 _ => {}
             }
@@ -123,7 +123,7 @@ impl Drop for Quarantine {
 
 /// The object files under `dir`: (fan-out folder, rest of the name).
 fn files(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
-    let read = |d: &Path| fs::read_dir(d).map_err(|e| error::io(Kind::Git, "read", d, e));
+    let read = |d: &Path| fs::read_dir(d).map_err(|e| error::io(Kind::Repository, "read", d, e));
     let mut found = Vec::new();
     for fan in read(dir)?.flatten() {
         if !fan.file_type().is_ok_and(|t| t.is_dir()) {

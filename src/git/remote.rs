@@ -11,16 +11,16 @@ use super::session::{Listing, Session};
 use super::transport::{self, local};
 use super::url::redact;
 use super::{Target, Workspace};
-use crate::error::{self, Result};
+use crate::git::error::{self, Result};
 
 impl Workspace {
     /// The remote called `remote`, or an error saying there is none.
     fn named_remote(&self, remote: &str) -> Result<Remote<'_>> {
         self.repo.find_remote(remote).map_err(|e| {
-            error::git(format!("there is no remote {remote:?} in this repository"))
+            error::remote(format!("there is no remote {remote:?} in this repository"))
                 .caused_by(e)
-                .hinted("name one with --remote NAME, or add it: git remote add origin URL")
-                .hinted("or commit locally only, with --no-push")
+                .advised("name one with --remote NAME, or add it: git remote add origin URL")
+                .advised("or commit locally only, with --no-push")
         })
     }
 
@@ -110,7 +110,7 @@ impl Workspace {
         })?;
         drop(conn);
         let tip = self.repo.refname_to_id(&tracking).map_err(|e| {
-            error::git(format!("{} has no branch {branch}", redact(&url))).caused_by(e)
+            error::remote(format!("{} has no branch {branch}", redact(&url))).caused_by(e)
         })?;
         Ok((listing, Some((branch, tip))))
     }
@@ -186,7 +186,7 @@ impl Workspace {
         };
         let (_, fetched) = self.list_and_fetch(&session, &remote, 0, &mut choose)?;
         let Some((from, tip)) = fetched else {
-            return Err(error::git("internal: nothing was fetched"));
+            return Err(error::repository("internal: nothing was fetched"));
         };
         Ok(self.compose_on(remote, branch, from, tip, exists))
     }
@@ -334,7 +334,9 @@ impl Workspace {
             transport::leave_upload_pack();
             self.repo
                 .reference(&tracking, advertised, true, "mlops: listed on the remote")
-                .map_err(|e| error::git(format!("could not update {tracking}")).caused_by(e))?;
+                .map_err(|e| {
+                    error::repository(format!("could not update {tracking}")).caused_by(e)
+                })?;
             advertised
         } else if let Some(tip) = (depth == 0)
             .then(|| self.fetch_tip(&mut link, remote, &from, advertised))
@@ -349,7 +351,7 @@ impl Workspace {
                 })?;
             match fetched {
                 Some((_, tip)) => tip,
-                None => return Err(error::git("internal: nothing was fetched")),
+                None => return Err(error::repository("internal: nothing was fetched")),
             }
         };
         self.link = Some(link);
@@ -357,10 +359,9 @@ impl Workspace {
     }
 
     fn refuse_local_commits(&self, head: Oid, tip: Oid, upstream: &str) -> Result<()> {
-        let (ahead, _) = self
-            .repo
-            .graph_ahead_behind(head, tip)
-            .map_err(|e| error::git("could not compare the branch with the remote").caused_by(e))?;
+        let (ahead, _) = self.repo.graph_ahead_behind(head, tip).map_err(|e| {
+            error::repository("could not compare the branch with the remote").caused_by(e)
+        })?;
         if ahead == 0 {
             return Ok(());
         }
@@ -370,12 +371,12 @@ impl Workspace {
             .ok()
             .and_then(|c| c.summary().ok().flatten().map(str::to_string))
             .unwrap_or_default();
-        Err(error::failure(format!(
+        Err(error::checkout(format!(
             "the local branch {} has {ahead} commit(s) that are not on {upstream} (newest: {:.10} {subject:?}); mlops pushes only its own change and will not push them along",
             self.branch, head.to_string()
         ))
-        .hinted(format!("nothing was changed: {UNCHANGED_CHECKOUT}, {upstream} is as it was"))
-        .hinted(format!("push them first (git push), or set them aside (git switch -c my-work; git switch {}; git reset --keep {upstream}), then run mlops again", self.branch))
-        .hinted("or commit locally only, with --no-push"))
+        .advised(format!("nothing was changed: {UNCHANGED_CHECKOUT}, {upstream} is as it was"))
+        .advised(format!("push them first (git push), or set them aside (git switch -c my-work; git switch {}; git reset --keep {upstream}), then run mlops again", self.branch))
+        .advised("or commit locally only, with --no-push"))
     }
 }

@@ -15,7 +15,7 @@ use super::config::Snapshot;
 
 use super::local::gerr;
 use super::Workspace;
-use crate::error::{self, Error, Result};
+use crate::git::error::{self, Error, Result};
 
 /// Creates the commit object (not moving any ref), signed when configured.
 pub(crate) fn create_commit(
@@ -39,7 +39,7 @@ pub(crate) fn create_commit(
         .map_err(gerr("could not build the commit"))?;
     let payload = buffer
         .as_str()
-        .map_err(|_| error::git("the commit is not valid UTF-8 and cannot be signed"))?;
+        .map_err(|_| error::repository("the commit is not valid UTF-8 and cannot be signed"))?;
     let format = config
         .string("gpg.format")
         .unwrap_or_else(|| "openpgp".into());
@@ -47,10 +47,10 @@ pub(crate) fn create_commit(
         "ssh" => ssh_sign(&config, payload)?,
         "openpgp" | "x509" => gpg_sign(&config, &format, payload, committer)?,
         other => {
-            return Err(error::git(format!(
+            return Err(error::repository(format!(
                 "commit.gpgsign is true but gpg.format is {other:?}, which mlops does not know"
             ))
-            .hinted("use gpg.format openpgp, x509 or ssh; nothing was committed"))
+            .advised("use gpg.format openpgp, x509 or ssh; nothing was committed"))
         }
     };
     ws.repo
@@ -65,7 +65,7 @@ fn ssh_sign(config: &Snapshot, payload: &str) -> Result<String> {
         .unwrap_or_else(|| "ssh-keygen".into());
     let key = config.string("user.signingkey").ok_or_else(|| {
         sign_error("gpg.format is ssh but user.signingkey is not set", "")
-            .hinted("set it to your key file: git config user.signingkey ~/.ssh/id_ed25519.pub")
+            .advised("set it to your key file: git config user.signingkey ~/.ssh/id_ed25519.pub")
     })?;
     let literal = key.strip_prefix("key::").map(str::to_string).or_else(|| {
         ["ssh-", "ecdsa-", "sk-"]
@@ -159,7 +159,7 @@ fn sign_error(what: &str, detail: &str) -> Error {
     } else {
         format!("could not sign the commit: {what}: {detail}")
     };
-    error::git(message)
-        .hinted("git config asks for signed commits (commit.gpgsign=true); nothing was committed or pushed")
-        .hinted("check user.signingkey and gpg.format, e.g. by running git commit -S once")
+    error::repository(message)
+        .advised("git config asks for signed commits (commit.gpgsign=true); nothing was committed or pushed")
+        .advised("check user.signingkey and gpg.format, e.g. by running git commit -S once")
 }

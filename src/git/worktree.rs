@@ -28,7 +28,7 @@ pub(crate) use sparse::skipped_files;
 
 use super::local::gerr;
 use super::Workspace;
-use crate::error::{self, Error, Result};
+use crate::git::error::{self, Error, Result};
 
 impl Workspace {
     /// The paths that differ between the commits `from` and `to`.
@@ -49,7 +49,8 @@ impl Workspace {
     /// `paths` or its folder cannot be written (an immutable or read-only
     /// file, a read-only folder or file system): otherwise the commit
     /// would exist, and be pushed, while the work tree could not follow.
-    /// Exit 3: the file can't be edited safely, nothing was written.
+    /// A [`error::Kind::Path`] error: the file can't be edited safely,
+    /// nothing was written.
     pub fn check_writable(&self, paths: &[String]) -> Result<()> {
         let Some(workdir) = &self.workdir else {
             return Ok(());
@@ -63,7 +64,7 @@ impl Workspace {
             let dir = file.parent().unwrap_or(workdir);
             remove_stale_temps(dir);
             let refuse = |what: &str, e: std::io::Error| {
-                error::config(format!("cannot write {what}: {e}")).hinted(
+                error::path(format!("cannot write {what}: {e}")).advised(
                     "nothing was written or committed; make it writable (chmod u+w, chattr -i, a read-write mount), then run mlops again",
                 )
             };
@@ -249,14 +250,15 @@ pub(crate) fn leading_link(root: &Path, path: &str) -> Option<String> {
         .find(|dir| fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.file_type().is_symlink()))
 }
 
-/// The refusal for a path that lies beyond the symlink `link` (exit 3):
+/// The refusal for a path that lies beyond the symlink `link` (a
+/// [`error::Kind::Path`] error):
 /// a write there would land wherever the link points, outside what git
 /// tracks, so nothing is written anywhere.
 pub(crate) fn through_link(link: &str) -> Error {
-    error::config(format!(
+    error::path(format!(
         "{link} is a symlink: git keeps a link there, not a folder, and mlops never reads or writes through a link"
     ))
-    .hinted(format!(
+    .advised(format!(
         "nothing was written; name the folder it points to, or replace the link with a real folder (rm {link} && git checkout -- {link})"
     ))
 }

@@ -152,7 +152,7 @@ pub(crate) fn linked(snap: &dyn Snapshot, path: &str) -> Result<Option<String>> 
 /// Checks that `env` exists (exit 3 with the ones that do, otherwise).
 pub(crate) fn resolve_env(snap: &dyn Snapshot, env: &str) -> Result<()> {
     if let Some(link) = linked(snap, &format!("{DEPLOYMENTS}/{env}"))? {
-        return Err(through_link(&link));
+        return Err(through_link(&link).into());
     }
     let all = envs(snap)?;
     match all.iter().any(|e| e == env) {
@@ -167,7 +167,7 @@ pub(crate) fn resolve(snap: &dyn Snapshot, targets: &[Target]) -> Result<()> {
     let mut known_envs: Option<Vec<String>> = None;
     for target in targets {
         if let Some(link) = linked(snap, &format!("{DEPLOYMENTS}/{}", target.env))? {
-            return Err(through_link(&link));
+            return Err(through_link(&link).into());
         }
         let usable = snap.kind(&target.dir())? == Some(EntryKind::Dir)
             && snap.kind(&target.path())? == Some(EntryKind::File);

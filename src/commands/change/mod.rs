@@ -247,8 +247,8 @@ fn push(
 /// temporary clone (`--clone`).
 pub(crate) fn open(ctx: &Context) -> Result<Workspace> {
     match &ctx.repo.clone {
-        Some(url) => Workspace::clone_temp(url, ctx.git_options()),
-        None => Workspace::open(&ctx.start_dir(), ctx.git_options()),
+        Some(url) => Ok(Workspace::clone_temp(url, ctx.git_options())?),
+        None => Ok(Workspace::open(&ctx.start_dir(), ctx.git_options())?),
     }
 }
 

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use git2::{Index, Oid};
 
 use super::{Hook, Hooks};
-use crate::error::{self, Result};
+use crate::git::error::{self, Result};
 use crate::git::{FileChange, Target, Workspace};
 
 /// What a refused commit leaves.
@@ -74,11 +74,11 @@ impl Hooks {
         }
         let message = self.edit_message(&env, message, prepare, check)?;
         if index.tree(ws)? != tree {
-            return Err(error::failure(
+            return Err(error::hook(
                 "a commit hook changed what is staged; mlops commits only the files of its own change",
             )
-            .hinted(NOT_COMMITTED)
-            .hinted("make the change with git itself if the hook must rewrite files, or pass --no-verify"));
+            .advised(NOT_COMMITTED)
+            .advised("make the change with git itself if the hook must rewrite files, or pass --no-verify"));
         }
         Ok((Some(tree), message))
     }
@@ -118,7 +118,7 @@ impl Hooks {
             text.push('\n');
         }
         let io = |what: &str, e: std::io::Error| {
-            error::failure(format!("could not {what} {}", file.display())).caused_by(e)
+            error::other(format!("could not {what} {}", file.display())).caused_by(e)
         };
         fs::write(&file, text).map_err(|e| io("write", e))?;
         if let Some(hook) = &prepare {
@@ -133,8 +133,7 @@ impl Hooks {
         let cleaned = stripspace(&String::from_utf8_lossy(&edited));
         if cleaned.is_empty() {
             return Err(
-                error::failure("Aborting commit due to empty commit message.")
-                    .hinted(NOT_COMMITTED),
+                error::hook("Aborting commit due to empty commit message.").advised(NOT_COMMITTED)
             );
         }
         Ok(cleaned)
@@ -261,7 +260,7 @@ impl TempIndex {
         let path = git_dir.join(format!("next-index-{}.lock", std::process::id()));
         let shown = path.display().to_string();
         let fail = |e: &dyn std::fmt::Display| {
-            error::failure(format!("could not write {shown}"))
+            error::other(format!("could not write {shown}"))
                 .caused_by(anyhow::anyhow!(e.to_string()))
         };
         crate::interrupt::watch();
@@ -292,7 +291,7 @@ impl TempIndex {
         Index::open(&self.path)
             .and_then(|mut index| index.write_tree_to(&ws.repo))
             .map_err(|e| {
-                error::failure("could not read the index the pre-commit hook saw").caused_by(e)
+                error::other("could not read the index the pre-commit hook saw").caused_by(e)
             })
     }
 }

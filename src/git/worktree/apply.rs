@@ -26,7 +26,7 @@ use git2::{CheckoutNotificationType, ErrorCode, FileMode, IndexEntry, IndexTime,
 use super::super::local::gerr;
 use super::super::Workspace;
 use super::lock::TEMP_PREFIX;
-use crate::error::{self, Kind, Result};
+use crate::git::error::{self, Kind, Result};
 
 impl Workspace {
     /// The paths among `paths` whose local state libgit2's safe checkout
@@ -90,7 +90,7 @@ impl Workspace {
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempdir_in(git_dir)
-            .map_err(|e| error::io(Kind::Git, "create a temporary folder in", git_dir, e))?;
+            .map_err(|e| error::io(Kind::Repository, "create a temporary folder in", git_dir, e))?;
         let umask = umask(temp.path())?;
         let stage = temp.path().join("stage");
         // Gitlinks and paths outside a sparse checkout's set: only the
@@ -130,7 +130,7 @@ impl Workspace {
                 let restored = self.restore_paths(old, paths);
                 Err(match restored {
                     Ok(()) => e,
-                    Err(again) => e.hinted(format!(
+                    Err(again) => e.advised(format!(
                         "the work tree could not be restored either ({}): git status shows what changed; git checkout -- PATH restores a file",
                         again.message
                     )),
@@ -180,7 +180,7 @@ impl Workspace {
         if entries.is_empty() {
             return Ok(None);
         }
-        fs::create_dir(stage).map_err(|e| error::io(Kind::Git, "create", stage, e))?;
+        fs::create_dir(stage).map_err(|e| error::io(Kind::Repository, "create", stage, e))?;
         let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         let mut builder = limited(paths.iter().copied());
         builder.force().update_index(false).target_dir(stage);
@@ -198,9 +198,9 @@ impl Workspace {
         let mut updated = Vec::new();
         for entry in entries {
             let (from, to) = (stage.join(&entry.path), self.root().join(&entry.path));
-            fs::rename(&from, &to).map_err(|e| error::io(Kind::Git, "replace", &to, e))?;
-            let meta =
-                fs::symlink_metadata(&to).map_err(|e| error::io(Kind::Git, "read", &to, e))?;
+            fs::rename(&from, &to).map_err(|e| error::io(Kind::Repository, "replace", &to, e))?;
+            let meta = fs::symlink_metadata(&to)
+                .map_err(|e| error::io(Kind::Repository, "read", &to, e))?;
             updated.push(index_entry(entry, &meta));
         }
         if let Some(bytes) = in_place
@@ -233,7 +233,8 @@ impl Workspace {
             let file = self.root().join(&entry.path);
             let on_disk = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
             if link(entry.old) && link(entry.new) && on_disk {
-                fs::remove_file(&file).map_err(|e| error::io(Kind::Git, "replace", &file, e))?;
+                fs::remove_file(&file)
+                    .map_err(|e| error::io(Kind::Repository, "replace", &file, e))?;
             }
         }
         let mut builder = limited(entries.iter().map(|e| e.path.as_str()));
@@ -332,7 +333,7 @@ fn umask(dir: &Path) -> Result<u32> {
         .open(&probe)
         .and_then(|f| f.metadata())
         .map(|m| !m.permissions().mode() & 0o777)
-        .map_err(|e| error::io(Kind::Git, "create a file in", dir, e))
+        .map_err(|e| error::io(Kind::Repository, "create a file in", dir, e))
 }
 
 /// Gives each regular file among `entries` (under `root`) the permissions
@@ -345,11 +346,11 @@ fn fix_permissions(root: &Path, entries: &[Entry], umask: u32) -> Result<()> {
             _ => continue,
         };
         let file = root.join(&entry.path);
-        let meta =
-            fs::symlink_metadata(&file).map_err(|e| error::io(Kind::Git, "read", &file, e))?;
+        let meta = fs::symlink_metadata(&file)
+            .map_err(|e| error::io(Kind::Repository, "read", &file, e))?;
         if meta.is_file() && meta.permissions().mode() & 0o7777 != wanted {
             fs::set_permissions(&file, fs::Permissions::from_mode(wanted))
-                .map_err(|e| error::io(Kind::Git, "set the permissions of", &file, e))?;
+                .map_err(|e| error::io(Kind::Repository, "set the permissions of", &file, e))?;
         }
     }
     Ok(())

@@ -33,7 +33,7 @@ use git2::{Binding, Index, IndexEntry};
 use super::super::local::gerr;
 use super::super::Workspace;
 use super::rawindex::Staged;
-use crate::error::{self, Kind, Result};
+use crate::git::error::{self, Kind, Result};
 
 extern "C" {
     // In libgit2's public API; not bound by libgit2-sys 0.18.
@@ -104,10 +104,10 @@ impl Workspace {
         if !sparse {
             return Ok(());
         }
-        Err(error::failure(
+        Err(error::checkout(
             "the index is a sparse index (index.sparse, from git sparse-checkout --sparse-index): its folders outside the sparse set are single entries mlops cannot update; nothing was changed",
         )
-        .hinted("make it a full index, keeping the sparse set: git sparse-checkout reapply --no-sparse-index (then run mlops again), or use --clone URL"))
+        .advised("make it a full index, keeping the sparse set: git sparse-checkout reapply --no-sparse-index (then run mlops again), or use --clone URL"))
     }
 
     /// Makes the snapshot and the copy the checkout's index as it is now:
@@ -165,7 +165,12 @@ impl Workspace {
     fn load_copy(&self, copy: &mut IndexCopy) -> Result<()> {
         if copy.dir.is_none() {
             let dir = crate::interrupt::scratch_dir("mlops-index-").map_err(|e| {
-                error::io(Kind::Git, "create a folder in", &std::env::temp_dir(), e)
+                error::io(
+                    Kind::Repository,
+                    "create a folder in",
+                    &std::env::temp_dir(),
+                    e,
+                )
             })?;
             copy.dir = Some(dir);
         }
@@ -177,7 +182,7 @@ impl Workspace {
             Some(Some((bytes, modified))) => write_copy(&path, bytes, *modified)?,
             _ => match fs::remove_file(&path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(error::io(Kind::Git, "remove", &path, e))
+                    return Err(error::io(Kind::Repository, "remove", &path, e))
                 }
                 _ => {}
             },
@@ -261,7 +266,7 @@ impl Workspace {
     /// The copy's bytes as the checkout wrote them, for the index lock.
     pub(super) fn index_copy_bytes(&self) -> Result<Vec<u8>> {
         if self.index_copy.borrow().is_none() {
-            return Err(error::git(
+            return Err(error::repository(
                 "internal: the checkout ran without the index copy",
             ));
         }
@@ -272,14 +277,14 @@ impl Workspace {
             .as_ref()
             .and_then(|copy| copy.dir.as_ref())
             .map(|dir| dir.path().join("index"))
-            .ok_or_else(|| error::git("internal: the index copy has no folder"))?;
+            .ok_or_else(|| error::repository("internal: the index copy has no folder"))?;
         if !path.exists() {
             // No index before, and the checkout wrote none: libgit2
             // writes the loaded one (a valid index file, never an empty one).
             let mut index = index;
             index.write().map_err(gerr("could not write the index"))?;
         }
-        fs::read(&path).map_err(|e| error::io(Kind::Git, "read", &path, e))
+        fs::read(&path).map_err(|e| error::io(Kind::Repository, "read", &path, e))
     }
 
     /// The index as it was copied (and checked against), with `entries`
@@ -355,7 +360,7 @@ fn still(index: &Path, stamp: Option<&Stamp>) -> bool {
 }
 
 fn read_source(index: &Path) -> Result<(Source, Option<Stamp>)> {
-    let io = |e| error::io(Kind::Git, "read", index, e);
+    let io = |e| error::io(Kind::Repository, "read", index, e);
     let mut file = match File::open(index) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok((None, None)),
@@ -370,7 +375,7 @@ fn read_source(index: &Path) -> Result<(Source, Option<Stamp>)> {
 }
 
 fn write_copy(path: &Path, bytes: &[u8], modified: SystemTime) -> Result<()> {
-    let io = |e| error::io(Kind::Git, "write", path, e);
+    let io = |e| error::io(Kind::Repository, "write", path, e);
     let file = File::create(path).map_err(io)?;
     std::io::Write::write_all(&mut &file, bytes).map_err(io)?;
     file.set_times(FileTimes::new().set_modified(modified))

@@ -14,7 +14,7 @@ use git2::{FileMode, IndexEntry, IndexTime, Oid};
 use super::super::local::gerr;
 use super::super::Workspace;
 use super::rawindex::SKIP_WORKTREE;
-use crate::error::{io, Kind, Result};
+use crate::git::error::{io, Kind, Result};
 
 /// One path changed in the index alone.
 pub(super) struct IndexOnly {
@@ -82,10 +82,10 @@ impl Workspace {
                     if entry.added_gitlink {
                         if fs::symlink_metadata(&dir).is_err() {
                             fs::create_dir_all(&dir)
-                                .map_err(|e| io(Kind::Git, "create", &dir, e))?;
+                                .map_err(|e| io(Kind::Repository, "create", &dir, e))?;
                         }
                         let meta = fs::symlink_metadata(&dir)
-                            .map_err(|e| io(Kind::Git, "read", &dir, e))?;
+                            .map_err(|e| io(Kind::Repository, "read", &dir, e))?;
                         with_stat(&mut staged_entry, &meta);
                     }
                     index.add(&staged_entry).map_err(staged)?;

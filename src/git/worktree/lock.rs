@@ -26,7 +26,7 @@ use git2::{ErrorCode, Oid, Repository, Signature, Transaction};
 
 use super::super::local::gerr;
 use super::super::Workspace;
-use crate::error::{self, Error, Kind, Result};
+use crate::git::error::{self, Error, Kind, Result};
 
 /// How long a lock held by someone else is waited for.
 const WAIT: Duration = Duration::from_secs(2);
@@ -95,12 +95,12 @@ impl LockHandle {
         let on_branch = head.as_ref().and_then(|h| h.name().ok()) == Some(refname.as_str());
         let at = head.and_then(|h| h.target());
         if !on_branch || at != ws.head {
-            return Err(error::failure(format!(
+            return Err(error::checkout(format!(
                 "the checkout moved while mlops ran (HEAD is no longer {} at {})",
                 ws.branch,
                 ws.head.map(|h| format!("{h:.10}")).unwrap_or_default()
             ))
-            .hinted(format!(
+            .advised(format!(
                 "nothing was pushed: {}; run mlops again",
                 super::super::fail::UNCHANGED_CHECKOUT
             )));
@@ -172,7 +172,12 @@ impl IndexLock {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(file) => Ok(Some(file)),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
-                Err(e) => Err(error::io(Kind::Git, "create the lock file", &path, e)),
+                Err(e) => Err(error::io(
+                    Kind::Repository,
+                    "create the lock file",
+                    &path,
+                    e,
+                )),
             }
         })?;
         Ok(IndexLock {
@@ -188,7 +193,7 @@ impl IndexLock {
     /// old index or the new one.
     fn commit(&mut self, bytes: &[u8]) -> Result<()> {
         let index = self.path.with_extension("");
-        let io = |what: &str, e: std::io::Error| error::io(Kind::Git, what, &index, e);
+        let io = |what: &str, e: std::io::Error| error::io(Kind::Repository, what, &index, e);
         let mut file = self.file.take().expect("the index lock is committed once");
         let sync = self.sync;
         let written = file
@@ -228,12 +233,12 @@ fn wait_for<T>(lock: &Path, mut attempt: impl FnMut() -> Result<Option<T>>) -> R
 
 /// What git says about a lock file in the way, in mlops's terms.
 pub(crate) fn held_by_another(lock: &Path) -> Error {
-    error::git(format!(
+    error::repository(format!(
         "the git lock file {} exists: another git command is using this checkout",
         lock.display()
     ))
-    .hinted("nothing was pushed or written: your checkout and the remote are as they were")
-    .hinted(format!(
+    .advised("nothing was pushed or written: your checkout and the remote are as they were")
+    .advised(format!(
         "another git command is running (an editor's git extension, often): wait for it and run mlops again, or remove {} if none is (a killed git or mlops left it behind)",
         lock.display()
     ))

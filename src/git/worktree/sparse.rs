@@ -13,7 +13,7 @@ use git2::{Oid, Repository};
 use super::super::Workspace;
 use super::patterns::Patterns;
 use super::rawindex::Staged;
-use crate::error::Result;
+use crate::git::error::Result;
 
 impl Workspace {
     /// What the index holds at `path`: from the snapshot's bytes when the
