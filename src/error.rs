@@ -76,20 +76,13 @@ impl Error {
     /// error keeps only its message: its class and code
     /// (`class=Config (7); code=NotFound (-3)`) mean nothing to a user.
     pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        let cause = cause.into();
-        self.cause = Some(match cause.downcast_ref::<git2::Error>() {
-            Some(e) => anyhow::anyhow!(e.message().to_string()),
-            None => cause,
-        });
+        self.cause = Some(crate::git::error::plain(cause.into()));
         self
     }
 
     /// The full text: message, then the cause chain, on one line each.
     pub fn causes(&self) -> Vec<String> {
-        self.cause
-            .as_ref()
-            .map(|c| c.chain().map(|e| e.to_string()).collect())
-            .unwrap_or_default()
+        crate::git::error::chain(self.cause.as_ref())
     }
 }
 

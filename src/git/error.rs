@@ -76,21 +76,29 @@ impl Error {
     /// error keeps only its message: its class and code
     /// (`class=Config (7); code=NotFound (-3)`) mean nothing to a user.
     pub(crate) fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        let cause = cause.into();
-        self.cause = Some(match cause.downcast_ref::<git2::Error>() {
-            Some(e) => anyhow::anyhow!(e.message().to_string()),
-            None => cause,
-        });
+        self.cause = Some(plain(cause.into()));
         self
     }
 
     /// The cause chain, one line each.
     pub(crate) fn causes(&self) -> Vec<String> {
-        self.cause
-            .as_ref()
-            .map(|c| c.chain().map(|e| e.to_string()).collect())
-            .unwrap_or_default()
+        chain(self.cause.as_ref())
     }
+}
+
+/// `cause` as a user reads it: a libgit2 error keeps only its message.
+pub(crate) fn plain(cause: anyhow::Error) -> anyhow::Error {
+    match cause.downcast_ref::<git2::Error>() {
+        Some(e) => anyhow::anyhow!(e.message().to_string()),
+        None => cause,
+    }
+}
+
+/// `cause` and what caused it, one line each.
+pub(crate) fn chain(cause: Option<&anyhow::Error>) -> Vec<String> {
+    cause
+        .map(|c| c.chain().map(|e| e.to_string()).collect())
+        .unwrap_or_default()
 }
 
 impl fmt::Display for Error {

@@ -8,12 +8,12 @@
 //! certificate.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::common::Env;
 use crate::httpconfig::{both, store_credentials, TOKEN};
-use crate::servers::{available, free_port, served_gitops, wait_for_port, Proxy, Running};
+use crate::servers::{available, free_port, served_gitops, wait_for_port, Http, Proxy, Running};
 
 /// tinyproxy behind stunnel: the proxy's URL is `https://127.0.0.1:PORT`
 /// with the certificate in `pki` (server.pem, for 127.0.0.1); with
@@ -77,18 +77,41 @@ impl HttpsProxy {
     }
 }
 
+/// The HTTPS test server with its checkout, and the proxy in front of
+/// tinyproxy with the same test CA's certificate.
+struct Setup {
+    work: PathBuf,
+    https: Http,
+    proxy: HttpsProxy,
+    pki: PathBuf,
+}
+
+/// [`Setup`] with the store helper answering for the server; with
+/// `client_cert`, the proxy asks for a certificate the test CA signed.
+fn setup(env: &Env, client_cert: bool) -> Option<Setup> {
+    let (_remote, work, https) = served_gitops(env, true, TOKEN)?;
+    let ca = https.ca.clone().unwrap();
+    let pki = ca.parent().unwrap().to_path_buf();
+    let proxy = HttpsProxy::start(env.path(), &pki, client_cert.then_some(ca.as_path()))?;
+    store_credentials(env, &https.url("remote.git"));
+    Some(Setup {
+        work,
+        https,
+        proxy,
+        pki,
+    })
+}
+
 #[test]
 fn an_https_proxy_is_trusted_through_the_proxy_ca_settings_as_git_trusts_it() {
     let env = Env::new();
-    let Some((_remote, work, https)) = served_gitops(&env, true, TOKEN) else {
+    let Some(Setup {
+        work, https, proxy, ..
+    }) = setup(&env, false)
+    else {
         return;
     };
     let ca = https.ca.clone().unwrap();
-    let pki = ca.parent().unwrap().to_path_buf();
-    let Some(proxy) = HttpsProxy::start(env.path(), &pki, None) else {
-        return;
-    };
-    store_credentials(&env, &https.url("remote.git"));
     let (ca, url) = (ca.to_str().unwrap(), proxy.url());
     let through = [("GIT_SSL_CAINFO", ca), ("https_proxy", url.as_str())];
 
@@ -123,15 +146,16 @@ fn an_https_proxy_is_trusted_through_the_proxy_ca_settings_as_git_trusts_it() {
 #[test]
 fn an_https_proxy_that_asks_for_a_client_certificate_gets_the_proxy_ssl_cert() {
     let env = Env::new();
-    let Some((_remote, work, https)) = served_gitops(&env, true, TOKEN) else {
+    let Some(Setup {
+        work,
+        https,
+        proxy,
+        pki,
+    }) = setup(&env, true)
+    else {
         return;
     };
     let ca = https.ca.clone().unwrap();
-    let pki = ca.parent().unwrap().to_path_buf();
-    let Some(proxy) = HttpsProxy::start(env.path(), &pki, Some(&ca)) else {
-        return;
-    };
-    store_credentials(&env, &https.url("remote.git"));
     let (ca, url) = (ca.to_str().unwrap(), proxy.url());
     let (cert, key) = (pki.join("client.pem"), pki.join("client.key"));
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
