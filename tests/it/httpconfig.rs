@@ -221,21 +221,32 @@ fn tls_settings_are_read_as_git_reads_them() {
     let stderr = both(&env, &work, &[], false, "an unknown CA");
     assert!(stderr.contains("http.sslCAInfo"), "{stderr}");
     let per_url = format!("http.{base}/git.sslCAInfo");
+    // `*` matches one label of the host, as in git's urlmatch.c.
+    let wildcard = format!("http.https://*.0.0.1:{}.sslCAInfo", https.port);
     for (key, value) in [
         ("http.sslVerify", "false"),
         ("http.sslCAInfo", ca),
         (per_url.as_str(), ca),
+        (wildcard.as_str(), ca),
         ("http.sslCAPath", dir),
     ] {
         env.git(&work, &["config", key, value]);
         both(&env, &work, &[], true, key);
         env.git(&work, &["config", "--unset", key]);
     }
-    // For another URL, or another path: not for this one.
-    let other = format!("http.{base}/elsewhere.sslCAInfo");
-    env.git(&work, &["config", &other, ca]);
-    both(&env, &work, &[], false, &other);
-    env.git(&work, &["config", "--unset", &other]);
+    // For another URL, another path, another port, a host with more
+    // labels, or a user the remote's URL does not name: not for this one.
+    let port = https.port;
+    for other in [
+        format!("http.{base}/elsewhere.sslCAInfo"),
+        format!("http.https://127.0.0.1:{}.sslCAInfo", port + 1),
+        format!("http.https://*.127.0.0.1:{port}.sslCAInfo"),
+        format!("http.https://bot@127.0.0.1:{port}.sslCAInfo"),
+    ] {
+        env.git(&work, &["config", &other, ca]);
+        both(&env, &work, &[], false, &other);
+        env.git(&work, &["config", "--unset", &other]);
+    }
     for vars in [
         [("GIT_SSL_NO_VERIFY", "1")],
         [("GIT_SSL_CAINFO", ca)],
