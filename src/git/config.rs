@@ -36,6 +36,8 @@ pub(crate) struct Snapshot {
     pub(super) entries: Vec<Entry>,
     /// Read from git (not libgit2's fallback).
     pub(super) from_git: bool,
+    /// The git directory it was read for (where git runs to ask more).
+    pub(super) dir: Option<PathBuf>,
 }
 
 /// The configuration git sees in `repo` (read on first use, then kept for
@@ -129,7 +131,9 @@ pub(super) fn normalise(key: &str) -> String {
 }
 
 fn read(repo: &Repository) -> Snapshot {
-    from_git(repo.path()).unwrap_or_else(|| from_libgit2(repo))
+    let mut snapshot = from_git(repo.path()).unwrap_or_else(|| from_libgit2(repo));
+    snapshot.dir = Some(repo.path().to_path_buf());
+    snapshot
 }
 
 /// `git config --list -z --show-scope` for the git directory `dir`.
@@ -172,7 +176,7 @@ pub(super) fn parse(bytes: &[u8]) -> Snapshot {
     }
     Snapshot {
         entries,
-        from_git: false,
+        ..Snapshot::default()
     }
 }
 
@@ -207,7 +211,7 @@ fn from_libgit2(repo: &Repository) -> Snapshot {
     }
     Snapshot {
         entries,
-        from_git: false,
+        ..Snapshot::default()
     }
 }
 

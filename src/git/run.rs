@@ -3,7 +3,8 @@
 //! A run makes several connections (the listing started ahead, the fetch,
 //! the push, a retry), each through its own [`super::session::Session`];
 //! between them it keeps: the configuration git sees, the credentials
-//! that worked and who was asked, the hints already given, the
+//! that worked and who was asked, client keys' passphrases, the hints
+//! already given, the
 //! connections and programs started ahead of need, and the threads still
 //! finishing. All of it is here, each part beside the others, owned by
 //! the module that uses it (its fields are that module's types) and
@@ -50,6 +51,8 @@ pub(crate) struct Run {
     pub(in crate::git) http_early: Mutex<Option<HttpEarly>>,
     /// A `git credential approve` still running.
     pub(in crate::git) approving: Mutex<Option<JoinHandle<()>>>,
+    /// Client keys' passphrases given in this run, by certificate.
+    pub(in crate::git) passphrases: Mutex<Vec<(PathBuf, String)>>,
 }
 
 static RUN: Run = Run {
@@ -62,6 +65,7 @@ static RUN: Run = Run {
     early: early::Started::new(),
     http_early: Mutex::new(None),
     approving: Mutex::new(None),
+    passphrases: Mutex::new(Vec::new()),
 };
 
 /// This run.

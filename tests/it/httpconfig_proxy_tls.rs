@@ -208,4 +208,43 @@ fn an_https_proxy_that_asks_for_a_client_certificate_gets_the_proxy_ssl_cert() {
         ("GIT_PROXY_SSL_KEY", key),
     ];
     both(&env, &work, &with_env, true, "GIT_PROXY_SSL_CERT and _KEY");
+
+    // A key with a passphrase, given by askpass once
+    // http.proxySSLCertPasswordProtected says so.
+    let locked_key = pki.join("locked.key");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "pkey",
+            "-in",
+            key,
+            "-aes256",
+            "-passout",
+            "pass:pr0xy-phrase",
+        ])
+        .arg("-out")
+        .arg(&locked_key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let askpass = env.path().join("askpass.sh");
+    fs::write(&askpass, "#!/bin/sh\necho pr0xy-phrase\n").unwrap();
+    crate::clone::make_executable(&askpass);
+    let locked = [
+        through[0],
+        through[1],
+        ("GIT_PROXY_SSL_CERT", cert),
+        ("GIT_PROXY_SSL_KEY", locked_key.to_str().unwrap()),
+        ("GIT_ASKPASS", askpass.to_str().unwrap()),
+    ];
+    let stderr = both(&env, &work, &locked, false, "a locked proxy key, not said");
+    assert!(
+        stderr.contains("http.proxySSLCertPasswordProtected"),
+        "{stderr}"
+    );
+    env.git(
+        &work,
+        &["config", "http.proxySSLCertPasswordProtected", "true"],
+    );
+    let stderr = both(&env, &work, &locked, true, "proxySSLCertPasswordProtected");
+    assert!(!stderr.contains("pr0xy-phrase"), "{stderr}");
 }

@@ -4,12 +4,14 @@
 //! `GIT_SSL_CIPHER_LIST`, `http.sslVersion` / `GIT_SSL_VERSION`, and
 //! `http.curloptResolve` (a name only the setting knows).
 
+use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::clone::make_executable;
 use crate::common::Env;
 use crate::httpconfig::{both, git_probe, store_credentials, TOKEN};
-use crate::servers::served_gitops;
+use crate::servers::{served_gitops, Http};
 
 /// `openssl` in `dir` with `args`, through `sh` (pipes): its stdout.
 fn openssl(dir: &Path, script: &str) -> String {
@@ -124,4 +126,80 @@ fn a_name_only_curlopt_resolve_knows_is_reached_as_by_git() {
     assert!(stderr.contains("gitops.test"), "{stderr}");
     let requests = http.requests();
     assert!(!requests.is_empty(), "nothing reached the server");
+}
+
+#[test]
+fn a_passphrase_protected_client_key_is_unlocked_as_git_unlocks_it() {
+    let env = Env::new();
+    let (remote, work) = env.gitops(|_| {});
+    env.git(&remote, &["config", "http.receivepack", "true"]);
+    let Some(https) = Http::start_tls_client_cert(env.path(), env.path(), "bot", TOKEN) else {
+        return;
+    };
+    let url = https.url("remote.git");
+    env.git(&work, &["remote", "set-url", "origin", &url]);
+    store_credentials(&env, &url);
+    let ca = https.ca.clone().unwrap();
+    let pki = ca.parent().unwrap();
+    openssl(
+        pki,
+        "openssl pkey -in client.key -aes256 -passout pass:k3y-phrase -out client-locked.key",
+    );
+    let cert = pki.join("client.pem");
+    let (cert, key) = (cert.to_str().unwrap(), pki.join("client-locked.key"));
+    env.git(&work, &["config", "http.sslCAInfo", ca.to_str().unwrap()]);
+    env.git(&work, &["config", "http.sslCert", cert]);
+    env.git(&work, &["config", "http.sslKey", key.to_str().unwrap()]);
+    // An askpass program that notes its prompt and answers `answer`.
+    let prompts = env.path().join("prompts.txt");
+    let askpass = env.path().join("askpass.sh");
+    let answer = env.path().join("answer.txt");
+    fs::write(
+        &askpass,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\ncat '{}'\n",
+            prompts.display(),
+            answer.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&askpass);
+    let vars = [("GIT_ASKPASS", askpass.to_str().unwrap())];
+    fs::write(&answer, "k3y-phrase\n").unwrap();
+
+    // Not said to be protected: nobody is asked, and both fail.
+    let stderr = both(&env, &work, &vars, false, "a locked key, not said to be");
+    assert!(stderr.contains("http.sslCertPasswordProtected"), "{stderr}");
+    assert!(
+        !prompts.exists(),
+        "asked: {:?}",
+        fs::read_to_string(&prompts)
+    );
+
+    // Said to be: the passphrase is asked as git asks it, once a run.
+    env.git(&work, &["config", "http.sslCertPasswordProtected", "true"]);
+    let stderr = both(&env, &work, &vars, true, "http.sslCertPasswordProtected");
+    assert!(!stderr.contains("k3y-phrase"), "{stderr}");
+    let asked = fs::read_to_string(&prompts).unwrap();
+    let prompt = format!("Password for 'cert:///{cert}': ");
+    assert_eq!(
+        asked.lines().collect::<Vec<_>>(),
+        [prompt.as_str(); 2],
+        "git's, then mlops's"
+    );
+    env.git(
+        &work,
+        &["config", "--unset", "http.sslCertPasswordProtected"],
+    );
+
+    let with_env = [vars[0], ("GIT_SSL_CERT_PASSWORD_PROTECTED", "1")];
+    both(
+        &env,
+        &work,
+        &with_env,
+        true,
+        "GIT_SSL_CERT_PASSWORD_PROTECTED",
+    );
+    fs::write(&answer, "wrong\n").unwrap();
+    both(&env, &work, &with_env, false, "a wrong passphrase");
 }

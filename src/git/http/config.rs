@@ -3,10 +3,7 @@
 //! the longest host match, then the longest path, then a matching user;
 //! of equals, the last one), then the environment variables git reads
 //! (`GIT_SSL_NO_VERIFY`, `GIT_SSL_CAINFO`, `GIT_HTTP_LOW_SPEED_LIMIT`,
-//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read:
-//! `http.sslCertPasswordProtected` and `http.proxySSLCertPasswordProtected`
-//! (git asks the credential helpers and askpass for a client key's
-//! passphrase; keys here are unencrypted, as CI mounts them), `http.sslBackend` (one TLS library is built
+//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read: `http.sslBackend` (one TLS library is built
 //! in), `http.postBuffer` and `http.maxRequests` (the requests mlops makes
 //! are small and one at a time).
 
@@ -49,6 +46,14 @@ pub(crate) struct Settings {
     pub proxy_ssl_cert: Option<PathBuf>,
     pub proxy_ssl_key: Option<PathBuf>,
     pub proxy_ca_info: Option<PathBuf>,
+    /// `http.sslCertPasswordProtected` / `GIT_SSL_CERT_PASSWORD_PROTECTED`
+    /// and the proxy's: the client key's passphrase is asked
+    /// (src/git/http/passphrase.rs).
+    pub cert_password_protected: bool,
+    pub proxy_cert_password_protected: bool,
+    /// The git directory whose configuration this is, where git is asked
+    /// for a passphrase.
+    pub git_dir: Option<PathBuf>,
     /// `http.extraHeader` values, in order (an empty value cleared those
     /// before it).
     pub extra_headers: Vec<String>,
@@ -146,6 +151,9 @@ impl Settings {
             proxy_ssl_cert: None,
             proxy_ssl_key: None,
             proxy_ca_info: None,
+            cert_password_protected: false,
+            proxy_cert_password_protected: false,
+            git_dir: config.and_then(|c| c.dir.clone()),
             extra_headers: Vec::new(),
             cookie_file: None,
             save_cookies: false,
@@ -182,6 +190,10 @@ impl Settings {
                     "proxysslcert" => s.proxy_ssl_cert = value.map(path),
                     "proxysslkey" => s.proxy_ssl_key = value.map(path),
                     "proxysslcainfo" => s.proxy_ca_info = value.map(path),
+                    "sslcertpasswordprotected" => s.cert_password_protected = boolean(value),
+                    "proxysslcertpasswordprotected" => {
+                        s.proxy_cert_password_protected = boolean(value)
+                    }
                     "extraheader" => match value {
                         Some("") => s.extra_headers.clear(),
                         Some(v) => s.extra_headers.push(v.to_string()),
@@ -236,6 +248,9 @@ impl Settings {
         from_env(&mut s.proxy_ssl_cert, "GIT_PROXY_SSL_CERT");
         from_env(&mut s.proxy_ssl_key, "GIT_PROXY_SSL_KEY");
         from_env(&mut s.proxy_ca_info, "GIT_PROXY_SSL_CAINFO");
+        // Set at all, whatever its value, as git reads these two.
+        s.cert_password_protected |= env("GIT_SSL_CERT_PASSWORD_PROTECTED").is_some();
+        s.proxy_cert_password_protected |= env("GIT_PROXY_SSL_CERT_PASSWORD_PROTECTED").is_some();
         if let Some(version) = env("GIT_SSL_VERSION") {
             s.ssl_version = Some(version);
         }

@@ -7,6 +7,7 @@
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod current;
+mod passphrase;
 mod response;
 pub(crate) mod subtransport;
 pub(crate) mod tls;

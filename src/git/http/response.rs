@@ -272,6 +272,14 @@ pub(crate) fn describe(e: &curl::Error, low_speed: (u32, u32, bool), host: &str)
         Some(extra) => format!("{}: {extra}", e.description()),
         None => e.description().to_string(),
     };
+    if detail.contains("private key") {
+        // libcurl could not read the client key: most often one with a
+        // passphrase nobody was asked for.
+        return net(&scrub(&format!(
+            "{detail}; a key with a passphrase needs http.sslCertPasswordProtected=true \
+             (http.proxySSLCertPasswordProtected for a proxy's), then git's way of asking gives it"
+        )));
+    }
     if e.is_ssl_connect_error()
         || e.is_peer_failed_verification()
         || e.is_ssl_certproblem()

@@ -3,7 +3,10 @@
 
 use curl::easy::{Easy2, Handler, List, SslVersion};
 
+use std::path::PathBuf;
+
 use super::config::Settings;
+use super::passphrase;
 
 /// Sets `easy` up for `s`: verification, CAs, the client certificate,
 /// the TLS version and ciphers, the pinned key and `curloptResolve`, and
@@ -24,6 +27,16 @@ pub(crate) fn apply<H: Handler>(easy: &mut Easy2<H>, s: &Settings) -> Result<(),
     if let Some(key) = &s.ssl_key {
         easy.ssl_key(key)?;
     }
+    // A key's passphrase only when git would ask it, else an empty one:
+    // libcurl's OpenSSL would otherwise prompt on the terminal itself.
+    let passphrase = |cert: &Option<PathBuf>, protected: bool| {
+        let cert = cert.as_deref().filter(|_| protected)?;
+        passphrase::of(cert, s.git_dir.as_deref())
+    };
+    if s.ssl_cert.is_some() || s.ssl_key.is_some() {
+        let given = passphrase(&s.ssl_cert, s.cert_password_protected);
+        easy.key_password(given.as_deref().unwrap_or(""))?;
+    }
     // An unknown version is left to libcurl's default, as git does (git
     // also warns).
     if let Some(version) = s.ssl_version.as_deref().and_then(version) {
@@ -40,6 +53,10 @@ pub(crate) fn apply<H: Handler>(easy: &mut Easy2<H>, s: &Settings) -> Result<(),
     }
     if let Some(key) = &s.proxy_ssl_key {
         easy.proxy_sslkey(&key.to_string_lossy())?;
+    }
+    if s.proxy_ssl_cert.is_some() || s.proxy_ssl_key.is_some() {
+        let given = passphrase(&s.proxy_ssl_cert, s.proxy_cert_password_protected);
+        easy.proxy_key_password(given.as_deref().unwrap_or(""))?;
     }
     if let Some(pin) = &s.pinned_pubkey {
         easy.pinned_public_key(pin)?;
