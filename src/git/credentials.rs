@@ -182,8 +182,10 @@ impl Credentials {
     pub(crate) fn worked(&self) {
         let remembered = {
             let mut memory = memory();
-            let first = !std::mem::replace(&mut memory.told, true);
-            memory.remembered.clone().filter(|_| first)
+            let told = memory.told;
+            let remembered = memory.remembered.clone().filter(|_| !told);
+            memory.told |= remembered.is_some();
+            remembered
         };
         if let Some((url, user, pass)) = remembered {
             super::helper::approve_meanwhile(&self.git_dir, &url, &user, &pass);
