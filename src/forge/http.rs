@@ -5,8 +5,8 @@
 //! verification, CAs, client certificates, version, ciphers, pinned key,
 //! `http.curloptResolve`), `http.proxy`/`remote.<name>.proxy` (the proxy
 //! variables and `no_proxy` libcurl reads itself, as git's libcurl does),
-//! the low-speed limits and the user agent. Not carried over: `http.extraHeader` and cookies (they
-//! are meant for git's requests). A request never waits for ever: 30 s to
+//! the low-speed limits and the user agent. Not carried over:
+//! `http.extraHeader` and cookies (they are meant for git's requests). A request never waits for ever: 30 s to
 //! connect, and the low-speed limit (git's, or the tool's default); an
 //! answer over 8 MiB is refused. Redirects are not followed, so the
 //! credentials reach no other server.

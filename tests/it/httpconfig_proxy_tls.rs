@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use crate::common::Env;
 use crate::httpconfig::{both, store_credentials, TOKEN};
+use crate::httpconfig_tls::openssl;
 use crate::servers::{available, free_port, served_gitops, wait_for_port, Http, Proxy, Running};
 
 /// tinyproxy behind stunnel: the proxy's URL is `https://127.0.0.1:PORT`
@@ -211,21 +212,11 @@ fn an_https_proxy_that_asks_for_a_client_certificate_gets_the_proxy_ssl_cert() {
 
     // A key with a passphrase, given by askpass once
     // http.proxySSLCertPasswordProtected says so.
+    openssl(
+        &pki,
+        "openssl pkey -in client.key -aes256 -passout pass:pr0xy-phrase -out locked.key",
+    );
     let locked_key = pki.join("locked.key");
-    let status = std::process::Command::new("openssl")
-        .args([
-            "pkey",
-            "-in",
-            key,
-            "-aes256",
-            "-passout",
-            "pass:pr0xy-phrase",
-        ])
-        .arg("-out")
-        .arg(&locked_key)
-        .status()
-        .unwrap();
-    assert!(status.success());
     let askpass = env.path().join("askpass.sh");
     fs::write(&askpass, "#!/bin/sh\necho pr0xy-phrase\n").unwrap();
     crate::clone::make_executable(&askpass);

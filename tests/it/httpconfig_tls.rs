@@ -14,7 +14,7 @@ use crate::httpconfig::{both, git_probe, store_credentials, TOKEN};
 use crate::servers::{served_gitops, Http};
 
 /// `openssl` in `dir` with `args`, through `sh` (pipes): its stdout.
-fn openssl(dir: &Path, script: &str) -> String {
+pub fn openssl(dir: &Path, script: &str) -> String {
     let out = Command::new("sh")
         .args(["-c", script])
         .current_dir(dir)
@@ -116,12 +116,12 @@ fn a_name_only_curlopt_resolve_knows_is_reached_as_by_git() {
     store_credentials(&env, &url);
     // An entry for another name, cleared by an empty value, then ours.
     let config = work.join(".git/config");
-    let mut text = std::fs::read_to_string(&config).unwrap();
+    let mut text = fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "[http]\n\tcurloptResolve = other.test:1:127.0.0.1\n\tcurloptResolve =\n\tcurloptResolve = gitops.test:{}:127.0.0.1\n",
         http.port
     ));
-    std::fs::write(&config, text).unwrap();
+    fs::write(&config, text).unwrap();
     let stderr = both(&env, &work, &[], true, "http.curloptResolve");
     assert!(stderr.contains("gitops.test"), "{stderr}");
     let requests = http.requests();

@@ -3,9 +3,10 @@
 //! the longest host match, then the longest path, then a matching user;
 //! of equals, the last one), then the environment variables git reads
 //! (`GIT_SSL_NO_VERIFY`, `GIT_SSL_CAINFO`, `GIT_HTTP_LOW_SPEED_LIMIT`,
-//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read: `http.sslBackend` (one TLS library is built
-//! in), `http.postBuffer` and `http.maxRequests` (the requests mlops makes
-//! are small and one at a time).
+//! ...), and `remote.<name>.proxy` over `http.proxy`. Not read:
+//! `http.sslBackend` (one TLS library is built in), `http.postBuffer` and
+//! `http.maxRequests` (the requests mlops makes are small and one at a
+//! time).
 
 use std::path::PathBuf;
 
